@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Creatio API facts this collection relies on, with the ones nobody has published in one place.
+
+Labels follow the project's API contract: DOC (Creatio Academy), SRC (read from Creatio 8.1 source),
+ASSUMED (published nowhere; parsed tolerantly and listed in docs/api_assumptions.rst). If a live
+Creatio differs from an ASSUMED point, this file is where the fix goes.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+
+# DOC: forms login lives at the site root, never under /0/.
+LOGIN_PATH = '/ServiceModel/AuthService.svc/Login'
+# DOC: OAuth 2.0 token endpoint of the identity service.
+TOKEN_PATH = '/connect/token'
+# SRC: the service behind the "OAuth 2.0 integrated applications" page.
+SERVICE_PATH = '/0/rest/OAuthConfigService/'
+# SRC entity; ASSUMED: that a site lets an administrator read it through OData 4.
+ODATA_CLIENTS_PATH = '/0/odata/OAuthClientApp'
+# SRC: the columns of OAuthClientApp we read. ClientSecret is never selected (and never returned).
+ODATA_FIELDS = ('Id', 'Name', 'ClientId', 'ApplicationUrl', 'RedirectUrl', 'IsActive', 'SystemUserId')
+
+
+class ServiceMethod(object):
+    """One OAuthConfigService method: the wrapper key of its request body (SRC: WCF
+    BodyStyle.Wrapped) and whether repeating it after a lost answer is harmless."""
+
+    def __init__(self, name, parameter, safe_to_repeat):
+        self.name = name
+        self.parameter = parameter
+        self.safe_to_repeat = safe_to_repeat
+
+
+SERVICE_METHODS = dict((m.name, m) for m in (
+    # AddClient does not deduplicate by name and returns the only copy of the secret (SRC): never
+    # repeated blindly. A lost answer is settled by reading back (engine), not by sending again.
+    ServiceMethod('AddClient', 'addClientRequest', False),
+    # Adding the same URI twice creates two rows (ASSUMED, like AddClient): never repeated blindly.
+    ServiceMethod('AddRedirectUrls', 'redirectUrlsRequest', False),
+    # By id, to an absolute value: repeating lands in the same state.
+    ServiceMethod('UpdateRedirectUrl', 'updateRedirectUrlRequest', True),
+    ServiceMethod('DeleteRedirectUrl', 'deleteRedirectUrlRequest', True),
+    # SRC 8.1, undocumented in 8.3 (ASSUMED still present). Sets absolute values: repeatable.
+    ServiceMethod('UpdateClient', 'updateClientRequest', True),
+    # A repeat answers "does not exist", which the engine treats as done.
+    ServiceMethod('DeleteClient', 'deleteClientRequest', True),
+))
+
+
+# ASSUMED: the AddRedirectUrls result lists the rows it created as {"id", "redirectUrl"} under
+# "redirectUrls". Read tolerantly: any key case, "url" as an alias, a bare list.
+ADD_REDIRECT_URLS_RESULT_KEYS = ('redirectUrls', 'redirectUrlList', 'items')
+REDIRECT_URL_ID_KEYS = ('id', 'redirectUrlId')
+REDIRECT_URL_VALUE_KEYS = ('redirectUrl', 'url')
+
+# SRC 8.1 messages of business errors (HTTP 200, success: false), matched as lower-case substrings.
+MESSAGE_RECORD_NOT_FOUND = 'record with specified id does not exist'
+MESSAGE_INVALID_SYSTEM_USER = 'specified system user is not valid'
+# SRC: a localized text; we match the words that the English UI uses (ASSUMED for other languages,
+# which is why the hint also names the feature code).
+MESSAGE_FEATURE_DISABLED = ('integration is disabled', 'oauth20integration')
+# ASSUMED wording: the permission error names the system operation.
+MESSAGE_NO_PERMISSION = ('canmanagesolution', 'permission', 'access denied')
+# ASSUMED wording of an Identity Service outage inside OAuthConfigService.
+MESSAGE_IDENTITY_DOWN = ('identity service', 'identity server')
+
+# DOC: an expired session answers 401, or redirects to one of these HTML login pages.
+LOGIN_PAGE_MARKERS = ('/login/nuilogin.aspx', '/login/login.html')
+
+# ASSUMED (IdentityServer convention): token failures are HTTP 400 {"error": "..."}.
+TOKEN_ERROR_KEY = 'error'
+
+# ASSUMED: OData refusal after a good login shows as one of these statuses.
+ODATA_REFUSED_STATUSES = (401, 403, 404)
+# ASSUMED: long result sets are paged with the standard OData 4 "@odata.nextLink".
+ODATA_NEXT_LINK = '@odata.nextLink'
+
+# DOC: on Creatio cloud the identity service host is the site host with "-is" after its first label.
+_CLOUD_HOST = re.compile(r'^([^.]+)(\.creatio\.com)$', re.IGNORECASE)
+
+
+def default_identity_url(scheme, host):
+    """The identity service URL that Creatio cloud uses for a site host, or None off cloud."""
+    match = _CLOUD_HOST.match(host or '')
+    if not match:
+        return None
+    return '%s://%s-is%s' % (scheme, match.group(1), match.group(2))
+
+
+def lower_keys(obj):
+    """A shallow copy of a dict with lower-case keys (Creatio keys are read without regard to case)."""
+    if not isinstance(obj, dict):
+        return {}
+    return dict((str(k).lower(), v) for k, v in obj.items())
+
+
+def unwrap_result(method, payload):
+    """The inner result of an OAuthConfigService answer: "<Method>Result" when present (SRC), the
+    bare object otherwise (tolerance)."""
+    if not isinstance(payload, dict):
+        return {}
+    wanted = (method + 'Result').lower()
+    for key, value in payload.items():
+        if str(key).lower() == wanted and isinstance(value, dict):
+            return value
+    return payload
+
+
+def parse_added_redirect_urls(result):
+    """[(id, url)] from an AddRedirectUrls result, tolerant of the shapes named above."""
+    rows = result if isinstance(result, list) else None
+    if rows is None:
+        lowered = lower_keys(result)
+        for key in ADD_REDIRECT_URLS_RESULT_KEYS:
+            if isinstance(lowered.get(key.lower()), list):
+                rows = lowered[key.lower()]
+                break
+    parsed = []
+    for row in rows or []:
+        row = lower_keys(row)
+        rid = next((row[k.lower()] for k in REDIRECT_URL_ID_KEYS if row.get(k.lower())), None)
+        url = next((row[k.lower()] for k in REDIRECT_URL_VALUE_KEYS if row.get(k.lower())), None)
+        if url:
+            parsed.append((str(rid) if rid else None, url))
+    return parsed
+
+
+def message_matches(message, markers):
+    text = (message or '').lower()
+    if isinstance(markers, str):
+        markers = (markers,)
+    return any(marker in text for marker in markers)
+
+
+EMPTY_GUID = '00000000-0000-0000-0000-000000000000'
+
+
+def record_from_odata(row):
+    """A cache-shaped record from an OAuthClientApp row.
+
+    ASSUMED: OData does not expose the grant type; an integration with a system user is a
+    client_credentials one (Creatio only accepts systemUserId with that grant). ``RedirectUrl`` holds
+    one redirect URI at most (or is empty when there is none), so the full list and its ids stay
+    unknown: ``redirect_urls`` is None unless the column is empty.
+    """
+    lowered = lower_keys(row)
+    system_user = lowered.get('systemuserid') or None
+    if system_user and str(system_user).lower() == EMPTY_GUID:
+        system_user = None
+    first_redirect = lowered.get('redirecturl') or None
+    return {
+        'name': lowered.get('name'),
+        'client_id': lowered.get('clientid'),
+        'application_url': lowered.get('applicationurl'),
+        'system_user_id': str(system_user).lower() if system_user else None,
+        'active': bool(lowered['isactive']) if lowered.get('isactive') is not None else None,
+        'grant_type': 'client_credentials' if system_user else 'authorization_code',
+        'redirect_urls': [] if not first_redirect else None,
+        'first_redirect_url': first_redirect,
+    }

@@ -1,0 +1,210 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The local facts cache: what this collection knows about each Creatio site.
+
+One JSON document per user. Read-modify-write happens under an exclusive flock on a sibling lock
+file; writes go to a temporary file that is fsynced and renamed over the old one, so a killed run
+leaves the old or the new document, never a torn one. A corrupt file or an unknown schema version
+is an error naming the file: it is never silently replaced, because it is the only place where
+redirect URI ids live.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import contextlib
+import copy
+import datetime
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+
+from ansible_collections.creatio.oauth.plugins.module_utils.errors import CacheError
+
+SCHEMA_VERSION = 1
+SECRET_KEYS = ('secret', 'password', 'token', 'cookie', 'csrf')
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+class JsonFile(object):
+    """A JSON document on disk with locked read-modify-write and atomic replacement."""
+
+    def __init__(self, path, option='cache_path'):
+        self.path = path
+        self.option = option
+        self.directory = os.path.dirname(os.path.abspath(path)) or '.'
+
+    # --- checks done before any request -----------------------------------------------------
+    def check_usable(self, writable):
+        """Fail now, before the module sends anything, if the file cannot be read (or written)."""
+        if os.path.isdir(self.path):
+            raise CacheError('%s %s is a directory, not a file' % (self.option, self.path), path=self.path,
+                             hint='point %s at a file name' % self.option)
+        if os.path.exists(self.path):
+            self.read()  # raises on a corrupt file or an unknown schema
+        if not writable:
+            return
+        self.ensure_directory()
+        try:
+            fd, probe = tempfile.mkstemp(prefix='.probe-', dir=self.directory)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise CacheError('%s: cannot write in %s (%s)' % (self.option, self.directory, exc.strerror), path=self.path,
+                             hint='choose a writable folder with %s (or CREATIO_CACHE_PATH)' % self.option)
+
+    def ensure_directory(self):
+        if os.path.isdir(self.directory):
+            return
+        parent = os.path.dirname(self.directory)
+        if not os.path.isdir(parent):
+            raise CacheError('%s: the folder %s does not exist, nor does its parent %s' % (self.option, self.directory, parent),
+                             path=self.path, hint='create the folder, or choose another %s' % self.option)
+        try:
+            os.mkdir(self.directory, 0o700)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise CacheError('%s: cannot create the folder %s (%s)' % (self.option, self.directory, exc.strerror),
+                                 path=self.path, hint='choose a writable folder with %s' % self.option)
+
+    # --- reading ------------------------------------------------------------------------------
+    def read(self):
+        try:
+            with open(self.path, 'rb') as handle:
+                raw = handle.read()
+        except IOError as exc:
+            if exc.errno == errno.ENOENT:
+                return self.empty()
+            raise CacheError('%s %s cannot be read (%s)' % (self.option, self.path, exc.strerror), path=self.path,
+                             hint='fix its permissions (it must belong to the user running Ansible, mode 0600)')
+        try:
+            document = json.loads(raw.decode('utf-8'))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CacheError(
+                '%s %s is not valid JSON (%s)' % (self.option, self.path, exc), path=self.path,
+                hint='it is never replaced silently: move it away (keep it: it holds redirect URI ids), then re-run; '
+                     'the collection rebuilds what Creatio lets it read back')
+        return self.validate(document)
+
+    def empty(self):
+        return {'schema_version': SCHEMA_VERSION}
+
+    def validate(self, document):
+        if not isinstance(document, dict) or document.get('schema_version') != SCHEMA_VERSION:
+            version = document.get('schema_version') if isinstance(document, dict) else None
+            raise CacheError(
+                '%s %s has schema version %r; this collection reads version %d' % (self.option, self.path, version, SCHEMA_VERSION),
+                path=self.path, hint='use the collection version that wrote it, or move the file away and re-run')
+        return document
+
+    # --- writing ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self):
+        """Exclusive lock for a read-modify-write (flock: released by the kernel if we are killed)."""
+        self.ensure_directory()
+        lock_path = self.path + '.lock'
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise CacheError('%s: cannot open the lock file %s (%s)' % (self.option, lock_path, exc.strerror), path=self.path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def update(self, mutate):
+        """Apply ``mutate(document)`` under the lock and write the result atomically. Returns the
+        value ``mutate`` returned."""
+        with self.locked():
+            document = self.read()
+            outcome = mutate(document)
+            self._write(document)
+            return outcome
+
+    def _write(self, document):
+        data = json.dumps(document, indent=1, sort_keys=True).encode('utf-8')
+        fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(self.path), dir=self.directory)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, 'wb') as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.rename(tmp, self.path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        dir_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class FactsCache(object):
+    """Clients by site and name. ``site`` is the normalised creatio_url."""
+
+    def __init__(self, path):
+        self.file = JsonFile(path)
+        self.path = path
+
+    def check_usable(self, writable):
+        self.file.check_usable(writable)
+
+    def clients(self, site):
+        return copy.deepcopy(self.file.read().get('sites', {}).get(site, {}).get('clients', {}))
+
+    def get(self, site, name):
+        return self.clients(site).get(name)
+
+    def put(self, site, name, record):
+        assert_no_secret(record)
+        stored = copy.deepcopy(record)
+        stored['confirmed_at'] = now_iso()
+
+        def mutate(document):
+            document.setdefault('sites', {}).setdefault(site, {}).setdefault('clients', {})[name] = stored
+        self.file.update(mutate)
+
+    def delete(self, site, name):
+        def mutate(document):
+            document.get('sites', {}).get(site, {}).get('clients', {}).pop(name, None)
+        self.file.update(mutate)
+
+    @contextlib.contextmanager
+    def name_lock(self, site, name):
+        """Serialises lookup-then-create for one integration across processes, so that two runs
+        racing on one name cannot both decide to create it."""
+        self.file.ensure_directory()
+        digest = hashlib.sha256(('%s\n%s' % (site, name)).encode('utf-8')).hexdigest()[:32]
+        lock_dir = self.path + '.locks'
+        try:
+            os.mkdir(lock_dir, 0o700)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise CacheError('cache_path: cannot create %s (%s)' % (lock_dir, exc.strerror), path=self.path)
+        fd = os.open(os.path.join(lock_dir, digest + '.lock'), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+
+def assert_no_secret(record):
+    """Defence in depth: a record with a secret-looking key never reaches the disk."""
+    for key in record:
+        if any(word in str(key).lower() for word in SECRET_KEYS):
+            raise CacheError('refusing to write the key %r to the facts cache' % key,
+                             hint='this is a bug in creatio.oauth: please report it')

@@ -1,0 +1,240 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""CreatioClient: the OAuthConfigService call helper and the OData read helper.
+
+Both go through one request path that logs in lazily, logs in again once and replays once when the
+session is no longer accepted, and scrubs every secret it knows from any error it raises.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import functools
+
+from ansible_collections.creatio.oauth.plugins.module_utils import api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils.auth import parse_json, _message_of
+from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
+    BusinessError, CreatioError, HttpError, NotCreatioEndpointError, ReadNotPermittedError,
+    RecordNotFoundError)
+
+try:
+    from urllib.parse import quote, urlsplit
+except ImportError:  # pragma: no cover
+    from urllib import quote  # noqa: F401
+    from urlparse import urlsplit  # noqa: F401
+
+REDACTED = '********'
+
+STATUS_HINTS = {
+    401: 'the credentials were refused: check creatio_username/creatio_password or creatio_client_id/creatio_client_secret',
+    403: 'the request was refused: a CSRF check (BPMCSRF) failed, or the user lacks the CanManageSolution '
+         'system operation (OAuth integrations need an administrator)',
+    404: 'not found: check creatio_url (the site root, keeping any virtual directory), and that the OAuth 2.0 '
+         'feature (OAuth20Integration) is installed on this site',
+    429: 'Creatio is rate limiting: retry later, or lower the number of forks',
+    500: 'Creatio failed internally: see its logs; a re-run is safe',
+    502: 'a proxy in front of Creatio had no answer from it: a re-run is safe',
+    503: 'Creatio is unavailable (maintenance, restart, overload): a re-run is safe',
+    504: 'a proxy in front of Creatio timed out: a re-run is safe',
+}
+
+
+def business_hint(message):
+    if api.message_matches(message, api.MESSAGE_FEATURE_DISABLED):
+        return 'switch on the OAuth20Integration feature of the site (Feature toggles), then re-run'
+    if api.message_matches(message, api.MESSAGE_NO_PERMISSION):
+        return 'log in as a user with the CanManageSolution system operation (an administrator)'
+    if api.message_matches(message, api.MESSAGE_IDENTITY_DOWN):
+        return "Creatio's Identity Service is unreachable from Creatio; nothing was written: re-run when it is back"
+    if api.message_matches(message, api.MESSAGE_INVALID_SYSTEM_USER):
+        return 'system_user_id must be the Id of an existing, active user (a technical user is the usual choice)'
+    if api.message_matches(message, api.MESSAGE_RECORD_NOT_FOUND):
+        return 'the record is gone on the server: the facts cache is stale; a re-run with OData readable repairs it'
+    return None
+
+
+def _scrubbed(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except CreatioError as exc:
+            self.scrub_error(exc)
+            raise
+    return wrapper
+
+
+class CreatioClient(object):
+
+    def __init__(self, site_url, login, transport, session_store=None):
+        self.site_url = site_url.rstrip('/')
+        self.login_method = login
+        self.transport = transport
+        self.session_store = session_store
+        self.logins = 0
+        self._restored = False
+
+    # --- secrets -----------------------------------------------------------------------------
+    def secrets(self):
+        return [s for s in self.login_method.secrets() if s and len(str(s)) >= 4]
+
+    def scrub(self, text):
+        if not isinstance(text, str):
+            return text
+        for secret in self.secrets():
+            text = text.replace(str(secret), REDACTED)
+        return text
+
+    def scrub_error(self, exc):
+        exc.message = self.scrub(exc.message)
+        exc.creatio_message = self.scrub(exc.creatio_message)
+        exc.hint = self.scrub(exc.hint)
+        exc.args = (exc.message,)
+
+    # --- login -------------------------------------------------------------------------------
+    def _ensure_login(self):
+        if self.login_method.is_fresh():
+            return
+        if not self._restored and self.session_store is not None:
+            self._restored = True
+            state = self.session_store.load(self.site_url, self.login_method.identity)
+            if state:
+                self.login_method.import_state(state)
+                if self.login_method.is_fresh():
+                    return
+        self._login()
+
+    def _login(self):
+        self.login_method.invalidate()
+        self.login_method.login(self.transport)
+        self.logins += 1
+        if self.session_store is not None:
+            self.session_store.save(self.site_url, self.login_method.identity, self.login_method.export_state())
+
+    def _drop_session(self):
+        self.login_method.invalidate()
+        if self.session_store is not None:
+            self.session_store.drop(self.site_url, self.login_method.identity)
+
+    # --- one request path --------------------------------------------------------------------
+    def _send(self, method, url, call, safe, **kwargs):
+        """Authenticated request; one re-login and one replay when the session is refused.
+
+        Replaying is right even for AddClient: 401, a login redirect and a CSRF 403 are all decided
+        before Creatio runs the method, so the first request did nothing.
+        """
+        self._ensure_login()
+        headers = dict(kwargs.pop('headers', {}))
+        for attempt in (1, 2):
+            req_headers = dict(headers)
+            req_headers.update(self.login_method.headers(method))
+            response = self.transport.request(method, url, call=call, safe=safe, headers=req_headers, **kwargs)
+            if attempt == 1 and self._session_refused(response, method):
+                self._drop_session()
+                self._login()
+                continue
+            # A second refusal right after a fresh login is not expiry: the caller classifies it.
+            return response
+
+    def _session_refused(self, response, method):
+        status = response.status_code
+        if status == 401:
+            return True
+        if status in (301, 302, 303, 307, 308):
+            location = (response.headers.get('Location') or '').lower()
+            return any(marker in location for marker in api.LOGIN_PAGE_MARKERS)
+        if status == 403 and self.login_method.kind == 'forms' and method.upper() != 'GET':
+            # A stale BPMCSRF token; a lasting 403 (no permission) fails after the one replay.
+            return True
+        if status == 200 and self.login_method.kind == 'forms' and parse_json(response) is None:
+            # Some proxies turn the login redirect into a 200 HTML page.
+            return 'html' in (response.headers.get('Content-Type') or '').lower()
+        return False
+
+    # --- OAuthConfigService ------------------------------------------------------------------
+    @_scrubbed
+    def call(self, method_name, payload):
+        """Call one OAuthConfigService method with the inner request object; return the inner
+        result. ``success: false`` raises BusinessError (RecordNotFoundError for a missing id)."""
+        method = api.SERVICE_METHODS[method_name]
+        url = self.site_url + api.SERVICE_PATH + method_name
+        response = self._send(
+            'POST', url, call=method_name, safe=method.safe_to_repeat,
+            headers={'Content-Type': 'application/json; charset=utf-8', 'Accept': 'application/json'},
+            json={method.parameter: payload})
+        body = self._json_or_raise(response, method_name)
+        result = api.unwrap_result(method_name, body)
+        lowered = api.lower_keys(result)
+        if lowered.get('success') is not True:
+            info = api.lower_keys(lowered.get('errorinfo'))
+            message = info.get('message') or lowered.get('message') or 'success: false without a message'
+            error_class = RecordNotFoundError if api.message_matches(message, api.MESSAGE_RECORD_NOT_FOUND) else BusinessError
+            raise error_class(
+                '%s was refused by Creatio' % method_name, call=method_name, status=response.status_code,
+                creatio_message=str(message), hint=business_hint(message), error_code=info.get('errorcode'))
+        return result
+
+    # --- OData -------------------------------------------------------------------------------
+    @_scrubbed
+    def odata_clients(self, names=None, client_ids=None):
+        """The OAuthClientApp rows matching any of ``names`` / ``client_ids`` (all rows when both
+        are None), as dicts with the OData column names. Raises ReadNotPermittedError when the site
+        does not let this user read the entity."""
+        clauses = ["Name eq '%s'" % odata_quote(n) for n in (names or [])]
+        clauses += ["ClientId eq '%s'" % odata_quote(c) for c in (client_ids or [])]
+        query = '$select=' + ','.join(api.ODATA_FIELDS)
+        if clauses:
+            query += '&$filter=' + quote(' or '.join(clauses), safe='')
+        url = self.site_url + api.ODATA_CLIENTS_PATH + '?' + query
+        rows = []
+        seen_links = set()
+        while url:
+            response = self._send('GET', url, call='OData OAuthClientApp', safe=True, headers={'Accept': 'application/json'})
+            if response.status_code in api.ODATA_REFUSED_STATUSES:
+                raise ReadNotPermittedError(
+                    'Reading OAuthClientApp through OData is not permitted on this site', call='OData OAuthClientApp',
+                    status=response.status_code, creatio_message=_message_of(parse_json(response)),
+                    hint='the collection falls back to its local facts cache')
+            body = self._json_or_raise(response, 'OData OAuthClientApp')
+            rows.extend(row for row in (body.get('value') or []) if isinstance(row, dict))
+            url = body.get(api.ODATA_NEXT_LINK)
+            if url:
+                url = self._same_site_link(url, seen_links)
+        return rows
+
+    def _same_site_link(self, link, seen):
+        # Follow paging only on the same origin: the session cookies must not travel elsewhere.
+        if link.startswith('/'):
+            parts = urlsplit(self.site_url)
+            link = '%s://%s%s' % (parts.scheme, parts.netloc, link)
+        if urlsplit(link).netloc != urlsplit(self.site_url).netloc or link in seen:
+            raise NotCreatioEndpointError(
+                'OData paging pointed away from the site or looped', call='OData OAuthClientApp',
+                hint='report this: the @odata.nextLink handling is an API assumption of this collection')
+        seen.add(link)
+        return link
+
+    # --- answers -----------------------------------------------------------------------------
+    def _json_or_raise(self, response, call):
+        body = parse_json(response)
+        status = response.status_code
+        if 300 <= status < 400:
+            raise NotCreatioEndpointError(
+                '%s was redirected (to %s) right after a new login' % (call, response.headers.get('Location', '?').split('?', 1)[0]),
+                call=call, status=status,
+                hint='Creatio keeps sending its login page: check that creatio_url is the site root and that no single '
+                     'sign-on page sits in front of it')
+        if status < 200 or status >= 300:
+            raise HttpError('%s failed' % call, call=call, status=status,
+                            creatio_message=_message_of(body), hint=STATUS_HINTS.get(status))
+        if body is None or not isinstance(body, dict):
+            raise NotCreatioEndpointError(
+                '%s answered with something that is not JSON: not a Creatio API endpoint' % call, call=call,
+                status=status, hint='wrong creatio_url, or a single sign-on page in front of it')
+        return body
+
+
+def odata_quote(value):
+    """An OData string literal body: single quotes doubled (OData 4 ABNF)."""
+    return str(value).replace("'", "''")

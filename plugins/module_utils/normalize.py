@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation and normalisation of user input and of what Creatio or the cache hold.
+
+The same functions feed the comparison in the planner and the before/after of the diff, so that
+what the module reports as a difference is exactly what it acts on.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible_collections.creatio.oauth.plugins.module_utils.errors import ConfigurationError
+
+try:
+    from urllib.parse import urlsplit, urlunsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit, urlunsplit  # noqa: F401
+
+GRANT_TYPES = ('client_credentials', 'authorization_code')
+GUID_RE = re.compile(r'^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$')
+SCHEME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*$')
+# Characters RFC 3986 never allows unescaped in a URI.
+FORBIDDEN_URI_CHARS = re.compile(r'[\s"<>\\^`{|}\x00-\x1f\x7f]')
+MAX_URL_LENGTH = 2048
+MAX_NAME_LENGTH = 250
+# Schemes that would turn an authorization redirect into code execution or a local file read.
+DANGEROUS_SCHEMES = ('javascript', 'data', 'vbscript', 'file', 'about', 'blob')
+
+
+def name(value, option='name'):
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError('%s must be a non-empty string' % option, option=option)
+    if value != value.strip():
+        raise ConfigurationError('%s must not start or end with white space (got %r)' % (option, value), option=option,
+                                 hint='the name is the key of the integration: remove the spaces')
+    if len(value) > MAX_NAME_LENGTH:
+        raise ConfigurationError('%s is %d characters long; Creatio keeps at most %d' % (option, len(value), MAX_NAME_LENGTH),
+                                 option=option)
+    if re.search(r'[\x00-\x1f\x7f]', value):
+        raise ConfigurationError('%s must not contain control characters' % option, option=option)
+    return value
+
+
+def guid(value, option):
+    """A GUID in Creatio's lower-case form, or None."""
+    if value is None:
+        return None
+    match = GUID_RE.match(str(value).strip()) if isinstance(value, str) else None
+    if not match:
+        raise ConfigurationError('%s must be a GUID such as 410006e1-ca4e-4502-a9ec-e54d922d2c00, got %r' % (option, value),
+                                 option=option, hint='copy the Id of the user from the Users section of Creatio')
+    return match.group(1).lower()
+
+
+def client_id(value, option='client_id'):
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.match(r'^[A-Za-z0-9._-]{1,128}$', value):
+        raise ConfigurationError('%s must be the client id Creatio shows for the integration (letters and digits), got %r'
+                                 % (option, value), option=option)
+    return value
+
+
+def url(value, option, allow_private_scheme=False, allow_fragment=False):
+    """Validate an absolute URL and return it with scheme and host lower-case.
+
+    Redirect URIs (``allow_private_scheme``) may use a private-use scheme of a native app, such as
+    ``com.example.app:/callback`` (RFC 8252 section 7.1), and never a fragment (RFC 6749 section 3.1.2).
+    """
+    if not isinstance(value, str):
+        raise ConfigurationError('%s must be a string URL, got %s %r' % (option, type(value).__name__, value), option=option)
+    if not value:
+        raise ConfigurationError('%s contains an empty URL' % option, option=option)
+    if len(value) > MAX_URL_LENGTH:
+        raise ConfigurationError('%s has a URL of %d characters; the limit is %d' % (option, len(value), MAX_URL_LENGTH),
+                                 option=option)
+    if FORBIDDEN_URI_CHARS.search(value):
+        raise ConfigurationError('%s: %r contains white space or a character that is not allowed in a URI' % (option, value),
+                                 option=option, hint='percent-encode it (a space is %20)')
+    try:
+        value.encode('ascii')
+    except UnicodeEncodeError:
+        raise ConfigurationError('%s: %r contains non-ASCII characters' % (option, value), option=option,
+                                 hint='percent-encode the path and use the punycode (xn--) form of the host name')
+    scheme, _sep, rest = value.partition(':')
+    if not _sep or not SCHEME_RE.match(scheme):
+        raise ConfigurationError('%s: %r is not an absolute URL (no scheme)' % (option, value), option=option,
+                                 hint='write it in full, e.g. https://app.example.com/callback')
+    scheme_l = scheme.lower()
+    if '#' in value and not allow_fragment:
+        raise ConfigurationError('%s: %r has a fragment (#...); redirect URIs must not (RFC 6749 section 3.1.2)' % (option, value),
+                                 option=option, hint='remove the part from # on')
+    parts = urlsplit(value)
+    if scheme_l in ('http', 'https'):
+        if not rest.startswith('//') or not parts.hostname:
+            raise ConfigurationError('%s: %r has no host' % (option, value), option=option)
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigurationError('%s: %r has an invalid port' % (option, value), option=option)
+        if '@' in parts.netloc:
+            raise ConfigurationError('%s: URLs with a user name or password are not accepted' % option, option=option)
+        host = parts.hostname.lower()
+        if ':' in host:
+            host = '[%s]' % host
+        netloc = host + (':%d' % port if port else '')
+        return urlunsplit((scheme_l, netloc, parts.path, parts.query, parts.fragment))
+    if not allow_private_scheme:
+        raise ConfigurationError('%s: %r must be an http or https URL' % (option, value), option=option)
+    if scheme_l in DANGEROUS_SCHEMES or '.' not in scheme_l:
+        raise ConfigurationError(
+            '%s: %r uses the scheme %r; use https, http (loopback for native apps), or a private-use scheme in reverse '
+            'domain form such as com.example.app:/callback (RFC 8252)' % (option, value, scheme), option=option)
+    if not rest:
+        raise ConfigurationError('%s: %r has nothing after the scheme' % (option, value), option=option)
+    return scheme_l + ':' + rest
+
+
+def redirect_urls(values, option='redirect_urls'):
+    """Validated, normalised, duplicates dropped, first occurrence order kept."""
+    if values is None:
+        return None
+    if not isinstance(values, list):
+        raise ConfigurationError('%s must be a list of URLs' % option, option=option)
+    seen = []
+    for value in values:
+        normalised = url(value, option, allow_private_scheme=True)
+        if normalised not in seen:
+            seen.append(normalised)
+    return seen
+
+
+def stored_url(value):
+    """Normalise a URL that came from Creatio or the cache, without refusing it."""
+    try:
+        return url(value, 'stored', allow_private_scheme=True, allow_fragment=True)
+    except ConfigurationError:
+        return value
+
+
+def url_rows(rows):
+    """Cache/server redirect URI rows as [{'id', 'url'}] with normalised URLs, sorted by URL."""
+    result = []
+    for row in rows or []:
+        result.append({'id': row.get('id'), 'url': stored_url(row.get('url'))})
+    return sorted(result, key=lambda r: (r['url'] or '', r['id'] or ''))
+
+
+def client_view(record):
+    """The managed fields of an integration, as modules return them and diffs show them."""
+    if not record:
+        return {}
+    return {
+        'name': record.get('name'),
+        'client_id': record.get('client_id'),
+        'grant_type': record.get('grant_type'),
+        'application_url': record.get('application_url'),
+        'system_user_id': record.get('system_user_id'),
+        'active': record.get('active'),
+        'redirect_urls': url_rows(record.get('redirect_urls')),
+    }
+
+
+def diff_view(record):
+    """The diff's side of an integration: the client view with redirect URIs as a sorted list of
+    URLs (ids are bookkeeping, not configuration). Never a secret: none is ever in a record."""
+    view = client_view(record)
+    if not view:
+        return {}
+    view['redirect_urls'] = sorted(r['url'] for r in view['redirect_urls'])
+    return view

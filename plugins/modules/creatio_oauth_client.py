@@ -1,0 +1,307 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: creatio_oauth_client
+short_description: Manage an OAuth 2.0 integrated application of Creatio
+version_added: 0.1.0
+description:
+  - Makes one OAuth 2.0 integration (an "integrated application") of a Creatio site exist, or not, exactly as
+    declared, through Creatio's C(OAuthConfigService) API.
+  - The integration's O(name) is its key. The module never creates a second integration with the same name, even
+    when its local facts cache is lost, as long as Creatio lets it read C(OAuthClientApp) through OData.
+  - Lookup order is the local facts cache, then OData by name. An integration found in Creatio but not in the cache
+    is adopted into the cache without any write.
+  - Creatio returns the client secret once, when the integration is created. The module returns it then, as
+    RV(client_secret), and never again. Use O(client_secret_file) to have it written to a file.
+author:
+  - creatio.oauth contributors
+extends_documentation_fragment:
+  - creatio.oauth.connection
+  - creatio.oauth.connection.verify
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode reads (OData) but never writes to Creatio, and never changes the facts cache.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the managed fields before and after; it never contains a secret.
+  platform:
+    platforms: posix
+  action_group:
+    description: Action is part of action_group(s), for convenient setting of module_defaults.
+    support: full
+    membership:
+      - creatio.oauth.creatio
+options:
+  name:
+    description:
+      - Name of the integration, as shown in Creatio. The key: there is no rename.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) makes the integration exist as declared; V(absent) deletes it (by its client id).
+    type: str
+    choices: [present, absent]
+    default: present
+  grant_type:
+    description:
+      - V(client_credentials) for server-to-server access acting as O(system_user_id);
+        V(authorization_code) for access on behalf of a user, through O(redirect_urls).
+      - Required to create the integration. Creatio cannot change it afterwards; a different value fails with a
+        message that says how to replace the integration.
+    type: str
+    choices: [client_credentials, authorization_code]
+  application_url:
+    description:
+      - URL of the application that uses the integration (absolute http or https). Required to create it.
+    type: str
+  system_user_id:
+    description:
+      - Id (GUID) of the user, usually a technical user, that a V(client_credentials) integration acts as.
+      - Required with O(grant_type=client_credentials); refused with V(authorization_code).
+    type: str
+  redirect_urls:
+    description:
+      - The authorized redirect URIs of an V(authorization_code) integration; at least one to create it.
+      - Absolute, with a scheme (V(https), V(http), or a private-use scheme of a native app such as
+        V(com.example.app:/callback)), and never with a fragment. Compared after normalisation (scheme and host
+        lower-case), in any order, duplicates dropped.
+      - When omitted, the redirect URIs are not touched.
+      - Use this option when one playbook owns the whole list; use M(creatio.oauth.creatio_redirect_url) when several
+        plays or roles each add their own URIs.
+    type: list
+    elements: str
+  purge_redirect_urls:
+    description:
+      - With O(redirect_urls) given, remove the authorized redirect URIs that are not listed.
+      - Removing a URI needs its id, which the collection knows for URIs it added. For others the module fails,
+        naming the URI and where to find its id.
+    type: bool
+    default: true
+  active:
+    description:
+      - Whether the integration is active (C(UpdateClient) C(isActive)). Not managed when omitted.
+    type: bool
+  client_id:
+    description:
+      - Take over an existing integration by its client id (for example one made by hand), instead of finding it by
+        O(name). When its name differs, it is renamed to O(name).
+    type: str
+  client_secret_file:
+    description:
+      - When the run creates the integration, write its client id, client secret and token URL to this file as
+        JSON, with mode 0600.
+      - An existing file is never overwritten: the module fails before creating anything.
+    type: path
+notes:
+  - Creatio shows a client secret only once. Put C(no_log: true) on tasks that create integrations, or use
+    O(client_secret_file), so that the secret does not reach logs.
+  - The C(grant_type) of an integration read back from Creatio (cache lost) is inferred from whether it has a system
+    user. See the API assumptions in the collection docs.
+seealso:
+  - module: creatio.oauth.creatio_redirect_url
+  - module: creatio.oauth.creatio_oauth_client_info
+'''
+
+EXAMPLES = r'''
+- name: Manage Creatio integrations
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/creatio.oauth.creatio:
+      creatio_url: https://mycompany.creatio.com
+      creatio_username: "{{ vault_creatio_username }}"
+      creatio_password: "{{ vault_creatio_password }}"
+  tasks:
+    - name: Power BI connector, server to server
+      creatio.oauth.creatio_oauth_client:
+        name: PowerBI
+        grant_type: client_credentials
+        application_url: https://app.powerbi.com
+        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        client_secret_file: /secure/creatio-powerbi.json
+      no_log: true
+
+    - name: Outlook add-in, on behalf of users
+      creatio.oauth.creatio_oauth_client:
+        name: Creatio.ai for Outlook
+        grant_type: authorization_code
+        application_url: https://outlook.office.com
+        redirect_urls:
+          - https://addin.creatio.com/outlook/callback
+          - https://addin.creatio.com/outlook/silent-callback
+      no_log: true
+
+    - name: Deactivate an integration without deleting it
+      creatio.oauth.creatio_oauth_client:
+        name: PowerBI
+        active: false
+
+    - name: Remove an integration
+      creatio.oauth.creatio_oauth_client:
+        name: Old webhook
+        state: absent
+'''
+
+RETURN = r'''
+client:
+  description: The integration after the run (in check mode, as it would be). Empty once absent.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Name of the integration.
+      type: str
+    client_id:
+      description: OAuth client id.
+      type: str
+      sample: 0123456789abcdef0123456789abcdef
+    grant_type:
+      description: V(client_credentials) or V(authorization_code).
+      type: str
+    application_url:
+      description: Application URL.
+      type: str
+    system_user_id:
+      description: Id of the user a client credentials integration acts as.
+      type: str
+    active:
+      description: Whether the integration is active.
+      type: bool
+    redirect_urls:
+      description: Authorized redirect URIs with their ids (an id is null when Creatio never told it).
+      type: list
+      elements: dict
+client_secret:
+  description:
+    - The client secret, returned only by the run that created the integration. Creatio never shows it again.
+  returned: when the integration was created in this run
+  type: str
+operations:
+  description: The OAuthConfigService calls this run made (in check mode, would make), in order.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"call": "AddClient", "summary": "create integration PowerBI (client_credentials)", "request": {}}]
+source:
+  description: Where the module found the integration before acting (V(cache), V(server), V(cache+server), V(none), V(given)).
+  returned: always
+  type: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.creatio.oauth.plugins.module_utils import engine, normalize, planner
+from ansible_collections.creatio.oauth.plugins.module_utils.connection import (
+    connection_argspec, verify_argspec, identity_url_for_secret_file)
+from ansible_collections.creatio.oauth.plugins.module_utils.errors import ConfigurationError
+
+
+def argument_spec():
+    spec = connection_argspec()
+    spec.update(verify_argspec())
+    spec.update(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        grant_type=dict(type='str', choices=list(normalize.GRANT_TYPES)),
+        application_url=dict(type='str'),
+        system_user_id=dict(type='str'),
+        redirect_urls=dict(type='list', elements='str'),
+        purge_redirect_urls=dict(type='bool', default=True),
+        active=dict(type='bool'),
+        client_id=dict(type='str'),
+        client_secret_file=dict(type='path'),
+    )
+    return spec
+
+
+def desired_state(params):
+    """The declared integration, validated and normalised; raises before any request."""
+    grant = params['grant_type']
+    desired = {
+        'name': normalize.name(params['name']),
+        'state': params['state'],
+        'grant_type': grant,
+        'application_url': normalize.url(params['application_url'], 'application_url') if params['application_url'] is not None else None,
+        'system_user_id': normalize.guid(params['system_user_id'], 'system_user_id'),
+        'redirect_urls': normalize.redirect_urls(params['redirect_urls']),
+        'purge_redirect_urls': params['purge_redirect_urls'],
+        'active': params['active'],
+        'client_id': normalize.client_id(params['client_id']),
+    }
+    if desired['state'] == 'absent':
+        return desired
+    if grant == 'authorization_code' and desired['system_user_id']:
+        raise ConfigurationError('system_user_id only applies to grant_type client_credentials', option='system_user_id',
+                                 hint='remove system_user_id: an authorization_code integration acts as the user who signs in')
+    if grant == 'client_credentials' and desired['redirect_urls'] is not None:
+        raise ConfigurationError('redirect_urls only apply to grant_type authorization_code', option='redirect_urls',
+                                 hint='remove redirect_urls: a client_credentials integration has no redirects')
+    if grant == 'client_credentials' and not desired['system_user_id']:
+        raise ConfigurationError('system_user_id is required with grant_type client_credentials', option='system_user_id',
+                                 hint='give the Id of the technical user the integration acts as')
+    if desired['redirect_urls'] == []:
+        raise ConfigurationError('redirect_urls is an empty list', option='redirect_urls',
+                                 hint='list at least one URI: an authorization_code integration without one rejects every '
+                                      'authorization request (omit the option to leave the URIs alone)')
+    return desired
+
+
+def handle(run):
+    params = run.params
+    desired = desired_state(params)
+    name = desired['name']
+    secret_file = params['client_secret_file']
+    with run.name_lock(name):
+        found = engine.lookup(run, name, client_id=desired['client_id'], verify=params['verify'])
+        record = found.record
+        if record and desired['state'] == 'present':
+            record = engine.adopt_redirect_urls(run, record, desired['redirect_urls'])
+            if 'server' in found.source:
+                run.remember(name, record)  # adopted, or confirmed: confirmed_at moves on
+        if found.recreate and desired['state'] == 'absent':
+            plan = planner.Plan(forget=True)
+        else:
+            plan = planner.plan_client(desired, record, recreate=found.recreate)
+        creates = any(op.call == 'AddClient' for op in plan.operations)
+        if creates and secret_file:
+            engine.check_secret_file(secret_file)
+        before = normalize.diff_view(None if found.recreate else record)
+
+        def save_secret(client_id, secret):
+            if secret_file and secret:
+                engine.write_secret_file(secret_file, {
+                    'name': name, 'client_id': client_id, 'client_secret': secret,
+                    'token_url': identity_url_for_secret_file(params, run.site)})
+
+        outcome = engine.execute(run, name, plan, None if found.recreate else record, on_created=save_secret)
+    result = {
+        'changed': bool(outcome.done),
+        'client': normalize.client_view(outcome.record),
+        'operations': outcome.done,
+        'source': found.source,
+    }
+    if outcome.secret:
+        result['client_secret'] = outcome.secret
+    if run.module._diff:
+        result['diff'] = {'before': before, 'after': normalize.diff_view(outcome.record)}
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    engine.run_module(module, handle)
+
+
+if __name__ == '__main__':
+    main()
