@@ -1,0 +1,160 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: creatio_oauth_client_info
+short_description: List the OAuth 2.0 integrations of a Creatio site
+version_added: 0.1.0
+description:
+  - Lists the OAuth 2.0 integrations of a Creatio site, or one of them by O(name).
+  - Starts from the local facts cache and confirms and completes it from Creatio (OData C(OAuthClientApp)) when the
+    site lets the user read it. Each integration says where it came from in RV(clients[].source).
+  - Never returns a client secret (Creatio never shows one again after creation). Never writes anything.
+author:
+  - creatio.oauth contributors
+extends_documentation_fragment:
+  - creatio.oauth.connection
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: N/A
+  platform:
+    platforms: posix
+  action_group:
+    description: Action is part of action_group(s), for convenient setting of module_defaults.
+    support: full
+    membership:
+      - creatio.oauth.creatio
+options:
+  name:
+    description:
+      - Only the integration with this name.
+    type: str
+seealso:
+  - module: creatio.oauth.creatio_oauth_client
+'''
+
+EXAMPLES = r'''
+- name: Audit the integrations of a site
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/creatio.oauth.creatio:
+      creatio_url: https://mycompany.creatio.com
+      creatio_username: "{{ vault_creatio_username }}"
+      creatio_password: "{{ vault_creatio_password }}"
+  tasks:
+    - name: Read every integration
+      creatio.oauth.creatio_oauth_client_info:
+      register: integrations
+
+    - name: Show the inactive ones
+      ansible.builtin.debug:
+        msg: "{{ integrations.clients | rejectattr('active') | map(attribute='name') | list }}"
+'''
+
+RETURN = r'''
+clients:
+  description: The integrations, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the integration.
+      type: str
+    client_id:
+      description: OAuth client id.
+      type: str
+    grant_type:
+      description: V(client_credentials) or V(authorization_code) (inferred from the system user when only Creatio knows it).
+      type: str
+    application_url:
+      description: Application URL.
+      type: str
+    system_user_id:
+      description: Id of the user a client credentials integration acts as.
+      type: str
+    active:
+      description: Whether the integration is active.
+      type: bool
+    redirect_urls:
+      description: Redirect URIs with their ids, as far as the collection knows them.
+      type: list
+      elements: dict
+    source:
+      description:
+        - V(cache+server) known to the cache and confirmed by Creatio; V(server) only in Creatio;
+          V(cache) only in the cache because Creatio could not be read; V(cache-only) in the cache but no longer in Creatio.
+      type: str
+    confirmed_at:
+      description: When the cache last confirmed the integration (UTC), if it knows it.
+      type: str
+odata_readable:
+  description: Whether Creatio let the user read the integrations through OData.
+  returned: always
+  type: bool
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.creatio.oauth.plugins.module_utils import engine, normalize
+from ansible_collections.creatio.oauth.plugins.module_utils.connection import connection_argspec
+
+
+def argument_spec():
+    spec = connection_argspec()
+    spec.update(name=dict(type='str'))
+    return spec
+
+
+def handle(run):
+    name = normalize.name(run.params['name']) if run.params['name'] is not None else None
+    cached = run.cache.clients(run.site)
+    if name is not None:
+        cached = dict((n, r) for n, r in cached.items() if n == name)
+    server = run.server_records(names=[name] if name is not None else None)
+    entries = []
+    if server is None:
+        for cached_name, record in cached.items():
+            entries.append(_entry(dict(record, name=cached_name), 'cache'))
+    else:
+        by_client_id = dict((r.get('client_id'), (n, r)) for n, r in cached.items() if r.get('client_id'))
+        seen = set()
+        for row in server:
+            known = by_client_id.get(row['client_id'])
+            if known:
+                seen.add(known[0])
+                merged = dict(known[1])
+                merged.update((k, row[k]) for k in engine.SERVER_RECORD_FIELDS)
+                entries.append(_entry(merged, 'cache+server'))
+            else:
+                entries.append(_entry(row, 'server'))
+        for cached_name, record in cached.items():
+            if cached_name not in seen:
+                entries.append(_entry(dict(record, name=cached_name), 'cache-only'))
+    entries.sort(key=lambda e: (e['name'] or '', e['client_id'] or ''))
+    return {'changed': False, 'clients': entries, 'odata_readable': server is not None}
+
+
+def _entry(record, source):
+    entry = normalize.client_view(record)
+    entry['source'] = source
+    entry['confirmed_at'] = record.get('confirmed_at')
+    return entry
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    engine.run_module(module, handle)
+
+
+if __name__ == '__main__':
+    main()
