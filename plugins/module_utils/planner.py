@@ -162,6 +162,10 @@ def plan_redirect_urls(name, known, urls, purge=False, absent=False):
     if absent:
         to_add = []
         to_remove = [r for r in rows if r['url'] in urls]
+        if known.get('redirect_urls') is None:
+            # Nothing is known about the URIs (adopted; Creatio cannot list them): any listed URI
+            # may be authorized, and removing it needs an id nobody told us.
+            to_remove += [{'id': None, 'url': u} for u in urls if u not in known_urls]
     else:
         to_add = [u for u in urls if u not in known_urls]
         to_remove = [r for r in rows if r['url'] not in urls] if purge else []
@@ -223,7 +227,8 @@ def apply(record, operation, result=None):
         rows.append({'id': payload['redirectUrlId'], 'url': payload['redirectUrl']})
         record['redirect_urls'] = rows
     elif call == 'DeleteRedirectUrl':
-        record['redirect_urls'] = [r for r in record.get('redirect_urls') or [] if r.get('id') != payload['redirectUrlId']]
+        if record.get('redirect_urls') is not None:  # an unknown list stays unknown, not empty
+            record['redirect_urls'] = [r for r in record['redirect_urls'] if r.get('id') != payload['redirectUrlId']]
     elif call == 'UpdateClient':
         for key, option in (('name', 'name'), ('applicationUrl', 'application_url'),
                             ('systemUserId', 'system_user_id'), ('isActive', 'active')):

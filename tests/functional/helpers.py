@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small helpers shared by the functional tests: reading the simulator log and state, reading the
+facts cache, and changing the simulator "behind the collection's back" through its real API."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import http.cookiejar
+import json
+import os
+import urllib.request
+
+SUPERVISOR = ('Supervisor', 'Supervisor')
+POWERBI_USER_ID = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
+WEBHOOK_USER_ID = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
+AUTOMATION_CLIENT_ID = '0123456789abcdef0123456789abcdef'
+AUTOMATION_CLIENT_SECRET = 'automation-secret'
+PLAY_HEADER = """
+- name: {name}
+  hosts: localhost
+  gather_facts: false
+  tasks:
+"""
+
+
+def play(tasks, name='Functional test'):
+    """A one-play playbook on localhost; ``tasks`` is YAML text indented by four spaces."""
+    return PLAY_HEADER.format(name=name) + tasks
+
+
+# --- the simulator log ---------------------------------------------------------------------------
+
+def writes(log):
+    """Entries of OAuthConfigService calls (kind == 'write')."""
+    return [e for e in log if e['kind'] == 'write']
+
+
+def count(log, endpoint):
+    return len([e for e in log if e['endpoint'] == endpoint])
+
+
+def endpoints(log, kind=None):
+    return [e['endpoint'] for e in log if kind is None or e['kind'] == kind]
+
+
+# --- the simulator state -------------------------------------------------------------------------
+
+def server_clients(sim):
+    """{name: [client, ...]} of the simulator (a list, so duplicates show)."""
+    found = {}
+    for client in sim.state()['clients']:
+        found.setdefault(client['name'], []).append(client)
+    return found
+
+
+def server_client(sim, name):
+    """The one simulator client named ``name`` (asserts there is exactly one)."""
+    found = server_clients(sim).get(name, [])
+    assert len(found) == 1, 'expected exactly one client %r on the simulator, got %r' % (name, found)
+    return found[0]
+
+
+def server_urls(client):
+    """{url: id} of a simulator client's redirect URIs."""
+    return dict((row['redirectUrl'], row['id']) for row in client['redirectUrls'])
+
+
+# --- the facts cache -----------------------------------------------------------------------------
+
+def site_key(sim):
+    return sim.url.rstrip('/')
+
+
+def read_json(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def cache_clients(cache_path, sim):
+    """{name: record} the facts cache holds for the simulator's site ({} when there is no file)."""
+    if not os.path.exists(cache_path):
+        return {}
+    return read_json(cache_path).get('sites', {}).get(site_key(sim), {}).get('clients', {})
+
+
+def cache_urls(record):
+    """{url: id} of a cache record's redirect URIs."""
+    return dict((row['url'], row['id']) for row in record.get('redirect_urls') or [])
+
+
+def sessions_path(cache_path):
+    return os.path.join(os.path.dirname(cache_path), 'sessions.json')
+
+
+def file_text(path):
+    if not os.path.exists(path):
+        return ''
+    with open(path) as handle:
+        return handle.read()
+
+
+# --- acting on the simulator directly (a person using Creatio's page, not the collection) --------
+
+class DirectSession(object):
+    """A forms login to the simulator with urllib; calls OAuthConfigService methods."""
+
+    def __init__(self, sim, user=SUPERVISOR):
+        self.sim = sim
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        body = json.dumps({'UserName': user[0], 'UserPassword': user[1]}).encode('utf-8')
+        request = urllib.request.Request(sim.url + '/ServiceModel/AuthService.svc/Login', data=body, method='POST',
+                                         headers={'Content-Type': 'application/json', 'ForceUseSession': 'true'})
+        with self.opener.open(request, timeout=10) as response:  # nosec - loopback simulator
+            assert json.loads(response.read().decode('utf-8'))['Code'] == 0
+
+    def call(self, method, parameter, inner):
+        csrf = next(c.value for c in self.jar if c.name == 'BPMCSRF')
+        request = urllib.request.Request(
+            self.sim.url + '/0/rest/OAuthConfigService/' + method, method='POST',
+            data=json.dumps({parameter: inner}).encode('utf-8'),
+            headers={'Content-Type': 'application/json', 'BPMCSRF': csrf})
+        with self.opener.open(request, timeout=10) as response:  # nosec - loopback simulator
+            result = json.loads(response.read().decode('utf-8'))[method + 'Result']
+        assert result['success'] is True, result
+        return result
+
+
+def delete_client_directly(sim, client_id):
+    """DeleteClient through the real API, then empty the simulator log (the tests count only the
+    collection's own requests)."""
+    DirectSession(sim).call('DeleteClient', 'deleteClientRequest', {'clientId': client_id})
+    sim.clear_log()
+
+
+def add_redirect_urls_directly(sim, client_id, urls):
+    """AddRedirectUrls through the real API; returns {url: id}; empties the simulator log."""
+    result = DirectSession(sim).call('AddRedirectUrls', 'redirectUrlsRequest', {'clientId': client_id, 'redirectUrls': urls})
+    sim.clear_log()
+    return dict((row['redirectUrl'], row['id']) for row in result['redirectUrls'])
+
+
+# --- results -------------------------------------------------------------------------------------
+
+def warnings_of(result):
+    return result.get('warnings') or []
+
+
+def msg_of(result):
+    return result.get('msg') or ''
