@@ -136,6 +136,10 @@ def validate_connection(params):
 
 
 def normalize_identity_url(value):
+    if '@' in value.strip().split('//', 1)[-1].split('/', 1)[0]:
+        # Like creatio_url: refused before any message could echo a password pasted into the URL.
+        raise ConfigurationError('creatio_identity_url must not contain a user name or password',
+                                 option='creatio_identity_url', hint='use creatio_client_id and creatio_client_secret')
     parts = urlsplit(value.strip())
     if parts.scheme.lower() not in ('http', 'https') or not parts.hostname or parts.query or parts.fragment:
         raise ConfigurationError('creatio_identity_url must be an absolute http(s) URL, got %r' % value,

@@ -74,6 +74,9 @@ def url(value, option, allow_private_scheme=False, allow_fragment=False):
         raise ConfigurationError('%s must be a string URL, got %s %r' % (option, type(value).__name__, value), option=option)
     if not value:
         raise ConfigurationError('%s contains an empty URL' % option, option=option)
+    if '@' in value.split('//', 1)[-1].split('/', 1)[0] and '//' in value:
+        # First, so that no later message echoes a password pasted into the URL.
+        raise ConfigurationError('%s: URLs with a user name or password are not accepted' % option, option=option)
     if len(value) > MAX_URL_LENGTH:
         raise ConfigurationError('%s has a URL of %d characters; the limit is %d' % (option, len(value), MAX_URL_LENGTH),
                                  option=option)

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The session store: per site and identity, beside the facts cache, forgiving of damage."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import stat
+import time
+
+from ansible_collections.creatio.oauth.plugins.module_utils import session_store
+from ansible_collections.creatio.oauth.plugins.module_utils.auth import ClientCredentialsLogin, FormsLogin
+from ansible_collections.creatio.oauth.plugins.module_utils.session_store import SessionStore
+
+SITE = 'https://site.example'
+
+
+def forms_state(age=0):
+    return {'kind': 'forms', 'cookies': {'.ASPXAUTH': 'aspx', 'BPMCSRF': 'csrf'}, 'logged_in_at': time.time() - age}
+
+
+def test_file_beside_the_cache_with_mode_0600(tmp_path):
+    store = SessionStore(str(tmp_path / 'cache' / 'facts.json'))
+    assert store.file.path == str(tmp_path / 'cache' / 'sessions.json')
+    store.save(SITE, 'forms:alice', forms_state())
+    assert stat.S_IMODE(os.stat(store.file.path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(str(tmp_path / 'cache')).st_mode) == 0o700
+    assert not (tmp_path / 'cache' / 'facts.json').exists()  # the facts cache itself is not touched
+
+
+def test_save_load_drop_per_site_and_identity(tmp_path):
+    store = SessionStore(str(tmp_path / 'facts.json'))
+    state = forms_state()
+    store.save(SITE, 'forms:alice', state)
+    assert store.load(SITE, 'forms:alice') == state
+    assert store.load(SITE, 'forms:bob') is None
+    assert store.load('https://other.example', 'forms:alice') is None
+    with open(store.file.path) as handle:
+        document = json.load(handle)
+    # keys are hashes: neither the site nor the user name is in the file as a key
+    assert all(len(k) == 64 for k in document['sessions'])
+    store.drop(SITE, 'forms:alice')
+    assert store.load(SITE, 'forms:alice') is None
+    store.drop(SITE, 'forms:never-saved')
+
+
+def test_old_forms_session_is_not_used(tmp_path):
+    store = SessionStore(str(tmp_path / 'facts.json'))
+    store.save(SITE, 'forms:alice', forms_state(age=session_store.MAX_SESSION_AGE + 5))
+    assert store.load(SITE, 'forms:alice') is None
+    store.save(SITE, 'forms:alice', forms_state(age=session_store.MAX_SESSION_AGE - 60))
+    assert store.load(SITE, 'forms:alice') is not None
+
+
+def test_token_state_is_loaded_whatever_its_age(tmp_path):
+    store = SessionStore(str(tmp_path / 'facts.json'))
+    state = {'kind': 'oauth', 'token': 'tok', 'expires_at': time.time() - 10}
+    store.save(SITE, 'oauth:cid', state)
+    assert store.load(SITE, 'oauth:cid') == state
+    login = ClientCredentialsLogin('https://is.example', 'cid', 'secret')
+    login.import_state(state)
+    assert login.token == 'tok' and not login.is_fresh()  # an expired token is renewed, not used
+
+
+def test_damaged_file_costs_only_a_login_and_is_replaced(tmp_path):
+    store = SessionStore(str(tmp_path / 'facts.json'))
+    with open(store.file.path, 'w') as handle:
+        handle.write('{not json')
+    assert store.load(SITE, 'forms:alice') is None
+    store.save(SITE, 'forms:alice', forms_state())
+    assert store.load(SITE, 'forms:alice')['kind'] == 'forms'
+    with open(store.file.path, 'w') as handle:
+        json.dump({'schema_version': 99}, handle)
+    assert store.load(SITE, 'forms:alice') is None
+    store.drop(SITE, 'forms:alice')
+    with open(store.file.path) as handle:
+        assert json.load(handle)['schema_version'] == 1
+
+
+def test_unwritable_store_is_quiet(tmp_path):
+    store = SessionStore('/proc/creatio-oauth-test/facts.json')
+    store.save(SITE, 'forms:alice', forms_state())  # no exception: only a login is lost
+    assert store.load(SITE, 'forms:alice') is None
+
+
+def test_exported_states_never_hold_the_password_or_secret():
+    forms = FormsLogin(SITE, 'alice', 'the-password')
+    forms.cookies = {'.ASPXAUTH': 'aspx'}
+    assert 'the-password' not in json.dumps(forms.export_state())
+    oauth = ClientCredentialsLogin('https://is.example', 'cid', 'the-client-secret')
+    oauth.token = 'tok'
+    assert 'the-client-secret' not in json.dumps(oauth.export_state())
+    # import of a state of the other kind is ignored
+    forms.import_state(oauth.export_state())
+    assert forms.cookies == {'.ASPXAUTH': 'aspx'}
+    oauth.import_state({'kind': 'forms', 'cookies': {}})
+    assert oauth.token == 'tok'
