@@ -1,0 +1,65 @@
+"""`make lint`: ansible-lint (offline, production profile), antsibull-docs and antsibull-changelog lint.
+
+Runs in the tools venv. ansible-lint with --offline does not install the collection, so a temporary
+``ansible_collections/<ns>/<name>`` symlink to the checkout is put on ANSIBLE_COLLECTIONS_PATH (FQCNs
+of our own modules resolve). Every linter runs even if an earlier one fails; the exit status is 1 if
+any failed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+BIN = os.path.dirname(os.path.abspath(sys.executable))
+
+
+def main() -> int:
+    with open(os.path.join(ROOT, 'galaxy.yml'), encoding='utf-8') as handle:
+        meta = yaml.safe_load(handle)
+    base = tempfile.mkdtemp(prefix='creatio-lint-')
+    try:
+        ns_dir = os.path.join(base, 'ansible_collections', meta['namespace'])
+        os.makedirs(ns_dir)
+        tree = os.path.join(ns_dir, meta['name'])
+        os.symlink(ROOT, tree)
+        env = dict(os.environ)
+        env.update({
+            'ANSIBLE_COLLECTIONS_PATH': base,
+            'PATH': BIN + os.pathsep + env.get('PATH', ''),
+            'ANSIBLE_LINT_SKIP_SCHEMA_UPDATE': '1',
+            'NO_COLOR': '1',
+            'ANSIBLE_NOCOLOR': '1',
+        })
+        steps = [
+            ('ansible-lint', [os.path.join(BIN, 'ansible-lint'), '--offline', '--profile', 'production'], ROOT),
+            ('antsibull-docs lint-collection-docs',
+             [os.path.join(BIN, 'antsibull-docs'), 'lint-collection-docs', '--plugin-docs', tree], ROOT),
+            ('antsibull-changelog lint', [os.path.join(BIN, 'antsibull-changelog'), 'lint'], ROOT),
+        ]
+        failed = []
+        for label, cmd, cwd in steps:
+            started = time.monotonic()
+            print('=== %s' % label, flush=True)
+            rc = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, check=False).returncode
+            status = 'ok' if rc == 0 else 'FAILED rc=%d' % rc
+            print('=== %s: %s (%.0f s)' % (label, status, time.monotonic() - started), flush=True)
+            if rc != 0:
+                failed.append(label)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    if failed:
+        print('lint FAILED: %s' % ', '.join(failed), flush=True)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
