@@ -88,8 +88,8 @@ options:
 requirements:
   - requests
 notes:
-  - All modules of this collection are in the action group C(creatio.oauth.creatio), so the connection options
-    can be set once with C(module_defaults: {group/creatio.oauth.creatio: {...}}).
+  - 'All modules of this collection are in the action group C(creatio.oauth.creatio), so the connection options
+    can be set once with C(module_defaults: {group/creatio.oauth.creatio: {...}}).'
   - Precedence is task argument, then C(module_defaults), then the environment variable.
 '''
 

@@ -4,7 +4,7 @@
 """The Creatio API facts this collection relies on, with the ones nobody has published in one place.
 
 Labels follow the project's API contract: DOC (Creatio Academy), SRC (read from Creatio 8.1 source),
-ASSUMED (published nowhere; parsed tolerantly and listed in docs/api_assumptions.rst). If a live
+ASSUMED (published nowhere; parsed tolerantly and listed in docs/docsite/rst/api_assumptions.rst). If a live
 Creatio differs from an ASSUMED point, this file is where the fix goes.
 """
 

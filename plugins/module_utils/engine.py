@@ -23,7 +23,6 @@ from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
     ConfigurationError, CreatioError, HttpError, LostAnswerError, ReadNotPermittedError,
     RecordNotFoundError, TransportError)
 from ansible_collections.creatio.oauth.plugins.module_utils.session_store import SessionStore
-from ansible_collections.creatio.oauth.plugins.module_utils.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 SERVER_RECORD_FIELDS = ('name', 'client_id', 'application_url', 'system_user_id', 'active')
 
@@ -37,6 +36,9 @@ class ModuleRun(object):
         self.check_mode = module.check_mode
         self.warnings = []
         self.site, self.login_kind, self.identity_url = validate_connection(self.params)
+        if self.params.get('validate_certs') is False:
+            self.warn('validate_certs is false: the TLS certificate of %s is not checked, so the password or client secret '
+                      'sent to it could reach an impostor; give ca_path instead' % self.site)
         self.cache_path = cache_path_of(self.params)
         self.cache = FactsCache(self.cache_path)
         self.cache.check_usable(writable=not self.check_mode)
@@ -46,6 +48,11 @@ class ModuleRun(object):
     @property
     def client(self):
         if self._client is None:
+            # requests (about half of the module's start-up) is imported only when a request is
+            # about to be sent: a run that fails validation, or trusts the cache (verify: false), never pays for it.
+            from ansible_collections.creatio.oauth.plugins.module_utils.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+            if not HAS_REQUESTS:
+                self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
             store = SessionStore(self.cache_path) if self.params.get('reuse_session', True) else None
             self._client = build_client(self.params, session_store=store)
         return self._client
@@ -107,11 +114,13 @@ class Lookup(object):
         self.adopted = adopted
 
 
-def lookup(run, name, client_id=None, verify=True):
+def lookup(run, name, client_id=None, verify=True, absent=False):
     cached = run.cache.get(run.site, name)
     if cached is not None:
         cached.setdefault('name', name)
     if cached and cached.get('pending') and not client_id:
+        if absent and not verify:
+            return Lookup(cached, 'cache')  # the user checked Creatio: clearing the marker is all there is to do
         return _lookup_pending(run, name, cached)
     if not client_id and cached and not verify:
         return Lookup(cached, 'cache')
@@ -158,7 +167,7 @@ def _lookup_pending(run, name, cached):
             'an earlier run sent AddClient for %r but its answer was lost, and this site does not allow the OData read '
             'that would tell whether it was created' % name, call='AddClient',
             hint='look for %r in Creatio: if it is there, set client_id to adopt it; if not, run once with state: absent '
-                 '(it clears the marker), then again' % name)
+                 'and verify: false (it clears the marker), then again' % name)
     same_name = [r for r in rows if r['name'] == name]
     if len(same_name) == 1:
         run.warn('integration %r was created by an earlier run whose answer was lost: adopted (its client secret was in '
@@ -274,6 +283,12 @@ def _answer_may_be_lost(exc):
     return exc.status is not None and (exc.status >= 500 or exc.status == 429)
 
 
+def _may_still_be_running(exc):
+    if isinstance(exc, TransportError):
+        return getattr(exc, 'timed_out', False)
+    return exc.status == 504
+
+
 def _settle_lost_add_client(run, name, operation, first_error, outcome):
     """AddClient's answer is lost. Never send it again blindly: read back by name, then decide."""
     try:
@@ -289,6 +304,15 @@ def _settle_lost_add_client(run, name, operation, first_error, outcome):
             hint='a re-run is safe: the facts cache marks %r as pending, so no run creates it again before Creatio '
                  'confirms whether it exists' % name)
     same_name = [r for r in rows if r['name'] == name]
+    if not same_name and _may_still_be_running(first_error):
+        # No answer in time (our timeout, or a gateway's 504): Creatio may still be creating it, so
+        # "not there yet" is not "not created", and sending AddClient again could make a second one.
+        run.remember(name, dict(planner.apply(None, operation), client_id=None, pending=True))
+        raise LostAnswerError(
+            'AddClient for %r: %s; Creatio may still be creating the integration, so it was not sent again'
+            % (name, first_error.message), call='AddClient', status=first_error.status,
+            hint='a re-run is safe: the facts cache marks %r as pending, and the next run reads it back before it '
+                 'creates anything; raise request_timeout if Creatio is this slow' % name)
     if not same_name:
         # Confirmed not created: one more AddClient is the first one that counts.
         return run.client.call(operation.call, operation.payload)
@@ -330,9 +354,7 @@ def run_module(module, handler):
     """Run ``handler(run)`` -> result dict, and exit. The one place exceptions become fail_json."""
     run = None
     try:
-        if not HAS_REQUESTS:
-            module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
-        run = ModuleRun(module)
+        run = ModuleRun(module)  # requests is checked for (and imported) when the first request is sent
         result = handler(run)
     except CreatioError as exc:
         fail_from_error(module, exc, run)

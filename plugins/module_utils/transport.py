@@ -25,7 +25,9 @@ except ImportError:  # pragma: no cover - exercised by the sanity import test
 
 HAS_REQUESTS = requests is not None
 
-RETRY_STATUSES = (429, 502, 503, 504)
+# Retried for safe calls only. 500 too: a safe call is harmless to repeat, and Creatio's 500s are
+# often transient (a deadlock, a restarting app pool).
+RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
 class RetryPolicy(object):
@@ -104,11 +106,14 @@ class HttpTransport(object):
                     self._backoff(attempt)
                     attempt += 1
                     continue
-                raise TransportError(
+                error = TransportError(
                     '%s to %s failed: %s' % (call, _origin(url), _reason(exc)),
                     call=call,
                     may_have_reached_server=not never_sent,
                     hint=_transport_hint(exc, self.timeout))
+                # No answer in time: the server may still be working on the request (engine.py).
+                error.timed_out = isinstance(exc, req_exc.Timeout) and not never_sent
+                raise error
             if safe and response.status_code in RETRY_STATUSES and attempt + 1 < self.retry.attempts:
                 self._backoff(attempt, _retry_after_seconds(response))
                 attempt += 1

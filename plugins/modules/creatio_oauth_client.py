@@ -20,7 +20,7 @@ description:
   - Creatio returns the client secret once, when the integration is created. The module returns it then, as
     RV(client_secret), and never again. Use O(client_secret_file) to have it written to a file.
 author:
-  - creatio.oauth contributors
+  - creatio.oauth contributors (@creatio-oauth)
 extends_documentation_fragment:
   - creatio.oauth.connection
   - creatio.oauth.connection.verify
@@ -44,7 +44,7 @@ attributes:
 options:
   name:
     description:
-      - Name of the integration, as shown in Creatio. The key: there is no rename.
+      - 'Name of the integration, as shown in Creatio. The key: there is no rename.'
     type: str
     required: true
   state:
@@ -101,11 +101,11 @@ options:
     description:
       - When the run creates the integration, write its client id, client secret and token URL to this file as
         JSON, with mode 0600.
-      - An existing file is never overwritten: the module fails before creating anything.
+      - 'An existing file is never overwritten: the module fails before creating anything.'
     type: path
 notes:
-  - Creatio shows a client secret only once. Put C(no_log: true) on tasks that create integrations, or use
-    O(client_secret_file), so that the secret does not reach logs.
+  - 'Creatio shows a client secret only once. Put C(no_log: true) on tasks that create integrations, or use
+    O(client_secret_file), so that the secret does not reach logs.'
   - The C(grant_type) of an integration read back from Creatio (cache lost) is inferred from whether it has a system
     user. See the API assumptions in the collection docs.
 seealso:
@@ -263,12 +263,13 @@ def handle(run):
     name = desired['name']
     secret_file = params['client_secret_file']
     with run.name_lock(name):
-        found = engine.lookup(run, name, client_id=desired['client_id'], verify=params['verify'])
+        found = engine.lookup(run, name, client_id=desired['client_id'], verify=params['verify'],
+                              absent=desired['state'] == 'absent')
         record = found.record
         if record and desired['state'] == 'present':
             record = engine.adopt_redirect_urls(run, record, desired['redirect_urls'])
             if 'server' in found.source:
-                run.remember(name, record)  # adopted, or confirmed: confirmed_at moves on
+                run.remember(name, record)  # adopted, or confirmed: confirmed_at moves on (unchanged: hourly, cache.RECONFIRM_AFTER)
         if found.recreate and desired['state'] == 'absent':
             plan = planner.Plan(forget=True)
         else:

@@ -16,7 +16,7 @@ description:
     site lets the user read it. Each integration says where it came from in RV(clients[].source).
   - Never returns a client secret (Creatio never shows one again after creation). Never writes anything.
 author:
-  - creatio.oauth contributors
+  - creatio.oauth contributors (@creatio-oauth)
 extends_documentation_fragment:
   - creatio.oauth.connection
   - ansible.builtin.action_common_attributes
@@ -95,7 +95,9 @@ clients:
           V(cache) only in the cache because Creatio could not be read; V(cache-only) in the cache but no longer in Creatio.
       type: str
     confirmed_at:
-      description: When the cache last confirmed the integration (UTC), if it knows it.
+      description:
+        - When the cache last confirmed the integration (UTC), if it knows it.
+        - 'While nothing changes it is refreshed at most once an hour, so that re-runs write nothing: it is true to within an hour.'
       type: str
 odata_readable:
   description: Whether Creatio let the user read the integrations through OData.

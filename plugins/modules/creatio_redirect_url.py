@@ -15,13 +15,13 @@ description:
     C(AddRedirectUrls), C(UpdateRedirectUrl) and C(DeleteRedirectUrl), idempotently.
   - Missing URIs are added in one C(AddRedirectUrls) call, and the ids Creatio returns are kept in the local facts
     cache, shared with M(creatio.oauth.creatio_oauth_client).
-  - Creatio has no API that lists the redirect URIs of an integration. Removing a URI by value therefore needs its id
+  - 'Creatio has no API that lists the redirect URIs of an integration. Removing a URI by value therefore needs its id
     from the cache (URIs this collection added). For other URIs, give O(redirect_url_id): the Id column of
-    "Authorized redirect URIs" on the integration page.
+    "Authorized redirect URIs" on the integration page.'
   - Use this module when several plays or roles each add their own URIs to one integration. When one playbook owns
     the whole list, use O(creatio.oauth.creatio_oauth_client#module:redirect_urls) instead.
 author:
-  - creatio.oauth contributors
+  - creatio.oauth contributors (@creatio-oauth)
 extends_documentation_fragment:
   - creatio.oauth.connection
   - creatio.oauth.connection.verify
