@@ -226,6 +226,27 @@ def test_lost_add_client_without_odata_marks_pending(sim, tmp_path):
     assert len(endpoints(sim, 'AddClient')) == 0
 
 
+def test_pending_marker_is_cleared_by_absent_without_verify(sim, tmp_path):
+    sim.configure(odata_status=403, faults=[{'endpoint': 'AddClient', 'drop': True, 'phase': 'before', 'count': 1}])
+    run = make_run(sim, tmp_path)
+    with pytest.raises(LostAnswerError) as info:
+        create(run, desired_cc())
+    assert run.cache.get(run.site, 'PowerBI')['pending'] is True
+    sim.clear_log()
+    # absent with verify (the default) still refuses to guess
+    with pytest.raises(LostAnswerError) as info:
+        engine.lookup(make_run(sim, tmp_path), 'PowerBI', absent=True)
+    assert 'verify: false' in info.value.hint
+    # the user checked Creatio and says it is not there: the marker goes, nothing is sent
+    run = make_run(sim, tmp_path, verify=False)
+    found = engine.lookup(run, 'PowerBI', verify=False, absent=True)
+    plan = planner.plan_client(dict(desired_cc(), state='absent'), found.record)
+    assert plan.forget and not plan.operations
+    engine.execute(run, 'PowerBI', plan, found.record)
+    assert run.cache.get(run.site, 'PowerBI') is None
+    assert writes(sim) == []
+
+
 def test_deleting_what_is_gone_is_not_a_change(sim, tmp_path):
     run = make_run(sim, tmp_path)
     record = {'name': 'Gone', 'client_id': 'ffffffffffffffffffffffffffffffff', 'grant_type': 'client_credentials', 'redirect_urls': []}
