@@ -396,7 +396,7 @@ def test_session_expiry_html(admin, sim):  # pylint: disable=redefined-outer-nam
 
 def test_fault_status_count_retry_after(admin, sim):  # pylint: disable=redefined-outer-name
     sim.configure(faults=[{'endpoint': 'OData', 'status': 503, 'count': 2, 'retry_after': 1}])
-    for _ in range(2):
+    for _attempt in range(2):
         resp = admin.odata()
         assert resp.status == 503 and resp.headers['Retry-After'] == '1' and resp.json() == {'Message': 'Simulated fault'}
     assert admin.odata().status == 200
@@ -533,7 +533,7 @@ def test_root_site_path_and_keepalive():
         assert root.url == f'http://127.0.0.1:{root.port}'
         cl = Client(root)
         assert cl.login().json()['Code'] == 0
-        for _ in range(5):  # same connection reused
+        for _request in range(5):  # same connection reused
             assert add_code(cl)['success'] is True
         assert cl.request('POST', '/0/rest/OAuthConfigService/AddClient', {'addClientRequest': {}}, csrf=False).status == 200
         cl.close()
@@ -544,7 +544,7 @@ def test_concurrent_clients(admin, sim):  # pylint: disable=redefined-outer-name
         cl = Client(sim)
         cl.cookies = dict(admin.cookies)
         try:
-            return [add_code(cl)['success'] for _ in range(5)]
+            return [add_code(cl)['success'] for _request in range(5)]
         finally:
             cl.close()
 
