@@ -34,6 +34,8 @@ SECRET_KEYS = ('secret', 'password', 'token', 'cookie', 'csrf')
 # confirmed_at stays true to within this much. A changed record is always written at once.
 RECONFIRM_AFTER = 3600
 ISO_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
+# Returned by a mutate function to have JsonFile.update() skip the write.
+UNCHANGED = object()
 
 
 def now_iso():
@@ -137,11 +139,12 @@ class JsonFile(object):
 
     def update(self, mutate):
         """Apply ``mutate(document)`` under the lock and write the result atomically. Returns the
-        value ``mutate`` returned."""
+        value ``mutate`` returned; when that is UNCHANGED, nothing is written."""
         with self.locked():
             document = self.read()
             outcome = mutate(document)
-            self._write(document)
+            if outcome is not UNCHANGED:
+                self._write(document)
             return outcome
 
     def _write(self, document):
@@ -188,23 +191,16 @@ class FactsCache(object):
 
     def put(self, site, name, record):
         assert_no_secret(record)
-        if self._unchanged_and_recent(site, name, record):
-            return
         stored = copy.deepcopy(record)
         stored['confirmed_at'] = now_iso()
 
         def mutate(document):
-            document.setdefault('sites', {}).setdefault(site, {}).setdefault('clients', {})[name] = stored
+            clients = document.setdefault('sites', {}).setdefault(site, {}).setdefault('clients', {})
+            if _same_and_recent(clients.get(name), stored):
+                return UNCHANGED  # see RECONFIRM_AFTER
+            clients[name] = stored
+            return None
         self.file.update(mutate)
-
-    def _unchanged_and_recent(self, site, name, record):
-        current = self.get(site, name)
-        if current is None:
-            return False
-        age = age_of(current.pop('confirmed_at', None))
-        if age is None or not 0 <= age < RECONFIRM_AFTER:
-            return False
-        return current == dict((k, v) for k, v in record.items() if k != 'confirmed_at')
 
     def delete(self, site, name):
         def mutate(document):
@@ -229,6 +225,17 @@ class FactsCache(object):
             yield
         finally:
             os.close(fd)
+
+
+def _same_and_recent(current, stored):
+    """``current`` (on disk) says what ``stored`` says, and was confirmed less than RECONFIRM_AFTER ago."""
+    if not current:
+        return False
+    age = age_of(current.get('confirmed_at'))
+    if age is None or not 0 <= age < RECONFIRM_AFTER:
+        return False
+    return (dict((k, v) for k, v in current.items() if k != 'confirmed_at')
+            == dict((k, v) for k, v in stored.items() if k != 'confirmed_at'))
 
 
 def assert_no_secret(record):
