@@ -124,18 +124,10 @@ class JsonFile(object):
     # --- writing ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def locked(self):
-        """Exclusive lock for a read-modify-write (flock: released by the kernel if we are killed)."""
+        """Exclusive lock for a read-modify-write."""
         self.ensure_directory()
-        lock_path = self.path + '.lock'
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise CacheError('%s: cannot open the lock file %s (%s)' % (self.option, lock_path, exc.strerror), path=self.path)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with exclusive_flock(self.path + '.lock', self.option, self.path):
             yield
-        finally:
-            os.close(fd)
 
     def update(self, mutate):
         """Apply ``mutate(document)`` under the lock and write the result atomically. Returns the
@@ -219,12 +211,23 @@ class FactsCache(object):
         except OSError as exc:
             if exc.errno != errno.EEXIST:
                 raise CacheError('cache_path: cannot create %s (%s)' % (lock_dir, exc.strerror), path=self.path)
-        fd = os.open(os.path.join(lock_dir, digest + '.lock'), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with exclusive_flock(os.path.join(lock_dir, digest + '.lock'), 'cache_path', self.path):
             yield
-        finally:
-            os.close(fd)
+
+
+@contextlib.contextmanager
+def exclusive_flock(lock_path, option, cache_path):
+    """flock on ``lock_path``: the kernel releases it when the holder dies, so a killed run never
+    leaves a stale lock behind."""
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise CacheError('%s: cannot open the lock file %s (%s)' % (option, lock_path, exc.strerror), path=cache_path)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _same_and_recent(current, stored):

@@ -9,7 +9,12 @@ __metaclass__ = type
 import http.cookiejar
 import json
 import os
+import sys
 import urllib.request
+
+# Where the checkout and the test venv's executables are (tests import these from here, not from conftest).
+ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
+BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 
 SUPERVISOR = ('Supervisor', 'Supervisor')
 POWERBI_USER_ID = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'

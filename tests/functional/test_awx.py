@@ -24,7 +24,7 @@ import ansible_runner
 import jinja2.sandbox
 import yaml
 
-from conftest import BIN_DIR, ROOT  # pylint: disable=import-error
+from helpers import BIN_DIR, ROOT  # pylint: disable=import-error
 from helpers import (  # pylint: disable=import-error
     AUTOMATION_CLIENT_ID, AUTOMATION_CLIENT_SECRET, cache_clients, count, read_json, server_clients, writes)
 

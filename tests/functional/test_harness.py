@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-# No `from conftest import ...`: with several conftest.py files in one pytest run that name is ambiguous.
+# Shared constants come from helpers.py, never `from conftest import`: several conftest.py files share that name.
 SIMULATOR_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'simulator', 'creatio_simulator.py')
 
 from urllib.request import urlopen

@@ -29,7 +29,7 @@ import tarfile
 import pytest
 import yaml
 
-from conftest import BIN_DIR, ROOT  # pylint: disable=import-error
+from helpers import BIN_DIR, ROOT  # pylint: disable=import-error
 from helpers import POWERBI_USER_ID, server_clients, writes  # pylint: disable=import-error
 
 NAMESPACE, NAME = 'creatio', 'oauth'

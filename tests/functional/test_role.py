@@ -16,7 +16,7 @@ import stat
 
 import yaml
 
-from conftest import ROOT  # pylint: disable=import-error
+from helpers import ROOT  # pylint: disable=import-error
 
 EXAMPLE = os.path.join(ROOT, 'examples', 'integrations.yml')
 

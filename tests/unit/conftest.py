@@ -41,26 +41,4 @@ def _ensure_collection_importable():
         sys.path.insert(0, base)
 
 
-def pytest_collectstart(collector):
-    """Make ``from conftest import X`` in a test module mean the conftest.py nearest to it.
-
-    Without ``__init__.py`` files pytest imports every conftest.py under the module name ``conftest``,
-    so in a run over several test folders (tests/unit + tests/functional) that name is whichever
-    conftest was loaded last. Re-point it just before each test module is imported.
-    """
-    path = str(getattr(collector, 'path', None) or getattr(collector, 'fspath', ''))
-    if not path.endswith('.py'):
-        return
-    directory = os.path.dirname(os.path.abspath(path)) + os.sep
-    best, best_dir = None, ''
-    for plugin in collector.config.pluginmanager.get_plugins():
-        plugin_file = getattr(plugin, '__file__', None) or ''
-        if os.path.basename(plugin_file) == 'conftest.py':
-            plugin_dir = os.path.dirname(os.path.abspath(plugin_file)) + os.sep
-            if directory.startswith(plugin_dir) and len(plugin_dir) > len(best_dir):
-                best, best_dir = plugin, plugin_dir
-    if best is not None:
-        sys.modules['conftest'] = best
-
-
 _ensure_collection_importable()
