@@ -77,9 +77,9 @@ functional: venv
 unit-pytest: venv
 	$(TOOLS_PY) -m pytest -q -p no:cacheprovider tests/unit tests/simulator $(PYTEST_ARGS)
 
-# unit + simulator + functional in one run (the last step of `make test`)
+# unit + simulator + functional + reliability (small size) in one run (the last step of `make test`)
 pytest: venv
-	$(TOOLS_PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit tests/simulator tests/functional $(PYTEST_ARGS)
+	$(TOOLS_PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit tests/simulator tests/functional tests/reliability $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- everything
 # Runs every step even when one fails, prints a summary, then runs the pytest suite last
@@ -98,7 +98,7 @@ bench: venv
 	$(TOOLS_PY) tools/bench.py
 
 reliability: venv
-	$(TOOLS_PY) -m pytest -q -p no:cacheprovider tests/reliability $(PYTEST_ARGS)
+	CREATIO_RELIABILITY_SIZE=$${CREATIO_RELIABILITY_SIZE:-full} $(TOOLS_PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/reliability $(PYTEST_ARGS)
 
 clean:
 	rm -rf build tests/output tests/integration/inventory .pytest_cache .ansible

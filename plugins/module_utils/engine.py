@@ -257,12 +257,14 @@ def _execute_one(run, name, operation, outcome, on_created):
 
 
 def _send(run, name, operation, outcome):
-    """One call; returns (result, effective). Deleting what is already gone is not a change."""
+    """One call; returns (result, effective). Deleting what is already gone is not a change, unless
+    the transport had to repeat the call: then "does not exist" may answer our own lost first try."""
+    retries_before = run.client.transport.retries_done
     try:
         return run.client.call(operation.call, operation.payload), True
     except RecordNotFoundError:
         if operation.call in ('DeleteRedirectUrl', 'DeleteClient'):
-            return {}, False
+            return {}, run.client.transport.retries_done > retries_before
         raise
     except (TransportError, HttpError) as exc:
         if operation.call == 'AddClient' and _answer_may_be_lost(exc):

@@ -256,6 +256,19 @@ def test_deleting_what_is_gone_is_not_a_change(sim, tmp_path):
     assert len(endpoints(sim, 'DeleteClient')) == 1
 
 
+def test_delete_whose_first_answer_was_lost_is_still_a_change(sim, tmp_path):
+    run = make_run(sim, tmp_path)
+    found, outcome, created = create(run, desired_cc('Doomed'))
+    # Creatio deletes, the answer is lost; the transport repeats the (safe) call, which now answers
+    # "does not exist": that answer is about our own first try, so the run did change something.
+    sim.configure(faults=[{'endpoint': 'DeleteClient', 'drop': True, 'phase': 'after', 'count': 1}])
+    plan = planner.plan_client({'name': 'Doomed', 'state': 'absent'}, outcome.record)
+    deleted = engine.execute(run, 'Doomed', plan, outcome.record)
+    assert [op['call'] for op in deleted.done] == ['DeleteClient'] and deleted.record is None
+    assert len(endpoints(sim, 'DeleteClient')) == 2
+    assert not [c for c in sim.state()['clients'] if c['name'] == 'Doomed']
+
+
 def test_failure_reports_what_was_done_and_no_secret(sim, tmp_path):
     run = make_run(sim, tmp_path)
     sim.configure(faults=[{'endpoint': 'AddRedirectUrls', 'status': 500, 'count': 1}])
