@@ -287,7 +287,7 @@ def _answer_may_be_lost(exc):
 
 def _may_still_be_running(exc):
     if isinstance(exc, TransportError):
-        return getattr(exc, 'timed_out', False)
+        return exc.timed_out
     return exc.status == 504
 
 

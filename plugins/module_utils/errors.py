@@ -70,9 +70,11 @@ class TransportError(CreatioError):
     is the "lost answer" case the modules resolve by reading back.
     """
 
-    def __init__(self, message, call=None, hint=None, may_have_reached_server=False):
+    def __init__(self, message, call=None, hint=None, may_have_reached_server=False, timed_out=False):
         super(TransportError, self).__init__(message, call=call, hint=hint)
         self.may_have_reached_server = may_have_reached_server
+        # Sent, and no answer in time: the server may still be working on the request.
+        self.timed_out = timed_out
 
 
 class TLSError(TransportError):

@@ -106,14 +106,12 @@ class HttpTransport(object):
                     self._backoff(attempt)
                     attempt += 1
                     continue
-                error = TransportError(
+                raise TransportError(
                     '%s to %s failed: %s' % (call, _origin(url), _reason(exc)),
                     call=call,
                     may_have_reached_server=not never_sent,
+                    timed_out=isinstance(exc, req_exc.Timeout) and not never_sent,
                     hint=_transport_hint(exc, self.timeout))
-                # No answer in time: the server may still be working on the request (engine.py).
-                error.timed_out = isinstance(exc, req_exc.Timeout) and not never_sent
-                raise error
             if safe and response.status_code in RETRY_STATUSES and attempt + 1 < self.retry.attempts:
                 self._backoff(attempt, _retry_after_seconds(response))
                 attempt += 1
