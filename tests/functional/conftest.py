@@ -169,6 +169,31 @@ def _read_results(path):
     return results
 
 
+def ansible_env(home, config, collections_path, cache_path):
+    """The environment every test ansible-playbook gets: none of the caller's ANSIBLE_*/CREATIO_*
+    variables, a private HOME and config, this collection's tree, the result recorder, the cache."""
+    env = dict((k, v) for k, v in os.environ.items() if not (k.startswith('ANSIBLE_') or k.startswith('CREATIO_')))
+    env.update({
+        'PATH': BIN_DIR + os.pathsep + os.environ.get('PATH', ''),
+        'HOME': str(home),
+        'ANSIBLE_HOME': str(home / '.ansible'),
+        'ANSIBLE_LOCAL_TEMP': str(home / '.ansible' / 'tmp'),
+        'ANSIBLE_REMOTE_TEMP': str(home / '.ansible' / 'tmp'),
+        'ANSIBLE_CONFIG': str(config),
+        'ANSIBLE_COLLECTIONS_PATH': collections_path,
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        'ANSIBLE_HOST_KEY_CHECKING': '0',
+        'ANSIBLE_STDOUT_CALLBACK': 'default',
+        'ANSIBLE_CALLBACK_PLUGINS': CALLBACK_DIR,
+        'ANSIBLE_CALLBACKS_ENABLED': CALLBACK_NAME,
+        'CREATIO_CACHE_PATH': cache_path,
+        'PYTHONDONTWRITEBYTECODE': '1',
+    })
+    return env
+
+
 @pytest.fixture
 def run_playbook(request, tmp_path, collections_path, cache_path):
     """Callable that runs ansible-playbook; see the module docstring."""
@@ -220,27 +245,8 @@ def run_playbook(request, tmp_path, collections_path, cache_path):
             args.append('-' + 'v' * verbosity)
         args.append(playbook_path)
 
-        run_env = {k: v for k, v in os.environ.items()
-                   if not (k.startswith('ANSIBLE_') or k.startswith('CREATIO_'))}
-        run_env.update({
-            'PATH': BIN_DIR + os.pathsep + os.environ.get('PATH', ''),
-            'HOME': str(home),
-            'ANSIBLE_HOME': str(home / '.ansible'),
-            'ANSIBLE_LOCAL_TEMP': str(home / '.ansible' / 'tmp'),
-            'ANSIBLE_REMOTE_TEMP': str(home / '.ansible' / 'tmp'),
-            'ANSIBLE_CONFIG': str(config),
-            'ANSIBLE_COLLECTIONS_PATH': collections_path,
-            'ANSIBLE_NOCOLOR': '1',
-            'ANSIBLE_FORCE_COLOR': '0',
-            'ANSIBLE_RETRY_FILES_ENABLED': '0',
-            'ANSIBLE_HOST_KEY_CHECKING': '0',
-            'ANSIBLE_STDOUT_CALLBACK': 'default',
-            'ANSIBLE_CALLBACK_PLUGINS': CALLBACK_DIR,
-            'ANSIBLE_CALLBACKS_ENABLED': CALLBACK_NAME,
-            RESULTS_ENV: results_path,
-            'CREATIO_CACHE_PATH': cache_path,
-            'PYTHONDONTWRITEBYTECODE': '1',
-        })
+        run_env = ansible_env(home, config, collections_path, cache_path)
+        run_env[RESULTS_ENV] = results_path
         if sim is not None:
             run_env.update({
                 'CREATIO_URL': sim.url,

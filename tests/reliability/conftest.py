@@ -69,25 +69,7 @@ def _spawn_settings(collections_path, tmp_path, cache_path):
     (home / '.ansible' / 'tmp').mkdir(parents=True, exist_ok=True)
     config = tmp_path / 'spawn-ansible.cfg'
     config.write_text(u'[defaults]\n')
-    env = dict((k, v) for k, v in os.environ.items() if not (k.startswith('ANSIBLE_') or k.startswith('CREATIO_')))
-    env.update({
-        'PATH': _HARNESS.BIN_DIR + os.pathsep + os.environ.get('PATH', ''),
-        'HOME': str(home),
-        'ANSIBLE_HOME': str(home / '.ansible'),
-        'ANSIBLE_LOCAL_TEMP': str(home / '.ansible' / 'tmp'),
-        'ANSIBLE_REMOTE_TEMP': str(home / '.ansible' / 'tmp'),
-        'ANSIBLE_CONFIG': str(config),
-        'ANSIBLE_COLLECTIONS_PATH': collections_path,
-        'ANSIBLE_NOCOLOR': '1',
-        'ANSIBLE_FORCE_COLOR': '0',
-        'ANSIBLE_RETRY_FILES_ENABLED': '0',
-        'ANSIBLE_HOST_KEY_CHECKING': '0',
-        'ANSIBLE_STDOUT_CALLBACK': 'default',
-        'ANSIBLE_CALLBACK_PLUGINS': _HARNESS.CALLBACK_DIR,
-        'ANSIBLE_CALLBACKS_ENABLED': _HARNESS.CALLBACK_NAME,
-        'CREATIO_CACHE_PATH': cache_path,
-        'PYTHONDONTWRITEBYTECODE': '1',
-    })
+    env = _HARNESS.ansible_env(home, config, collections_path, cache_path)
     return {'env': env, 'ansible_playbook': os.path.join(_HARNESS.BIN_DIR, 'ansible-playbook'),
             'results_env': _HARNESS.RESULTS_ENV, 'result_class': _HARNESS.PlaybookResult}
 
