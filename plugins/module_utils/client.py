@@ -87,10 +87,7 @@ class CreatioClient(object):
         return text
 
     def scrub_error(self, exc):
-        exc.message = self.scrub(exc.message)
-        exc.creatio_message = self.scrub(exc.creatio_message)
-        exc.hint = self.scrub(exc.hint)
-        exc.args = (exc.message,)
+        exc.redact(self.secrets(), REDACTED)
 
     # --- login -------------------------------------------------------------------------------
     def _ensure_login(self):

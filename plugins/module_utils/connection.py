@@ -116,23 +116,31 @@ def validate_connection(params):
     if timeout is not None and not 0 < timeout <= 3600:
         raise ConfigurationError('request_timeout must be between 0 and 3600 seconds, got %s' % timeout,
                                  option='request_timeout')
+    check_ca_path(params)
+    if any(oauth):
+        identity_url = identity_base_url(params, site_url)
+        if not identity_url:
+            raise ConfigurationError(
+                'creatio_identity_url is required with creatio_client_id off Creatio cloud', option='creatio_identity_url',
+                hint='use the value of the OAuth20IdentityServerUrl system setting')
+        return site_url, 'oauth', identity_url
+    return site_url, 'forms', None
+
+
+def check_ca_path(params):
     ca_path = params.get('ca_path')
     if ca_path and not os.path.exists(ca_path):
         raise ConfigurationError('ca_path %s does not exist' % ca_path, option='ca_path',
                                  hint='give a PEM file (or a directory prepared with c_rehash)')
-    if any(oauth):
-        identity_url = params.get('creatio_identity_url')
-        if identity_url:
-            identity_url = normalize_identity_url(identity_url)
-        else:
-            parts = urlsplit(site_url)
-            identity_url = api.default_identity_url(parts.scheme, parts.hostname)
-            if not identity_url:
-                raise ConfigurationError(
-                    'creatio_identity_url is required with creatio_client_id off Creatio cloud', option='creatio_identity_url',
-                    hint='use the value of the OAuth20IdentityServerUrl system setting')
-        return site_url, 'oauth', identity_url
-    return site_url, 'forms', None
+
+
+def identity_base_url(params, site_url):
+    """The identity service root: creatio_identity_url when given, else the Creatio cloud default
+    for the site host, else None."""
+    if params.get('creatio_identity_url'):
+        return normalize_identity_url(params['creatio_identity_url'])
+    parts = urlsplit(site_url)
+    return api.default_identity_url(parts.scheme, parts.hostname)
 
 
 def normalize_identity_url(value):
@@ -183,9 +191,5 @@ def verify_argspec():
 
 def identity_url_for_secret_file(params, site_url):
     """The token URL a consumer of a new client credentials integration will call, when known."""
-    if params.get('creatio_identity_url'):
-        base = normalize_identity_url(params['creatio_identity_url'])
-    else:
-        parts = urlsplit(site_url)
-        base = api.default_identity_url(parts.scheme, parts.hostname)
+    base = identity_base_url(params, site_url)
     return base + api.TOKEN_PATH if base else None

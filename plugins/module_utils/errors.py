@@ -33,6 +33,15 @@ class CreatioError(Exception):
             'hint': self.hint,
         }
 
+    def redact(self, secrets, mask='********'):
+        """Replace every value of ``secrets`` in the text this error will show."""
+        for secret in secrets:
+            for attr in ('message', 'creatio_message', 'hint'):
+                value = getattr(self, attr)
+                if isinstance(value, str):
+                    setattr(self, attr, value.replace(str(secret), mask))
+        self.args = (self.message,)
+
     def full_message(self):
         parts = [self.message]
         if self.call:

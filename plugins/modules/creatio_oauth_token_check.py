@@ -104,20 +104,14 @@ expires_in:
   sample: 3600
 '''
 
-import os
 import time
-
-try:
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover
-    from urlparse import urlsplit  # noqa: F401
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.creatio.oauth.plugins.module_utils import api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import engine
 from ansible_collections.creatio.oauth.plugins.module_utils.connection import (
-    connection_argspec, normalize_identity_url, normalize_site_url)
+    check_ca_path, connection_argspec, identity_base_url, normalize_site_url)
 from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
     AuthenticationError, ConfigurationError, CreatioError, HttpError, TransportError)
 
@@ -134,11 +128,8 @@ def argument_spec():
 
 def identity_base(params):
     """The identity service root for the token request; raises before any request when unknown."""
-    if params.get('creatio_identity_url'):
-        return normalize_identity_url(params['creatio_identity_url'])
     site = normalize_site_url(params['creatio_url'])
-    parts = urlsplit(site)
-    base = api.default_identity_url(parts.scheme, parts.hostname)
+    base = identity_base_url(params, site)
     if not base:
         raise ConfigurationError(
             'the token URL is unknown: creatio_identity_url is not set and %s is not a Creatio cloud site' % site,
@@ -171,10 +162,7 @@ def check_token(module):
         raise ConfigurationError('client_id is empty', option='client_id')
     if not params['client_secret']:
         raise ConfigurationError('client_secret is empty', option='client_secret')
-    ca_path = params.get('ca_path')
-    if ca_path and not os.path.exists(ca_path):
-        raise ConfigurationError('ca_path %s does not exist' % ca_path, option='ca_path',
-                                 hint='give a PEM file (or a directory prepared with c_rehash)')
+    check_ca_path(params)
     base = identity_base(params)
     token_url = base + api.TOKEN_PATH
     result = {'changed': False, 'client_id': client_id, 'token_url': token_url, 'checked': False}
@@ -192,7 +180,7 @@ def check_token(module):
     who = 'integration %s (client id %s)' % (params['name'], client_id) if params['name'] else 'client id %s' % client_id
     login = ClientCredentialsLogin(base, client_id, params['client_secret'])
     transport = HttpTransport(timeout=params.get('request_timeout') or 30,
-                              validate_certs=params.get('validate_certs', True), ca_path=ca_path)
+                              validate_certs=params.get('validate_certs', True), ca_path=params.get('ca_path'))
     try:
         login.login(transport)
     except CreatioError as exc:
@@ -211,11 +199,8 @@ def main():
     try:
         result = check_token(module)
     except CreatioError as exc:
-        secret = module.params['client_secret']
-        for attr in ('message', 'creatio_message', 'hint'):
-            value = getattr(exc, attr)
-            if value and secret:
-                setattr(exc, attr, value.replace(secret, '********'))
+        if module.params['client_secret']:
+            exc.redact([module.params['client_secret']])
         engine.fail_from_error(module, exc)
     module.exit_json(**result)
 
