@@ -79,6 +79,10 @@ TOKEN_ERROR_KEY = 'error'
 ODATA_REFUSED_STATUSES = (401, 403, 404)
 # ASSUMED: long result sets are paged with the standard OData 4 "@odata.nextLink".
 ODATA_NEXT_LINK = '@odata.nextLink'
+# ASSUMED: Creatio sits behind IIS (or a proxy) that refuses query strings over 2,048 bytes (the IIS
+# default maxQueryString). A lookup of many integrations splits its $filter into requests whose
+# percent-encoded filter stays under this, leaving room for $select and the paging parameters.
+ODATA_MAX_FILTER_LENGTH = 1500
 
 # DOC: on Creatio cloud the identity service host is the site host with "-is" after its first label.
 _CLOUD_HOST = re.compile(r'^([^.]+)(\.creatio\.com)$', re.IGNORECASE)

@@ -176,13 +176,26 @@ class CreatioClient(object):
     @_scrubbed
     def odata_clients(self, names=None, client_ids=None):
         """The OAuthClientApp rows matching any of ``names`` / ``client_ids`` (all rows when both
-        are None), as dicts with the OData column names. Raises ReadNotPermittedError when the site
-        does not let this user read the entity."""
+        are None), as dicts with the OData column names. A long filter is split into several
+        requests (api.ODATA_MAX_FILTER_LENGTH). Raises ReadNotPermittedError when the site does not
+        let this user read the entity."""
         clauses = ["Name eq '%s'" % odata_quote(n) for n in (names or [])]
         clauses += ["ClientId eq '%s'" % odata_quote(c) for c in (client_ids or [])]
+        if not clauses:
+            return self._odata_rows(None)
+        rows, seen = [], set()
+        for chunk in filter_chunks(clauses, api.ODATA_MAX_FILTER_LENGTH):
+            for row in self._odata_rows(chunk):
+                key = row.get('Id') or id(row)  # a row matched by two chunks (name and client id) once
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(row)
+        return rows
+
+    def _odata_rows(self, encoded_filter):
         query = '$select=' + ','.join(api.ODATA_FIELDS)
-        if clauses:
-            query += '&$filter=' + quote(' or '.join(clauses), safe='')
+        if encoded_filter:
+            query += '&$filter=' + encoded_filter
         url = self.site_url + api.ODATA_CLIENTS_PATH + '?' + query
         rows = []
         seen_links = set()
@@ -230,6 +243,23 @@ class CreatioClient(object):
                 '%s answered with something that is not JSON: not a Creatio API endpoint' % call, call=call,
                 status=status, hint='wrong creatio_url, or a single sign-on page in front of it')
         return body
+
+
+def filter_chunks(clauses, limit):
+    """The percent-encoded ``or``-joined filters, each at most ``limit`` long (a single clause
+    longer than that goes alone: the server decides)."""
+    separator = quote(' or ', safe='')
+    chunks, current = [], ''
+    for clause in clauses:
+        encoded = quote(clause, safe='')
+        joined = current + separator + encoded if current else encoded
+        if current and len(joined) > limit:
+            chunks.append(current)
+            joined = encoded
+        current = joined
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def odata_quote(value):

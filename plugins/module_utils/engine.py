@@ -8,6 +8,7 @@ fail_json."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import copy
 import json
 import os
 
@@ -20,11 +21,12 @@ from ansible_collections.creatio.oauth.plugins.module_utils.cache import FactsCa
 from ansible_collections.creatio.oauth.plugins.module_utils.connection import (
     build_client, cache_path_of, validate_connection)
 from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
-    ConfigurationError, CreatioError, HttpError, LostAnswerError, ReadNotPermittedError,
+    BusinessError, ConfigurationError, CreatioError, HttpError, LostAnswerError, ReadNotPermittedError,
     RecordNotFoundError, TransportError)
 from ansible_collections.creatio.oauth.plugins.module_utils.session_store import SessionStore
 
 SERVER_RECORD_FIELDS = ('name', 'client_id', 'application_url', 'system_user_id', 'active')
+NOT_GIVEN = object()
 
 
 class ModuleRun(object):
@@ -43,6 +45,7 @@ class ModuleRun(object):
         self.cache = FactsCache(self.cache_path)
         self.cache.check_usable(writable=not self.check_mode)
         self.odata_readable = None
+        self.snapshot = None
         self._client = None
 
     @property
@@ -62,10 +65,37 @@ class ModuleRun(object):
             self.warnings.append(message)
 
     # --- reading the server ----------------------------------------------------------------------
-    def server_records(self, names=None, client_ids=None):
-        """Records from OData, or None when this site does not let us read them (warned once)."""
+    def server_records(self, names=None, client_ids=None, cache_now=NOT_GIVEN):
+        """Records from OData, or None when this site does not let us read them (warned once).
+
+        ``cache_now``: the cache entry of the (one) name asked for, as read under its name lock. When
+        given, and the batch snapshot covers the question and saw that same cache entry, the snapshot
+        answers without a request. Without it (reading back a lost answer) the read is always fresh.
+        """
         if self.odata_readable is False:
             return None
+        if self.snapshot is not None and cache_now is not NOT_GIVEN and self.snapshot.answers(names, client_ids, cache_now):
+            return self.snapshot.rows_for(names, client_ids)
+        rows = self._read_server(names, client_ids)
+        return None if rows is None else [api.record_from_odata(row) for row in rows]
+
+    def take_snapshot(self, queries):
+        """One OData read (chunked, see api.ODATA_MAX_FILTER_LENGTH) for the lookups of a whole
+        batch. ``queries``: [(name, cache entry, (names, client_ids) or None)] in batch order."""
+        names, client_ids, seen = [], [], {}
+        for name, cached, query in queries:
+            if query is None:
+                continue
+            seen[name] = cached
+            names.extend(n for n in query[0] if n not in names)
+            client_ids.extend(c for c in query[1] if c not in client_ids)
+        if not names or self.odata_readable is False:
+            return
+        rows = self._read_server(names, client_ids)
+        if rows is not None:
+            self.snapshot = ServerSnapshot([api.record_from_odata(row) for row in rows], names, client_ids, seen)
+
+    def _read_server(self, names, client_ids):
         try:
             rows = self.client.odata_clients(names=names, client_ids=client_ids)
         except ReadNotPermittedError as exc:
@@ -75,7 +105,7 @@ class ModuleRun(object):
                       % (exc.status, self.cache_path))
             return None
         self.odata_readable = True
-        return [api.record_from_odata(row) for row in rows]
+        return rows
 
     # --- the cache -----------------------------------------------------------------------------
     def remember(self, name, record):
@@ -91,6 +121,29 @@ class ModuleRun(object):
         if self.check_mode:
             return _NoLock()
         return self.cache.name_lock(self.site, name)
+
+
+class ServerSnapshot(object):
+    """What Creatio said about the integrations of a batch, read once before the first of them is
+    applied. It answers a lookup only while the cache entry of that integration is still what it
+    was when the snapshot was read: a change means another run touched the integration meanwhile
+    (it writes the cache before it releases the name lock), so that lookup reads again, fresh."""
+
+    def __init__(self, rows, names, client_ids, cache_seen):
+        self.rows = rows
+        self.names = set(names)
+        self.client_ids = set(client_ids)
+        self.cache_seen = cache_seen
+
+    def answers(self, names, client_ids, cache_now):
+        names = names or []
+        if len(names) != 1 or names[0] not in self.cache_seen or self.cache_seen[names[0]] != cache_now:
+            return False
+        return set(names) <= self.names and set(client_ids or []) <= self.client_ids
+
+    def rows_for(self, names, client_ids):
+        names, client_ids = set(names or []), set(client_ids or [])
+        return [copy.deepcopy(r) for r in self.rows if r['name'] in names or r['client_id'] in client_ids]
 
 
 class _NoLock(object):
@@ -114,18 +167,33 @@ class Lookup(object):
         self.adopted = adopted
 
 
-def lookup(run, name, client_id=None, verify=True, absent=False):
+def server_query(name, cached, client_id=None, verify=True, absent=False):
+    """What a lookup asks Creatio, as (names, client_ids); None when the cache answers alone."""
+    if client_id:
+        return [name], [client_id]
+    if cached and cached.get('pending'):
+        # absent + verify false: the user checked Creatio; clearing the marker is all there is to do
+        return None if (absent and not verify) else ([name], [])
+    if cached and not verify:
+        return None
+    return [name], ([cached['client_id']] if cached and cached.get('client_id') else [])
+
+
+def cached_record(run, name):
     cached = run.cache.get(run.site, name)
     if cached is not None:
         cached.setdefault('name', name)
-    if cached and cached.get('pending') and not client_id:
-        if absent and not verify:
-            return Lookup(cached, 'cache')  # the user checked Creatio: clearing the marker is all there is to do
-        return _lookup_pending(run, name, cached)
-    if not client_id and cached and not verify:
+    return cached
+
+
+def lookup(run, name, client_id=None, verify=True, absent=False):
+    cached = cached_record(run, name)
+    query = server_query(name, cached, client_id, verify, absent)
+    if query is None:
         return Lookup(cached, 'cache')
-    ids = [client_id] if client_id else ([cached['client_id']] if cached and cached.get('client_id') else [])
-    rows = run.server_records(names=[name], client_ids=ids)
+    if cached and cached.get('pending') and not client_id:
+        return _lookup_pending(run, name, cached)
+    rows = run.server_records(names=query[0], client_ids=query[1], cache_now=cached)
     if rows is None:
         if client_id:
             known = cached if cached and cached.get('client_id') == client_id else {'name': None, 'client_id': client_id}
@@ -161,7 +229,7 @@ def lookup(run, name, client_id=None, verify=True, absent=False):
 
 
 def _lookup_pending(run, name, cached):
-    rows = run.server_records(names=[name])
+    rows = run.server_records(names=[name], cache_now=cached)
     if rows is None:
         raise LostAnswerError(
             'an earlier run sent AddClient for %r but its answer was lost, and this site does not allow the OData read '
@@ -342,6 +410,17 @@ def check_secret_file(path):
         raise ConfigurationError('client_secret_file: the folder of %s does not exist' % path, option='client_secret_file')
 
 
+def open_folder_warning(path):
+    """A warning when the folder of a secret file lets other users in (the file itself is 0600,
+    but its name, and any copy made beside it, would show)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    mode = os.stat(folder).st_mode & 0o777
+    if mode & 0o077:
+        return ('client_secret_file %s is in a folder that other users can open (mode %04o): make it readable by its '
+                'owner only (chmod 700 %s)' % (path, mode, folder))
+    return None
+
+
 def write_secret_file(path, document):
     """Mode 0600, created exclusively: a file that appeared meanwhile is not overwritten either."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -353,7 +432,8 @@ def write_secret_file(path, document):
 # --- the module boundary ---------------------------------------------------------------------------
 
 def run_module(module, handler):
-    """Run ``handler(run)`` -> result dict, and exit. The one place exceptions become fail_json."""
+    """Run ``handler(run)`` -> result dict, and exit (fail when the result says ``failed``). The
+    one place exceptions become fail_json."""
     run = None
     try:
         run = ModuleRun(module)  # requests is checked for (and imported) when the first request is sent
@@ -365,15 +445,16 @@ def run_module(module, handler):
             run._client.transport.close()
     for warning in run.warnings:
         module.warn(warning)
+    if result.pop('failed', False):
+        module.fail_json(**result)
     module.exit_json(**result)
 
 
-def fail_from_error(module, exc, run=None):
-    if run is not None:
-        if run._client is not None:
-            run._client.scrub_error(exc)
-        for warning in run.warnings:
-            module.warn(warning)
+def error_result(exc, run=None):
+    """The result fields of a failure: msg, error (structured), and what was done before it.
+    Secrets the client knows are scrubbed from the text first."""
+    if run is not None and run._client is not None:
+        run._client.scrub_error(exc)
     error = exc.details()
     error['type'] = exc.__class__.__name__
     if isinstance(exc, ConfigurationError):
@@ -383,4 +464,25 @@ def fail_from_error(module, exc, run=None):
     if done:
         result['operations'] = done
         result['changed'] = True
+    return result
+
+
+def fail_from_error(module, exc, run=None):
+    result = error_result(exc, run)
+    if run is not None:
+        for warning in run.warnings:
+            module.warn(warning)
     module.fail_json(**result)
+
+
+def concerns_one_integration(exc):
+    """Whether a failure is about one integration (its input, its record, its lost answer), so
+    that a batch can go on with the others; anything else (login, TLS, transport, the site's
+    feature switch or permissions, the cache) would fail every other integration the same way."""
+    if isinstance(exc, (ConfigurationError, LostAnswerError)):
+        return True
+    if isinstance(exc, BusinessError):
+        message = exc.creatio_message or ''
+        return not any(api.message_matches(message, words) for words in (
+            api.MESSAGE_FEATURE_DISABLED, api.MESSAGE_NO_PERMISSION, api.MESSAGE_IDENTITY_DOWN))
+    return False

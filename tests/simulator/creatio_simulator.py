@@ -51,6 +51,8 @@ USERS = (
 MSG_BAD_LOGIN = 'Either user name or password is incorrect.'
 MSG_NO_RECORD = 'Record with specified Id does not exist.'
 MSG_BAD_USER = 'Specified system user is not valid.'
+# IIS's default request filtering (maxQueryString), which the collection assumes (its API assumption 14).
+MAX_QUERY_STRING = 2048
 MSG_FEATURE_OFF = 'OAuth 2.0 integration is disabled. Enable the OAuth20Integration feature.'
 MSG_IDENTITY_DOWN = 'Identity service is unavailable.'
 MSG_NO_RIGHTS = 'You do not have permission to perform the "CanManageSolution" operation.'
@@ -515,6 +517,9 @@ class Simulator:
         reply = None
         if fault and fault['phase'] == 'before':
             reply = self._apply_fault(fault)
+        if reply is None and len(ctx.query) > MAX_QUERY_STRING:
+            reply = _html(404, b'<html><body><h1>HTTP Error 404.15 - Not Found</h1><p>The request filtering module is '
+                               b'configured to deny a request where the query string is too long.</p></body></html>')
         if reply is None:
             with self._lock:
                 reply = func(ctx)

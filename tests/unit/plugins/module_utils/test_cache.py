@@ -264,3 +264,21 @@ def test_lock_serialises_read_modify_write(tmp_path):
 
 def test_now_iso_format():
     assert len(cache_mod.now_iso()) == 20 and cache_mod.now_iso()[10] == 'T'
+
+
+def test_reads_parse_once_and_see_every_write_of_another_process(tmp_path, monkeypatch):
+    path = str(tmp_path / 'facts.json')
+    reader, writer = FactsCache(path), FactsCache(path)
+    writer.put(SITE, 'A', record('A', 'a1'))
+    parses = []
+    real_read = JsonFile.read
+    monkeypatch.setattr(JsonFile, 'read', lambda self: parses.append(1) or real_read(self))
+    assert reader.get(SITE, 'A')['client_id'] == 'a1'
+    assert reader.get(SITE, 'A')['client_id'] == 'a1' and reader.get(SITE, 'B') is None
+    assert len(parses) == 1
+    reader.get(SITE, 'A')['client_id'] = 'mutated by a caller'
+    assert reader.get(SITE, 'A')['client_id'] == 'a1'
+    writer.put(SITE, 'B', record('B', 'b1'))  # another instance: an atomic rename, a new inode
+    assert reader.get(SITE, 'B')['client_id'] == 'b1'
+    writer.delete(SITE, 'A')
+    assert reader.get(SITE, 'A') is None and sorted(reader.clients(SITE)) == ['B']

@@ -1,0 +1,213 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One declared integration applied (integration.py), and what a batch shares: one OData read
+ahead for all its lookups (engine.ServerSnapshot), split to fit the query string limit, and never
+trusted for an integration another run touched meanwhile."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.creatio.oauth.plugins.module_utils import api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils import engine, integration
+from ansible_collections.creatio.oauth.plugins.module_utils.client import filter_chunks
+from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
+    AuthenticationError, BusinessError, ConfigurationError, HttpError, LostAnswerError, RecordNotFoundError,
+    TransportError)
+
+from test_engine import make_run  # pylint: disable=import-error
+
+POWERBI_USER_ID = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
+
+
+def declared(name, **kw):
+    params = {'name': name, 'state': 'present', 'grant_type': 'client_credentials', 'application_url': 'https://app.example.com',
+              'system_user_id': POWERBI_USER_ID, 'redirect_urls': None, 'purge_redirect_urls': True, 'active': None,
+              'client_id': None, 'client_secret_file': None}
+    params.update(kw)
+    return integration.desired_state(params)
+
+
+def by_endpoint(sim, endpoint):
+    return [e for e in sim.log() if e['endpoint'] == endpoint]
+
+
+def server_names(sim):
+    return sorted(c['name'] for c in sim.state()['clients'])
+
+
+def apply_all(run, items):
+    integration.read_ahead(run, items)
+    return [integration.apply(run, item) for item in items]
+
+
+def test_a_batch_reads_once_and_a_rerun_sends_one_read_and_no_write(sim, tmp_path):
+    items = [declared('Batch %d' % i) for i in range(12)]
+    results = apply_all(make_run(sim, tmp_path), items)
+    assert [r['operations'][0]['call'] for r in results] == ['AddClient'] * 12
+    assert len(by_endpoint(sim, 'OData')) == 1 and len(by_endpoint(sim, 'AddClient')) == 12
+    sim.clear_log()
+    again = apply_all(make_run(sim, tmp_path), items)
+    assert [r['changed'] for r in again] == [False] * 12
+    assert [r['source'] for r in again] == ['cache+server'] * 12
+    assert [e['endpoint'] for e in sim.log()] == ['OData']
+
+
+def test_the_snapshot_sees_changes_made_in_creatio(sim, tmp_path):
+    items = [declared('Seen %d' % i) for i in range(3)]
+    apply_all(make_run(sim, tmp_path), items)
+    gone = [c for c in sim.state()['clients'] if c['name'] == 'Seen 1'][0]
+    (tmp_path / 'by hand').mkdir()
+    make_run(sim, tmp_path / 'by hand').client.call('DeleteClient', {'clientId': gone['clientId']})
+    sim.clear_log()
+    run = make_run(sim, tmp_path)
+    results = apply_all(run, items)
+    assert [r['changed'] for r in results] == [False, True, False]
+    assert [op['call'] for op in results[1]['operations']] == ['AddClient']
+    assert len(by_endpoint(sim, 'OData')) == 1
+    assert any('no longer in Creatio' in w for w in run.warnings)
+
+
+def test_an_integration_touched_by_another_run_after_the_snapshot_is_read_again(sim, tmp_path):
+    """Run A reads ahead; run B (same cache) then creates 'Raced'; A must not create it a second time."""
+    item = declared('Raced')
+    run_a = make_run(sim, tmp_path)
+    integration.read_ahead(run_a, [item])
+    assert run_a.snapshot is not None and run_a.snapshot.rows == []
+    integration.apply(make_run(sim, tmp_path), item)  # run B, between A's snapshot and A's lookup
+    sim.clear_log()
+    result = integration.apply(run_a, item)
+    assert result['changed'] is False and result['source'] == 'cache+server'
+    assert [e['endpoint'] for e in sim.log()] == ['OData']  # the fresh read, and no AddClient
+    assert server_names(sim).count('Raced') == 1
+
+
+def test_an_integration_deleted_by_another_run_after_the_snapshot_is_not_taken_as_present(sim, tmp_path):
+    """Run A reads ahead while 'Doomed' exists; run B (same cache) deletes it; A must see that it
+    is gone (and create it again, as declared), not report it unchanged from the stale snapshot."""
+    item = declared('Doomed')
+    integration.apply(make_run(sim, tmp_path), item)
+    run_a = make_run(sim, tmp_path)
+    integration.read_ahead(run_a, [item])
+    assert [r['name'] for r in run_a.snapshot.rows] == ['Doomed']
+    integration.apply(make_run(sim, tmp_path), declared('Doomed', state='absent'))
+    assert server_names(sim).count('Doomed') == 0
+    result = integration.apply(run_a, item)
+    assert [op['call'] for op in result['operations']] == ['AddClient']
+    assert server_names(sim).count('Doomed') == 1
+
+
+def test_a_snapshot_without_the_cache_check_would_have_duplicated(sim, tmp_path):
+    """The guard above is what prevents the duplicate: the same race against a run that does not
+    write the shared cache (another controller) does create a second one, as documented."""
+    item = declared('Other controller')
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'b').mkdir()
+    run_a = make_run(sim, tmp_path / 'a')
+    integration.read_ahead(run_a, [item])
+    integration.apply(make_run(sim, tmp_path / 'b'), item)
+    integration.apply(run_a, item)
+    assert server_names(sim).count('Other controller') == 2
+
+
+def test_verify_false_with_everything_cached_reads_nothing_and_builds_no_client(sim, tmp_path):
+    items = [declared('Trusted %d' % i) for i in range(3)]
+    apply_all(make_run(sim, tmp_path), items)
+    sim.clear_log()
+    run = make_run(sim, tmp_path, verify=False)
+    results = apply_all(run, items)
+    assert [r['source'] for r in results] == ['cache'] * 3
+    assert sim.log() == [] and run._client is None and run.snapshot is None
+
+
+def test_verify_false_reads_ahead_only_what_the_cache_does_not_know(sim, tmp_path):
+    apply_all(make_run(sim, tmp_path), [declared('Known')])
+    sim.clear_log()
+    run = make_run(sim, tmp_path, verify=False)
+    results = apply_all(run, [declared('Known'), declared('New one')])
+    assert [r['source'] for r in results] == ['cache', 'none']
+    assert run.snapshot.names == {'New one'}
+    assert [e['endpoint'] for e in sim.log()] == ['OData', 'AddClient']
+
+
+def test_a_long_lookup_is_split_under_the_query_string_limit(sim, tmp_path):
+    # 60 names of 60 characters: one filter would be about 6 KB, and the simulator (like IIS)
+    # refuses a query string over 2 KB with a 404 that reads as "OData not permitted".
+    items = [declared(('Integration with a rather long descriptive name number %03d' % i)[:60]) for i in range(60)]
+    run = make_run(sim, tmp_path)
+    apply_all(run, items)
+    first_reads = len(by_endpoint(sim, 'OData'))
+    assert first_reads > 1 and all(e['status'] == 200 for e in by_endpoint(sim, 'OData'))
+    sim.clear_log()
+    run = make_run(sim, tmp_path)
+    results = apply_all(run, items)
+    assert run.warnings == [] and run.odata_readable is True
+    assert [r['source'] for r in results] == ['cache+server'] * 60
+    reads = by_endpoint(sim, 'OData')
+    # names and client ids: more clauses than the first run, still a handful of requests for 60
+    assert first_reads < len(reads) <= 10 and all(e['status'] == 200 for e in reads)
+    assert [e['endpoint'] for e in sim.log()] == ['OData'] * len(reads)
+
+
+def test_filter_chunks_stay_under_the_limit_and_keep_every_clause_in_order():
+    clauses = ["Name eq 'n%03d %s'" % (i, 'x' * (i % 40)) for i in range(200)]
+    chunks = filter_chunks(clauses, api.ODATA_MAX_FILTER_LENGTH)
+    assert len(chunks) > 1 and all(len(c) <= api.ODATA_MAX_FILTER_LENGTH for c in chunks)
+    from urllib.parse import unquote  # pylint: disable=import-outside-toplevel
+    assert [c for chunk in chunks for c in unquote(chunk).split(' or ')] == clauses
+    assert filter_chunks(["Name eq '%s'" % ('y' * 3000)], 100) == [filter_chunks(["Name eq '%s'" % ('y' * 3000)], 10 ** 6)[0]]
+    assert filter_chunks([], 100) == []
+
+
+def test_the_snapshot_answers_only_what_it_was_asked_and_only_for_an_unchanged_cache_entry():
+    rows = [{'name': 'A', 'client_id': 'a1'}, {'name': 'B', 'client_id': 'b1'}]
+    snap = engine.ServerSnapshot(rows, ['A', 'B'], ['a1'], {'A': {'name': 'A', 'client_id': 'a1'}, 'B': None})
+    assert snap.answers(['A'], ['a1'], {'name': 'A', 'client_id': 'a1'})
+    assert snap.answers(['B'], [], None)
+    assert not snap.answers(['B'], [], {'name': 'B', 'client_id': 'b1'})  # cached since: another run
+    assert not snap.answers(['A'], ['a1'], {'name': 'A', 'client_id': 'a2'})
+    assert not snap.answers(['A'], ['zz'], {'name': 'A', 'client_id': 'a1'})  # an id it did not ask for
+    assert not snap.answers(['C'], [], None)
+    assert snap.rows_for(['B'], ['a1']) == rows
+    snap.rows_for(['A'], [])[0]['name'] = 'changed'
+    assert rows[0]['name'] == 'A'
+
+
+@pytest.mark.parametrize('exc, one', [
+    (ConfigurationError('x', option='name'), True),
+    (LostAnswerError('x', call='AddClient'), True),
+    (BusinessError('x', call='AddClient', creatio_message='Specified system user is not valid.'), True),
+    (RecordNotFoundError('x', call='UpdateClient', creatio_message='Record with specified Id does not exist.'), True),
+    (BusinessError('x', call='AddClient', creatio_message='OAuth 2.0 integration is disabled'), False),
+    (BusinessError('x', call='AddClient', creatio_message='No permission: CanManageSolution'), False),
+    (BusinessError('x', call='AddClient', creatio_message='Identity service is unreachable'), False),
+    (AuthenticationError('x', call='Login'), False),
+    (TransportError('x', call='AddClient'), False),
+    (HttpError('x', call='AddClient', status=403), False),
+])
+def test_which_failures_concern_one_integration(exc, one):
+    assert engine.concerns_one_integration(exc) is one
+
+
+def test_a_configuration_error_is_placed_in_its_list_item():
+    exc = ConfigurationError('system_user_id is not a GUID', option='system_user_id', hint='copy the Id').within('clients[3]')
+    assert exc.option == 'clients[3].system_user_id'
+    assert exc.full_message().startswith('clients[3]: system_user_id is not a GUID')
+    assert str(exc) == exc.message
+    assert ConfigurationError('bad').within('clients[0]').option == 'clients[0]'
+    quiet = ConfigurationError('bad', option='name').within('clients[1]', say_where=False)
+    assert quiet.option == 'clients[1].name' and quiet.message == 'bad'
+
+
+def test_a_secret_file_in_a_folder_others_can_open_is_written_with_a_warning(sim, tmp_path):
+    shared, private = tmp_path / 'shared', tmp_path / 'private'
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    private.mkdir(mode=0o700)
+    run = make_run(sim, tmp_path)
+    integration.apply(run, declared('Private', client_secret_file=str(private / 'p.json')))
+    assert run.warnings == []
+    integration.apply(run, declared('Shared', client_secret_file=str(shared / 's.json')))
+    assert (shared / 's.json').exists() and oct((shared / 's.json').stat().st_mode & 0o777) == oct(0o600)
+    assert len(run.warnings) == 1 and 'mode 0755' in run.warnings[0] and 'chmod 700 %s' % shared in run.warnings[0]
