@@ -39,7 +39,7 @@ VERIFY = ROLE + 'Check that the identity service issues tokens to the new client
 RECORD = ROLE + 'Record the result of the run'
 SUMMARY = ROLE + 'Summary'
 PRECHECK = ROLE + 'Check that every integration has what its preset needs'
-FOLDER = ROLE + 'Make sure the secrets folder exists, readable by its owner only'
+FOLDER = ROLE + 'Create the secrets folder, readable by its owner only'
 FINAL = ROLE + 'Check that every integration was applied and verified'
 VALIDATION = ROLE + "Validating arguments against arg spec 'main' - Declare the OAuth 2.0 integrations of Creatio from presets"
 
@@ -113,6 +113,10 @@ def test_bootstrap_check_create_rerun_and_remove(simulator, run_playbook, tmp_pa
     assert sorted(r['redirectUrl'] for r in by_preset['outlook_addin']['redirectUrls']) == sorted(outlook['redirect_urls'])
     run_log = simulator.log()[mark:]
     assert [e['endpoint'] for e in writes(run_log)].count('AddClient') == len(declared)
+    # one task for all integrations: no login of its own (the check run's session is reused), one
+    # OData read for all their lookups
+    assert [e['endpoint'] for e in run_log].count('Login') == 0
+    assert [e['endpoint'] for e in run_log].count('OData') == 1
 
     # creatio_integrations_verify (true in the example): one issued token per client credentials integration
     tokens = [e for e in run_log if e['endpoint'] == 'Token']
@@ -169,6 +173,9 @@ def test_bootstrap_check_create_rerun_and_remove(simulator, run_playbook, tmp_pa
     assert second.recap['localhost']['changed'] == 0, second
     assert second.recap['localhost']['failed'] == 0
     assert writes(simulator.log()[mark:]) == []
+    # the session of the first run is reused, and one read confirms every integration
+    assert [e['endpoint'] for e in simulator.log()[mark:]] == ['OData'], simulator.log()[mark:]
+    assert second.task(FOLDER)[0]['status'] == 'skipped'  # the folder exists: no module runs for it
     assert [e['action'] for e in published(second)] == ['unchanged'] * len(declared)
     assert new_clients(simulator) == clients
     assert sorted(os.listdir(str(secrets_dir))) == files
