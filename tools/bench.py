@@ -6,8 +6,9 @@
 For each N (default 1, 10, 50) and each repetition (default 3; the median is reported), it runs the
 real ``ansible-playbook`` of the tools venv on localhost:
 
-* this collection, through the ``creatio.oauth.integrations`` role (or, with ``--via loop`` or
-  while the role does not exist yet, one ``creatio_oauth_client`` task looping over the integrations):
+* this collection, through the ``creatio.oauth.integrations`` role, which applies all integrations
+  with one ``creatio_oauth_clients`` task (or, with ``--via loop``, one ``creatio_oauth_client``
+  task looping over the integrations: one module process per integration, for comparison):
   ``first`` (fresh site, empty cache), ``rerun`` (nothing to do), ``check`` (``--check`` of that
   converged site), ``rerun-noverify`` (the modules' ``verify: false``: the cache is trusted) and
   ``check-new`` (``--check`` against a fresh site: the preview of a first run);
@@ -66,7 +67,7 @@ SCENARIO_HELP = {
     'check': 'collection, --check of the converged site',
     'rerun-noverify': 'collection, re-run with verify: false (cache trusted)',
     'check-new': 'collection, --check against a fresh site',
-    'rerun-nosession': 'collection, re-run with reuse_session: false (a login per task)',
+    'rerun-nosession': 'collection, re-run with reuse_session: false (a login per task: one through the role)',
     'baseline': 'ansible.builtin.uri: login + 1 AddClient task per integration',
     'floor': 'ansible.builtin.ping: N tasks',
 }
@@ -342,7 +343,7 @@ class Bench(object):
             fresh = os.path.join(tempfile.mkdtemp(prefix='cache-', dir=self.work), 'facts.json')
             out['check-new'] = self.playbook(make(), extra, fresh, check=True)
             out['check-new']['clients_created'] = len(self.sim.state()['clients']) - 1  # minus the seeded one
-        self.verify_collection(size, items, out)
+        self.verify_collection(size, items, out, via)
         return out
 
     def baseline_run(self, size):
@@ -368,16 +369,22 @@ class Bench(object):
             entry['output_tail'] = result.get('output_tail')
         self.checks.append(entry)
 
-    def verify_collection(self, size, items, out):
+    def verify_collection(self, size, items, out, via):
         redirects, minimum = redirect_calls(items)
         out['first']['redirect_calls_issue_minimum'] = minimum
         for scenario, result in out.items():
             self.check(size, scenario, 'ran (rc 0)', result['rc'] == 0, result)
-            if scenario == 'rerun-nosession':
-                self.check(size, scenario, 'one login per integration', result['logins'] + result['tokens'] == size, result)
+            if scenario == 'rerun-nosession' and via == 'loop':
+                self.check(size, scenario, 'one login per task', result['logins'] + result['tokens'] == size, result)
+            elif scenario == 'rerun-nosession':
+                self.check(size, scenario, 'one login (the role applies all integrations in one task)',
+                           result['logins'] + result['tokens'] == 1, result)
             else:
                 self.check(size, scenario, 'at most one login per run', result['logins'] + result['tokens'] <= 1, result)
             self.check(size, scenario, 'at most one read per integration', result['reads'] <= size, result)
+            if via == 'role' and scenario != 'rerun-noverify':
+                # the bench's names are short: one OData request holds every lookup of the run
+                self.check(size, scenario, 'one OData read for all integrations', result['reads'] == 1, result)
         first = out['first']
         self.check(size, 'first', 'exactly one login', first['logins'] + first['tokens'] == 1, first)
         self.check(size, 'first', 'one AddClient per integration (%d)' % size, first['endpoints'].get('AddClient', 0) == size, first)
@@ -614,25 +621,25 @@ def targets(table, marginal, marginal_cpu, cache_rows, checks, sizes):
     noverify = [by[(s, 'rerun-noverify')]['requests'] for s in sizes if (s, 'rerun-noverify') in by]
     if noverify:
         add('verify: false sends nothing', all(x == 0 for x in noverify), 'requests by N: %s' % noverify)
-    if (largest, 'rerun') in by and (largest, 'floor') in by:
-        ratio = by[(largest, 'rerun')]['vs_floor']
+    for size in sizes:
         for scenario in ('rerun', 'rerun-noverify'):
-            if (largest, scenario) in by:
-                row = by[(largest, scenario)]
-                add('%s time per integration <= %.1f x floor per task (N=%d, median wall)' % (scenario, RERUN_FLOOR_FACTOR, largest),
+            if (size, scenario) in by and (size, 'floor') in by:
+                row = by[(size, scenario)]
+                add('%s time per integration <= %.1f x floor per task (N=%d, median wall)' % (scenario, RERUN_FLOOR_FACTOR, size),
                     row['vs_floor'] <= RERUN_FLOOR_FACTOR, '%.3f s vs %.3f s per task: x%.2f (CPU time: x%.2f)' % (
-                        row['per_integration_s'], by[(largest, 'floor')]['per_integration_s'], row['vs_floor'], row['cpu_vs_floor']))
+                        row['per_integration_s'], by[(size, 'floor')]['per_integration_s'], row['vs_floor'], row['cpu_vs_floor']))
     for scenario in ('rerun', 'rerun-noverify'):
         if marginal.get(scenario) and marginal.get('floor'):
             ratio = marginal[scenario] / marginal['floor']
             cpu = marginal_cpu[scenario] / marginal_cpu['floor'] if marginal_cpu.get('floor') else float('nan')
             add('marginal %s cost per integration <= %.1f x floor (slope over N)' % (scenario, RERUN_FLOOR_FACTOR),
                 ratio <= RERUN_FLOOR_FACTOR, '%.3f s vs %.3f s: x%.2f (CPU time: x%.2f)' % (marginal[scenario], marginal['floor'], ratio, cpu))
-    if (largest, 'first') in by and (largest, 'baseline') in by:
-        ratio = by[(largest, 'first')]['vs_baseline']
-        add('first run faster than the uri baseline (N=%d, median wall)' % largest, ratio < 1.0,
-            '%.2f s vs %.2f s: x%.2f (CPU time: x%.2f)' % (
-                by[(largest, 'first')]['wall_s'], by[(largest, 'baseline')]['wall_s'], ratio, by[(largest, 'first')]['cpu_vs_baseline']))
+    for size in sizes:
+        if (size, 'first') in by and (size, 'baseline') in by:
+            ratio = by[(size, 'first')]['vs_baseline']
+            add('first run faster than the uri baseline (N=%d, median wall)' % size, ratio < 1.0,
+                '%.2f s vs %.2f s: x%.2f (CPU time: x%.2f)' % (
+                    by[(size, 'first')]['wall_s'], by[(size, 'baseline')]['wall_s'], ratio, by[(size, 'first')]['cpu_vs_baseline']))
     big = [r for r in cache_rows if r['clients'] == max(r['clients'] for r in cache_rows)] if cache_rows else []
     if big and (largest, 'floor') in by:
         task = by[(largest, 'floor')]['per_integration_s'] * 1e3

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Four ansible-playbook runs at once against one site and one facts cache, with overlapping
-integrations (each name declared by two or more runs, in different orders) and one integration
+integrations (each name declared by two or more runs, in different orders; two runs declare theirs
+with one creatio_oauth_clients task, two with a loop of creatio_oauth_client) and one integration
 whose redirect URIs every run adds to. No cache update may be lost and no integration may be created
 twice by two runs racing on one name."""
 
@@ -30,6 +31,15 @@ CREATE_MANY = """
       loop: "{{ names }}"
       no_log: true
 """ % lib.POWERBI_USER_ID
+
+# The same, in one creatio_oauth_clients task: its lookups come from one OData read made before
+# the first item is applied, while the other runs create the same names.
+CREATE_MANY_BATCH = """
+    - name: Create the client credentials integrations
+      creatio.oauth.creatio_oauth_clients:
+        clients: "{{ batch }}"
+      no_log: true
+"""
 
 CREATE_SHARED = """
     - name: Create the shared integration
@@ -66,7 +76,7 @@ def _plan(rng):
         plans = []
         for index in range(PROCESSES):
             names = rng.sample(NAMES, 5)
-            plans.append({'names': names, 'shared_first': index % 2 == 0,
+            plans.append({'names': names, 'shared_first': index % 2 == 0, 'batch': index in (1, 2),
                           'own_url': 'https://shared.example.com/p%d' % index})
         counts = dict((n, sum(n in p['names'] for p in plans)) for n in NAMES)
         if min(counts.values()) >= 2:
@@ -74,8 +84,14 @@ def _plan(rng):
 
 
 def _playbook(plan):
-    body = (CREATE_SHARED + CREATE_MANY) if plan['shared_first'] else (CREATE_MANY + CREATE_SHARED)
+    many = CREATE_MANY_BATCH if plan['batch'] else CREATE_MANY
+    body = (CREATE_SHARED + many) if plan['shared_first'] else (many + CREATE_SHARED)
     return HEADER + body + ADD_URL
+
+
+def _batch(names):
+    return [{'name': n, 'grant_type': 'client_credentials', 'application_url': 'https://conc.example.com',
+             'system_user_id': lib.POWERBI_USER_ID} for n in names]
 
 
 def test_four_runs_at_once_lose_nothing_and_create_nothing_twice(rel):
@@ -96,7 +112,7 @@ def test_four_runs_at_once_lose_nothing_and_create_nothing_twice(rel):
             len(names) + 1, sum(len(p['names']) + 1 for p in plans))
         with rel.row('concurrency', label, where, injected=PROCESSES, order=round_number) as row:
             spawned = [rel.spawn(_playbook(plan), 'round%d-run%d' % (round_number, index),
-                                 extra_vars={'names': plan['names'], 'own_url': plan['own_url']})
+                                 extra_vars={'names': plan['names'], 'own_url': plan['own_url'], 'batch': _batch(plan['names'])})
                        for index, plan in enumerate(plans)]
             results = [s.wait(timeout=600) for s in spawned]
             for result in results:
