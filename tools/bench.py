@@ -135,6 +135,18 @@ def redirect_calls(items):
     return sum(1 for n in urls if n >= 1), sum(1 for n in urls if n > 1)
 
 
+def odata_requests(collections_path, names, with_client_ids):
+    """How many OData requests one lookup of ``names`` takes (the collection's own split)."""
+    if collections_path not in sys.path:
+        sys.path.insert(0, collections_path)
+    from ansible_collections.creatio.oauth.plugins.module_utils import api_assumptions  # pylint: disable=import-outside-toplevel
+    from ansible_collections.creatio.oauth.plugins.module_utils.client import filter_chunks  # pylint: disable=import-outside-toplevel
+    clauses = ["Name eq '%s'" % name for name in names]
+    if with_client_ids:
+        clauses += ["ClientId eq '%s'" % ('0' * 32) for _name in names]  # client ids: 32 hex digits
+    return len(filter_chunks(clauses, api_assumptions.ODATA_MAX_FILTER_LENGTH))
+
+
 # ---------------------------------------------------------------- playbooks
 
 def _dump(document):
@@ -383,8 +395,11 @@ class Bench(object):
                 self.check(size, scenario, 'at most one login per run', result['logins'] + result['tokens'] <= 1, result)
             self.check(size, scenario, 'at most one read per integration', result['reads'] <= size, result)
             if via == 'role' and scenario != 'rerun-noverify':
-                # the bench's names are short: one OData request holds every lookup of the run
-                self.check(size, scenario, 'one OData read for all integrations', result['reads'] == 1, result)
+                # One OData read for all integrations, split only to keep each query string under the
+                # web server's limit (names, plus the client ids the cache knows).
+                expected = odata_requests(self.collections, [i['name'] for i in items], with_client_ids=scenario not in ('first', 'check-new'))
+                self.check(size, scenario, 'OData reads = %d (all lookups, split under the query string limit)' % expected,
+                           result['reads'] == expected, result)
         first = out['first']
         self.check(size, 'first', 'exactly one login', first['logins'] + first['tokens'] == 1, first)
         self.check(size, 'first', 'one AddClient per integration (%d)' % size, first['endpoints'].get('AddClient', 0) == size, first)
