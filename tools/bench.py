@@ -465,7 +465,10 @@ def cache_bench(sizes, collections_path):
             name = 'bench-%05d' % (size // 2)
             parse = _median_time(facts.file.read, repeat)
             usable = _median_time(lambda: facts.check_usable(writable=True), repeat)
-            get = _median_time(lambda: facts.get(site, name), repeat)
+            # The first lookup of a module run parses the file; the next ones (a batch looks up
+            # every item) reuse that parse until the file is replaced.
+            get = _median_time(lambda: cache_mod.FactsCache(path).get(site, name), repeat)
+            get_again = _median_time(lambda: facts.get(site, name), repeat)
             counter = [0]
 
             def changed_put():
@@ -480,7 +483,8 @@ def cache_bench(sizes, collections_path):
             document = facts.file.read()
             write = _median_time(lambda: facts.file._write(document), repeat)  # pylint: disable=protected-access
             rows.append({'clients': size, 'file_bytes': os.path.getsize(path), 'parse_ms': parse * 1e3,
-                         'check_usable_ms': usable * 1e3, 'get_ms': get * 1e3, 'update_ms': put * 1e3,
+                         'check_usable_ms': usable * 1e3, 'get_ms': get * 1e3, 'get_again_ms': get_again * 1e3,
+                         'update_ms': put * 1e3,
                          'write_fsync_ms': write * 1e3, 'reconfirm_unchanged_ms': same_put * 1e3})
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -514,7 +518,7 @@ def startup_bench(collections_path, repeat):
     targets = [('ansible.module_utils.basic (what ping imports)', 'ansible.module_utils.basic'),
                ('requests (alone)', 'requests'),
                ('ansible.module_utils.basic + requests', 'requests')]
-    for name in ('creatio_oauth_client', 'creatio_redirect_url', 'creatio_oauth_client_info'):
+    for name in ('creatio_oauth_client', 'creatio_oauth_clients', 'creatio_redirect_url', 'creatio_oauth_client_info'):
         targets.append(('module %s' % name, 'ansible_collections.creatio.oauth.plugins.modules.%s' % name))
     rows = []
     for label, module in targets:
@@ -694,12 +698,13 @@ def print_report(result):
     if result['cache']:
         print()
         print('facts cache (plugins/module_utils/cache.py):')
-        columns = ('clients', 'file bytes', 'parse ms', 'check_usable', 'get ms', 'update ms', 'of which write', 'reconfirm same ms')
-        print('  %8s %12s %9s %13s %8s %10s %15s %17s' % columns)
+        columns = ('clients', 'file bytes', 'parse ms', 'check_usable', 'get ms', 'next get', 'update ms', 'of which write',
+                   'reconfirm same ms')
+        print('  %8s %12s %9s %13s %8s %9s %10s %15s %17s' % columns)
         for row in result['cache']:
-            print('  %8d %12d %9.2f %13.2f %8.2f %10.2f %15.2f %17.2f' % (
-                row['clients'], row['file_bytes'], row['parse_ms'], row['check_usable_ms'], row['get_ms'], row['update_ms'],
-                row['write_fsync_ms'], row['reconfirm_unchanged_ms']))
+            print('  %8d %12d %9.2f %13.2f %8.2f %9.2f %10.2f %15.2f %17.2f' % (
+                row['clients'], row['file_bytes'], row['parse_ms'], row['check_usable_ms'], row['get_ms'], row['get_again_ms'],
+                row['update_ms'], row['write_fsync_ms'], row['reconfirm_unchanged_ms']))
     if result['startup']:
         print()
         print('module start-up (fresh interpreter, import only, no bytecode cache for the collection):')
@@ -742,11 +747,11 @@ def rst_tables(result):
         out += ['', 'Marginal cost of one more integration (slope over N):', '']
         out += _simple_table(['scenario', 'wall (s)', 'vs ping', 'CPU (s)', 'CPU vs ping'], rows)
     if result['cache']:
-        rows = [['%d' % r['clients'], _size(r['file_bytes']), '%.2f' % r['parse_ms'], '%.2f' % r['get_ms'], '%.2f' % r['update_ms'],
-                 '%.2f' % r['write_fsync_ms'], '%.2f' % r['reconfirm_unchanged_ms']] for r in result['cache']]
+        rows = [['%d' % r['clients'], _size(r['file_bytes']), '%.2f' % r['parse_ms'], '%.2f' % r['get_ms'], '%.2f' % r['get_again_ms'],
+                 '%.2f' % r['update_ms'], '%.2f' % r['write_fsync_ms'], '%.2f' % r['reconfirm_unchanged_ms']] for r in result['cache']]
         out += ['', 'Facts cache (``plugins/module_utils/cache.py`` alone):', '']
-        out += _simple_table(['clients', 'file size', 'parse (ms)', 'lookup (ms)', 'update (ms)', 'of which write + fsync (ms)',
-                              'unchanged re-confirmation (ms)'], rows)
+        out += _simple_table(['clients', 'file size', 'parse (ms)', 'first lookup (ms)', 'next lookups (ms)', 'update (ms)',
+                              'of which write + fsync (ms)', 'unchanged re-confirmation (ms)'], rows)
     if result['startup']:
         rows = [[r['what'], '%.0f' % r['ms'], '%d' % r['modules_loaded'], 'yes' if r['loads_requests'] else 'no'] for r in result['startup']]
         out += ['', 'Start-up of a fresh interpreter (import only):', '']
