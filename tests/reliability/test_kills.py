@@ -135,14 +135,16 @@ def test_killed_bootstrap_runs_converge(rel, tmp_path):
             label = 'SIGKILL %d/%d while AddClient %d/%d is answered (fresh site)' % (number + 1, KILLS, target, len(items))
         else:
             # After a seeded random number of simulator requests (so a slow machine moves the kill
-            # with the run) plus a seeded random pause of up to 0.3 s; 0 requests = while
-            # ansible-playbook starts.
+            # with the run) plus a seeded random pause of up to 20 ms (the role sends its requests
+            # from one task, a few milliseconds apart); 0 requests = while ansible-playbook starts.
             after = rng.randint(0, total - 1)
             if not fresh:
-                after = after * len(items) // total  # a run over converged state: about one OData read per item
-            pause = rng.uniform(0.0, 0.3) if after else rng.uniform(0.2, 1.5)
+                after = after % 2  # a run over converged state: one OData read for all items, then the writes
+            pause = rng.uniform(0.0, 0.02) if after else rng.uniform(0.2, 1.5)
             label = 'SIGKILL %d/%d after request %d/%d + %.2f s (%s)' % (
                 number + 1, KILLS, after, total, pause, 'fresh site' if fresh else 'after a recovery')
+        # duplicate URI rows a previous kill left (documented, see below) stay on a site that is not reset
+        inherited = {} if fresh else lib.check_converged(rel.sim, rel.cache_path, declared).duplicate_uri_rows
         with rel.row('kills', label, which, injected=1, order=number) as row:
             spawned = rel.spawn(text, 'kill-%02d' % number, extra_vars=extra)
             deadline = time.monotonic() + 300
@@ -170,11 +172,17 @@ def test_killed_bootstrap_runs_converge(rel, tmp_path):
                 assert len(cached) == target - 1 and created == target, (len(cached), created, target)
             recovery = rel.run(playbook, extra_vars=extra)
             assert recovery.rc == 0, recovery
-            conv = rel.converged(declared)
+            # The one documented exception (failure_behaviour.rst): a kill that cuts off the answer
+            # of an AddRedirectUrls Creatio carried out leaves its URIs unrecorded (no API lists
+            # them), so the recovery adds them again: a second row per URI of that one integration.
+            cut_off_urls = not finished_first and last == 'AddRedirectUrls'
+            conv = rel.converged(declared, allow_uri_duplicates=cut_off_urls or bool(inherited))
+            new_rows = dict((name, rows) for name, rows in conv.duplicate_uri_rows.items() if inherited.get(name) != rows)
+            assert len(new_rows) <= (1 if cut_off_urls else 0), conv.summary()
             files = _check_secret_files(rel, secrets_dir)
             if in_flight:
                 # the one whose answer died with the run was adopted, without its secret
                 assert files == len(items) - 1, files
             row['outcome'] += '; recovery run ok'
             row['check'] = 'ok: %d integrations, each once; cache == simulator == declared; %d whole secret files%s' % (
-                len(lib.sim_clients(rel.sim)), files, '' if conv.ok else ' ' + conv.summary())
+                len(lib.sim_clients(rel.sim)), files, '' if conv.ok else '; ' + conv.summary(allow_uri_duplicates=True))
