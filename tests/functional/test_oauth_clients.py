@@ -163,3 +163,28 @@ def test_a_failure_that_would_fail_every_item_stops_the_batch(simulator, run_pla
     assert 'call: Login' in msg_of(task) and 'wrong password' not in json.dumps(task)
     assert endpoints(log) == ['Login'], log  # one refused login, not one per integration
     assert _new_on_server(simulator) == {}
+
+
+def test_a_lost_addclient_answer_is_settled_by_a_fresh_read_and_the_batch_goes_on(simulator, run_playbook, cache_path):
+    batch = declared(None)
+    batch[0].pop('client_secret_file')
+    # Creatio creates the first integration, then the connection drops before its answer
+    simulator.configure(faults=[{'endpoint': 'AddClient', 'drop': True, 'phase': 'after', 'count': 1}])
+    result, log = _run(run_playbook, simulator, batch)
+    assert result.rc == 2, result
+    task = result.task_result(TASK)
+    assert [c['failed'] for c in task['clients']] == [True, False, False, False]
+    lost = task['clients'][0]
+    assert lost['error']['type'] == 'LostAnswerError' and 'did create the integration' in lost['msg']
+    assert 'client_secret' not in lost
+    # the batch's read ahead, then the fresh read that settled the lost answer: AddClient not resent
+    assert endpoints(log)[:5] == ['Login', 'OData', 'AddClient', 'OData', 'AddClient'], log
+    assert endpoints(log).count('AddClient') == 4
+    server = _new_on_server(simulator)
+    assert sorted(server) == sorted(c['name'] for c in batch) and all(len(rows) == 1 for rows in server.values())
+    assert cache_clients(cache_path, simulator)['Power BI']['client_id'] == server['Power BI'][0]['clientId']
+
+    simulator.configure(faults=[])
+    again, log = _run(run_playbook, simulator, batch)
+    assert again.rc == 0 and again.statuses() == [(TASK, 'ok')], again
+    assert endpoints(log) == ['OData'] and _new_on_server(simulator) == server
