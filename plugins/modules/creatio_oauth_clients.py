@@ -239,13 +239,14 @@ def declared_clients(items):
 
 def handle(run):
     declared = declared_clients(run.params['clients'])
-    results, diffs, failures, stopped_by, stopped_at = [], [], [], None, None
+    results, diffs, failures = [], [], []
+    stopped_by = stop_reason = None  # a failure that would fail every item after it
     try:
         integration.read_ahead(run, declared)
     except CreatioError as exc:
         if engine.concerns_one_integration(exc):
             raise
-        stopped_by = exc
+        stopped_by, stop_reason = exc, engine.error_result(exc, run)['msg']  # error_result scrubs it first
     for index, desired in enumerate(declared):
         name = desired['name']
         if stopped_by is not None:
@@ -262,7 +263,8 @@ def handle(run):
             result['failed'] = True
             failures.append('%s: %s' % (name, result['msg']))
             if not engine.concerns_one_integration(exc):
-                stopped_by, stopped_at = exc, name
+                stopped_by = exc
+                stop_reason = 'the failure of %s, which would fail them too' % name
         else:
             result['failed'] = False
             diff = result.pop('diff', None)
@@ -278,9 +280,7 @@ def handle(run):
         if failures:
             parts.append('%d of %d integration(s) failed: %s' % (len(failures), len(results), ' | '.join(failures)))
         if not_attempted:
-            reason = ('the failure of %s, which would fail them too' % stopped_at if stopped_at is not None
-                      else engine.error_result(stopped_by, run)['msg'])
-            parts.append('%d not attempted, because of %s' % (not_attempted, reason))
+            parts.append('%d not attempted, because of %s' % (not_attempted, stop_reason))
         outcome['failed'] = True
         outcome['msg'] = '; '.join(parts)
     return outcome

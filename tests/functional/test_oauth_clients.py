@@ -188,3 +188,19 @@ def test_a_lost_addclient_answer_is_settled_by_a_fresh_read_and_the_batch_goes_o
     again, log = _run(run_playbook, simulator, batch)
     assert again.rc == 0 and again.statuses() == [(TASK, 'ok')], again
     assert endpoints(log) == ['OData'] and _new_on_server(simulator) == server
+
+
+def test_a_site_wide_refusal_on_the_first_write_stops_the_batch_there(simulator, run_playbook, cache_path):
+    batch = declared(None)
+    batch[0].pop('client_secret_file')
+    simulator.configure(oauth_feature=False)  # every write answers "OAuth 2.0 integration is disabled"
+    result, log = _run(run_playbook, simulator, batch)
+    assert result.rc == 2, result
+    task = result.task_result(TASK)
+    assert [c['failed'] for c in task['clients']] == [True] * 4
+    assert [c.get('attempted') for c in task['clients']] == [None, False, False, False]
+    assert 'OAuth20Integration' in task['clients'][0]['msg']  # the hint names the feature to switch on
+    assert msg_of(task).startswith('1 of 4 integration(s) failed: Power BI: AddClient was refused by Creatio'), msg_of(task)
+    assert msg_of(task).endswith('3 not attempted, because of the failure of Power BI, which would fail them too')
+    assert endpoints(log).count('AddClient') == 1  # not one refused write per integration
+    assert _new_on_server(simulator) == {} and cache_clients(cache_path, simulator) == {}
