@@ -15,45 +15,10 @@ import pytest
 from ansible_collections.creatio.oauth.plugins.module_utils import engine, planner
 from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
     AuthenticationError, ConfigurationError, LostAnswerError)
+from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import (
+    FakeModule, ModuleExit, make_run, module_params)
 
 POWERBI_USER_ID = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
-
-
-class ModuleExit(Exception):
-    def __init__(self, kind, result):
-        super(ModuleExit, self).__init__(kind)
-        self.kind = kind
-        self.result = result
-
-
-class FakeModule(object):
-    def __init__(self, params, check_mode=False):
-        self.params = params
-        self.check_mode = check_mode
-        self._diff = False
-        self.warnings = []
-
-    def warn(self, message):
-        self.warnings.append(message)
-
-    def fail_json(self, **kwargs):
-        raise ModuleExit('fail', kwargs)
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit('exit', kwargs)
-
-
-def module_params(sim, tmp_path, **kw):
-    params = {'creatio_url': sim.url, 'creatio_username': 'Supervisor', 'creatio_password': 'Supervisor',
-              'creatio_client_id': None, 'creatio_client_secret': None, 'creatio_identity_url': None,
-              'validate_certs': True, 'ca_path': None, 'request_timeout': 5.0,
-              'cache_path': str(tmp_path / 'cache' / 'facts.json'), 'reuse_session': True, 'verify': True}
-    params.update(kw)
-    return params
-
-
-def make_run(sim, tmp_path, check_mode=False, **kw):
-    return engine.ModuleRun(FakeModule(module_params(sim, tmp_path, **kw), check_mode=check_mode))
 
 
 def desired_code(name='Outlook', urls=('https://a.example/cb', 'https://b.example/cb')):

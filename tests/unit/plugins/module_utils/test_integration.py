@@ -16,7 +16,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
     AuthenticationError, BusinessError, ConfigurationError, HttpError, LostAnswerError, RecordNotFoundError,
     TransportError)
 
-from test_engine import make_run  # pylint: disable=import-error
+from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run
 
 POWERBI_USER_ID = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
 

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A ModuleRun without Ansible: a stand-in AnsibleModule and the parameters a module would pass,
+for the unit tests that drive the engine against the simulator."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.creatio.oauth.plugins.module_utils import engine
+
+
+class ModuleExit(Exception):
+    def __init__(self, kind, result):
+        super(ModuleExit, self).__init__(kind)
+        self.kind = kind
+        self.result = result
+
+
+class FakeModule(object):
+    def __init__(self, params, check_mode=False):
+        self.params = params
+        self.check_mode = check_mode
+        self._diff = False
+        self.warnings = []
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    def fail_json(self, **kwargs):
+        raise ModuleExit('fail', kwargs)
+
+    def exit_json(self, **kwargs):
+        raise ModuleExit('exit', kwargs)
+
+
+def module_params(sim, tmp_path, **kw):
+    params = {'creatio_url': sim.url, 'creatio_username': 'Supervisor', 'creatio_password': 'Supervisor',
+              'creatio_client_id': None, 'creatio_client_secret': None, 'creatio_identity_url': None,
+              'validate_certs': True, 'ca_path': None, 'request_timeout': 5.0,
+              'cache_path': str(tmp_path / 'cache' / 'facts.json'), 'reuse_session': True, 'verify': True}
+    params.update(kw)
+    return params
+
+
+def make_run(sim, tmp_path, check_mode=False, **kw):
+    return engine.ModuleRun(FakeModule(module_params(sim, tmp_path, **kw), check_mode=check_mode))
