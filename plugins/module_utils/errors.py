@@ -62,12 +62,13 @@ class ConfigurationError(CreatioError):
         super(ConfigurationError, self).__init__(message, hint=hint)
         self.option = option
 
-    def within(self, item, say_where=True):
-        """The same error, placed in an item of a list option: ``item`` is like ``clients[2]``.
-        ``say_where=False`` when the message is shown next to the item anyway."""
+    def within(self, item, say_where=True, label=None):
+        """The same error, placed in an item of a list option: ``item`` is like ``clients[2]``,
+        ``label`` what the message calls it (the item and its name, say). ``say_where=False`` when
+        the message is shown next to the item anyway."""
         self.option = '%s.%s' % (item, self.option) if self.option else item
         if say_where:
-            self.message = '%s: %s' % (item, self.message)
+            self.message = '%s: %s' % (label or item, self.message)
             self.args = (self.message,)
         return self
 

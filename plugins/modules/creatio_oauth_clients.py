@@ -222,7 +222,7 @@ def declared_clients(items):
         try:
             desired = integration.desired_state(params)
         except ConfigurationError as exc:
-            raise exc.within(where)
+            raise exc.within(where, label='%s (%s)' % (where, params['name']) if params.get('name') else where)
         if desired['name'] in names:
             raise ConfigurationError('%s: the integration %r is already declared by clients[%d]' % (where, desired['name'], names[desired['name']]),
                                      option=where + '.name', hint='declare each integration once')

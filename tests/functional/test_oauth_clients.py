@@ -122,7 +122,7 @@ def test_one_bad_item_refuses_the_task_before_any_request(simulator, run_playboo
     assert result.rc == 2 and result.failed_tasks() == [TASK], result
     task = result.task_result(TASK)
     assert task['error']['option'] == 'clients[2].system_user_id'
-    assert msg_of(task).startswith('clients[2]: system_user_id'), msg_of(task)
+    assert msg_of(task).startswith('clients[2] (Outlook): system_user_id'), msg_of(task)
     assert log == [] and not os.path.exists(cache_path)
 
     duplicate = declared(None)[:2] + [dict(declared(None)[1], application_url='https://other.example.com')]

@@ -211,3 +211,5 @@ def test_a_secret_file_in_a_folder_others_can_open_is_written_with_a_warning(sim
     integration.apply(run, declared('Shared', client_secret_file=str(shared / 's.json')))
     assert (shared / 's.json').exists() and oct((shared / 's.json').stat().st_mode & 0o777) == oct(0o600)
     assert len(run.warnings) == 1 and 'mode 0755' in run.warnings[0] and 'chmod 700 %s' % shared in run.warnings[0]
+    labelled = ConfigurationError('bad', option='name').within('clients[2]', label='clients[2] (PowerBI)')
+    assert labelled.option == 'clients[2].name' and labelled.message == 'clients[2] (PowerBI): bad'
