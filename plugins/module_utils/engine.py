@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import errno
 import json
 import os
 
@@ -299,6 +300,7 @@ def execute(run, name, plan, record, on_created=None):
             _execute_one(run, name, operation, outcome, on_created)
     except CreatioError as exc:
         exc.done = outcome.done  # fail_from_error reports what did happen before the failure
+        exc.secret = outcome.secret  # created, then failed: the only copy of the secret must not be dropped
         raise
     return outcome
 
@@ -421,12 +423,26 @@ def open_folder_warning(path):
     return None
 
 
+SECRET_KEPT = ('the integration was created: its client secret is in the client_secret return value of this run (and '
+               'nowhere else); keep it from there, or delete and re-create the integration for a new one')
+
+
 def write_secret_file(path, document):
-    """Mode 0600, created exclusively: a file that appeared meanwhile is not overwritten either."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, 'w') as handle:
-        json.dump(document, handle, indent=2, sort_keys=True)
-        handle.write('\n')
+    """Mode 0600, created exclusively: a file that appeared meanwhile is not overwritten either.
+    Any failure is a CreatioError whose hint says where the secret still is."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.EEXIST:
+            raise ConfigurationError('client_secret_file %s appeared while the integration was being created; it was '
+                                     'not overwritten' % path, option='client_secret_file', hint=SECRET_KEPT)
+        raise CreatioError('client_secret_file %s could not be created (%s)' % (path, exc.strerror), hint=SECRET_KEPT)
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            json.dump(document, handle, indent=2, sort_keys=True)
+            handle.write('\n')
+    except (IOError, OSError) as exc:
+        raise CreatioError('client_secret_file %s could not be written (%s)' % (path, exc.strerror), hint=SECRET_KEPT)
 
 
 # --- the module boundary ---------------------------------------------------------------------------
@@ -464,6 +480,8 @@ def error_result(exc, run=None):
     if done:
         result['operations'] = done
         result['changed'] = True
+    if getattr(exc, 'secret', None):
+        result['client_secret'] = exc.secret  # the documented exception: the run that created it
     return result
 
 

@@ -293,7 +293,9 @@ def test_secret_file_helpers(tmp_path):
     assert oct(os.stat(path).st_mode & 0o777) == oct(0o600)
     with pytest.raises(ConfigurationError):
         engine.check_secret_file(path)
-    with pytest.raises(OSError):
+    with pytest.raises(ConfigurationError) as raced:  # a file that appeared after the check
         engine.write_secret_file(path, {'client_secret': 'other'})
+    assert raced.value.option == 'client_secret_file' and 'client_secret return value' in raced.value.hint
+    assert json.load(open(path)) == {'client_secret': 's'}
     with pytest.raises(ConfigurationError):
         engine.check_secret_file(str(tmp_path / 'missing' / 'secret.json'))

@@ -213,3 +213,19 @@ def test_a_secret_file_in_a_folder_others_can_open_is_written_with_a_warning(sim
     assert len(run.warnings) == 1 and 'mode 0755' in run.warnings[0] and 'chmod 700 %s' % shared in run.warnings[0]
     labelled = ConfigurationError('bad', option='name').within('clients[2]', label='clients[2] (PowerBI)')
     assert labelled.option == 'clients[2].name' and labelled.message == 'clients[2] (PowerBI): bad'
+
+
+def test_a_secret_file_that_cannot_be_written_after_creation_keeps_the_secret_in_the_result(sim, tmp_path, monkeypatch):
+    target = tmp_path / 'raced.json'
+    target.write_text(u'{"someone": "else"}\n')
+    monkeypatch.setattr(engine, 'check_secret_file', lambda path: None)  # the file appears after the check
+    run = make_run(sim, tmp_path)
+    with pytest.raises(ConfigurationError) as raised:
+        integration.apply(run, declared('Raced secret', client_secret_file=str(target)))
+    result = engine.error_result(raised.value, run)
+    assert [op['call'] for op in result['operations']] == ['AddClient'] and result['changed'] is True
+    assert len(result['client_secret']) >= 20  # the only copy, as documented for the creating run
+    assert 'client_secret return value' in result['msg']
+    assert target.read_text() == u'{"someone": "else"}\n'
+    server = [c for c in sim.state()['clients'] if c['name'] == 'Raced secret']
+    assert len(server) == 1 and run.cache.get(run.site, 'Raced secret')['client_id'] == server[0]['clientId']
