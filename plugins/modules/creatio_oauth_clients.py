@@ -15,8 +15,8 @@ description:
     same rules (lookup by name, no duplicates, adoption, check mode, diff, secrets), in one task.
   - "Why one task: Ansible starts a new process for every task and every loop item, which costs more than the work
     itself. One task for a whole bootstrap logs in at most once, reads all its integrations from Creatio with one
-    OData request (a few for long lists: each stays under the web server's query string limit, about 30
-    integrations), and starts one process. The C(creatio.oauth.integrations) role uses it."
+    OData request (a few for long lists: each request stays under the web server's query string limit, a few dozen
+    names or client ids), and starts one process. The C(creatio.oauth.integrations) role uses it."
   - The items are applied in order. Items that the facts cache answers (re-runs with O(verify=false)) send nothing.
   - Every item is validated before anything is sent; one bad item fails the task and nothing is sent at all.
   - When an item fails for a reason of its own (its input, its record in Creatio, a lost answer), the others are still
