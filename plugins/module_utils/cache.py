@@ -66,7 +66,7 @@ class JsonFile(object):
             raise CacheError('%s %s is a directory, not a file' % (self.option, self.path), path=self.path,
                              hint='point %s at a file name' % self.option)
         if os.path.exists(self.path):
-            self.read()  # raises on a corrupt file or an unknown schema
+            self.read_shared()  # raises on a corrupt file or an unknown schema; the lookups reuse this parse
         if not writable:
             return
         self.ensure_directory()

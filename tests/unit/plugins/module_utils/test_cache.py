@@ -273,6 +273,7 @@ def test_reads_parse_once_and_see_every_write_of_another_process(tmp_path, monke
     parses = []
     real_read = JsonFile.read
     monkeypatch.setattr(JsonFile, 'read', lambda self: parses.append(1) or real_read(self))
+    reader.check_usable(writable=False)  # what every module run does first: its parse serves the lookups
     assert reader.get(SITE, 'A')['client_id'] == 'a1'
     assert reader.get(SITE, 'A')['client_id'] == 'a1' and reader.get(SITE, 'B') is None
     assert len(parses) == 1
