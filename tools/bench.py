@@ -139,8 +139,8 @@ def odata_requests(collections_path, names, with_client_ids):
     """How many OData requests one lookup of ``names`` takes (the collection's own split)."""
     if collections_path not in sys.path:
         sys.path.insert(0, collections_path)
-    from ansible_collections.creatio.oauth.plugins.module_utils import api_assumptions  # pylint: disable=import-outside-toplevel
-    from ansible_collections.creatio.oauth.plugins.module_utils.client import filter_chunks  # pylint: disable=import-outside-toplevel
+    from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api_assumptions  # pylint: disable=import-outside-toplevel
+    from ansible_collections.creatio.oauth.plugins.module_utils._client import filter_chunks  # pylint: disable=import-outside-toplevel
     clauses = ["Name eq '%s'" % name for name in names]
     if with_client_ids:
         clauses += ["ClientId eq '%s'" % ('0' * 32) for _name in names]  # client ids: 32 hex digits
@@ -451,7 +451,7 @@ def cache_bench(sizes, collections_path):
     """FactsCache straight from plugins/module_utils/cache.py: parse, lookup, update, size."""
     if collections_path not in sys.path:
         sys.path.insert(0, collections_path)
-    from ansible_collections.creatio.oauth.plugins.module_utils import cache as cache_mod  # pylint: disable=import-outside-toplevel
+    from ansible_collections.creatio.oauth.plugins.module_utils import _cache as cache_mod  # pylint: disable=import-outside-toplevel
     site = 'https://bench.creatio.com'
     rows = []
     for size in sizes:

@@ -24,23 +24,8 @@ author:
 extends_documentation_fragment:
   - creatio.oauth.connection
   - creatio.oauth.connection.verify
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details:
-      - Check mode reads (OData) but never writes to Creatio, and never changes the facts cache.
-  diff_mode:
-    support: full
-    details:
-      - The diff shows the managed fields before and after; it never contains a secret.
-  platform:
-    platforms: posix
-  action_group:
-    description: Action is part of action_group(s), for convenient setting of module_defaults.
-    support: full
-    membership:
-      - creatio.oauth.creatio
+  - creatio.oauth.attributes
+  - creatio.oauth.attributes.changes
 options:
   name:
     description:
@@ -201,24 +186,19 @@ source:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.creatio.oauth.plugins.module_utils import engine, integration
-from ansible_collections.creatio.oauth.plugins.module_utils.connection import connection_argspec, verify_argspec
+from ansible_collections.creatio.oauth.plugins.module_utils._connection import connection_argspec
+from ansible_collections.creatio.oauth.plugins.module_utils._integrations import apply_one, client_argspec
+from ansible_collections.creatio.oauth.plugins.module_utils._run import run_module
 
 
 def argument_spec():
-    spec = connection_argspec()
-    spec.update(verify_argspec())
-    spec.update(integration.client_argspec())
+    spec = connection_argspec(verify=True)
+    spec.update(client_argspec())
     return spec
 
 
-def handle(run):
-    return integration.apply(run, integration.desired_state(run.params))
-
-
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    engine.run_module(module, handle)
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), apply_one)
 
 
 if __name__ == '__main__':

@@ -19,19 +19,8 @@ author:
   - creatio.oauth contributors (@creatio-oauth)
 extends_documentation_fragment:
   - creatio.oauth.connection
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
-  platform:
-    platforms: posix
-  action_group:
-    description: Action is part of action_group(s), for convenient setting of module_defaults.
-    support: full
-    membership:
-      - creatio.oauth.creatio
+  - creatio.oauth.attributes
+  - creatio.oauth.attributes.read_only
 options:
   name:
     description:
@@ -107,8 +96,9 @@ odata_readable:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.creatio.oauth.plugins.module_utils import engine, normalize
-from ansible_collections.creatio.oauth.plugins.module_utils.connection import connection_argspec
+from ansible_collections.creatio.oauth.plugins.module_utils._connection import connection_argspec
+from ansible_collections.creatio.oauth.plugins.module_utils._integrations import list_clients
+from ansible_collections.creatio.oauth.plugins.module_utils._run import run_module
 
 
 def argument_spec():
@@ -117,45 +107,8 @@ def argument_spec():
     return spec
 
 
-def handle(run):
-    name = normalize.name(run.params['name']) if run.params['name'] is not None else None
-    cached = run.cache.clients(run.site)
-    if name is not None:
-        cached = dict((n, r) for n, r in cached.items() if n == name)
-    server = run.server_records(names=[name] if name is not None else None)
-    entries = []
-    if server is None:
-        for cached_name, record in cached.items():
-            entries.append(_entry(dict(record, name=cached_name), 'cache'))
-    else:
-        by_client_id = dict((r.get('client_id'), (n, r)) for n, r in cached.items() if r.get('client_id'))
-        seen = set()
-        for row in server:
-            known = by_client_id.get(row['client_id'])
-            if known:
-                seen.add(known[0])
-                merged = dict(known[1])
-                merged.update((k, row[k]) for k in engine.SERVER_RECORD_FIELDS)
-                entries.append(_entry(merged, 'cache+server'))
-            else:
-                entries.append(_entry(row, 'server'))
-        for cached_name, record in cached.items():
-            if cached_name not in seen:
-                entries.append(_entry(dict(record, name=cached_name), 'cache-only'))
-    entries.sort(key=lambda e: (e['name'] or '', e['client_id'] or ''))
-    return {'changed': False, 'clients': entries, 'odata_readable': server is not None}
-
-
-def _entry(record, source):
-    entry = normalize.client_view(record)
-    entry['source'] = source
-    entry['confirmed_at'] = record.get('confirmed_at')
-    return entry
-
-
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    engine.run_module(module, handle)
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), list_clients)
 
 
 if __name__ == '__main__':

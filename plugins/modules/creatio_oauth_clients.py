@@ -28,23 +28,12 @@ author:
 extends_documentation_fragment:
   - creatio.oauth.connection
   - creatio.oauth.connection.verify
-  - ansible.builtin.action_common_attributes
+  - creatio.oauth.attributes
+  - creatio.oauth.attributes.changes
 attributes:
-  check_mode:
-    support: full
-    details:
-      - Check mode reads (OData) but never writes to Creatio, and never changes the facts cache.
   diff_mode:
-    support: full
     details:
       - One diff per changed integration, headed by its name; it never contains a secret.
-  platform:
-    platforms: posix
-  action_group:
-    description: Action is part of action_group(s), for convenient setting of module_defaults.
-    support: full
-    membership:
-      - creatio.oauth.creatio
 options:
   clients:
     description:
@@ -101,7 +90,37 @@ options:
         description:
           - When the run creates the integration, write its client id, client secret and token URL to this file as
             JSON, mode 0600. An existing file is never overwritten. Unique in the list.
+          - Overrides O(secrets_dir) for this item.
         type: path
+      preset:
+        description:
+          - What kind of integration this is. A preset fixes the grant type and fills in defaults for the keys the
+            item does not set; the item is then checked against the grant's rules before anything is sent (every
+            problem of the list is reported at once).
+          - V(powerbi) (Power BI Connector, V(client_credentials), application URL V(https://app.powerbi.com)),
+            V(webhooks) (a webhook service, V(client_credentials), no default URL), V(clio) (Clio,
+            V(client_credentials), V(https://app.clio.com)), V(outlook_addin) (the Creatio.ai add-in for Outlook,
+            V(authorization_code), V(https://outlook.office.com)), V(custom) (no defaults, everything explicit).
+          - With a preset, a V(client_credentials) item needs O(clients[].system_user_id) and an V(authorization_code)
+            item needs O(clients[].redirect_urls), even when the integration exists already.
+          - Without a preset the item is taken as it is, like M(creatio.oauth.creatio_oauth_client) takes its options.
+        type: str
+  secrets_dir:
+    description:
+      - A folder for the client secrets of the integrations this run creates. Each one goes to its own file there,
+        named after the integration (characters other than letters, digits, C(_), C(.) and C(-) become C(_)), as
+        O(clients[].client_secret_file) would write it. The folder is made (mode 0700) when missing; in check mode
+        nothing is made.
+    type: path
+  verify_tokens:
+    description:
+      - After creating V(client_credentials) integrations, ask the identity service for a token with each one's
+        client id and secret, as M(creatio.oauth.creatio_oauth_token_check) does, and fail (naming the integration)
+        when none is issued.
+      - The token URL must be known (O(creatio_identity_url), or Creatio cloud); otherwise the task fails before
+        anything is sent.
+    type: bool
+    default: false
 notes:
   - 'Creatio shows a client secret only once. Put C(no_log: true) on the task, or use O(clients[].client_secret_file),
     so that the secrets of the integrations it creates do not reach logs.'
@@ -199,97 +218,83 @@ clients:
       description: Where the integration was found before acting (V(cache), V(server), V(cache+server), V(none), V(given)).
       type: str
       returned: when the item was looked up
+    verified:
+      description: Whether the identity service issued a token to the new integration (O(verify_tokens)).
+      type: bool
+      returned: when its token was checked
+integrations:
+  description:
+    - One entry per item, as the C(creatio.oauth.integrations) role publishes them in C(creatio_integrations_result).
+      Never a secret.
+  returned: unless the input was refused before anything was sent
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the integration.
+      type: str
+    preset:
+      description: Its preset, or null.
+      type: str
+    state:
+      description: V(present) or V(absent).
+      type: str
+    grant_type:
+      description: Its grant type, as declared or fixed by its preset.
+      type: str
+    client_id:
+      description: Its client id (null in check mode for an integration that would be created).
+      type: str
+    changed:
+      description: Whether the run changed it.
+      type: bool
+    action:
+      description: V(created), V(updated), V(unchanged), V(removed) or V(failed).
+      type: str
+    operations:
+      description: One line per Creatio call the run made (in check mode, would make).
+      type: list
+      elements: str
+    secret_file:
+      description: The file this run wrote the client secret to, or null.
+      type: str
+    verified:
+      description: V(true) or V(false) after a token check, null when not checked.
+      type: bool
+    error:
+      description: Why it failed.
+      type: str
+      returned: when it failed
+summary:
+  description: A report of the run for people, one line per integration and call (what the role prints). Never a secret.
+  returned: unless the input was refused before anything was sent
+  type: list
+  elements: str
+  sample:
+    - 'Creatio OAuth integrations: 1 created, 0 updated, 0 unchanged, 0 removed, 0 failed'
+    - 'created   PowerBI                        powerbi        client_credentials  0F1E2D3C4B5A69788796A5B4C3D2E1F0'
+    - '          - create integration PowerBI (client_credentials)'
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.creatio.oauth.plugins.module_utils import engine, integration
-from ansible_collections.creatio.oauth.plugins.module_utils.connection import connection_argspec, verify_argspec
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import ConfigurationError, CreatioError
+from ansible_collections.creatio.oauth.plugins.module_utils._batch import apply_many, item_argspec
+from ansible_collections.creatio.oauth.plugins.module_utils._connection import connection_argspec
+from ansible_collections.creatio.oauth.plugins.module_utils._run import run_module
 
 
 def argument_spec():
-    spec = connection_argspec()
-    spec.update(verify_argspec())
-    spec.update(clients=dict(type='list', elements='dict', required=True, options=integration.client_argspec()))
+    spec = connection_argspec(verify=True)
+    spec.update(
+        clients=dict(type='list', elements='dict', required=True, options=item_argspec()),
+        secrets_dir=dict(type='path'),
+        verify_tokens=dict(type='bool', default=False),
+    )
     return spec
 
 
-def declared_clients(items):
-    """Every item validated, before any request: the first problem fails the whole task."""
-    declared, names, files = [], {}, {}
-    for index, params in enumerate(items):
-        where = 'clients[%d]' % index
-        try:
-            desired = integration.desired_state(params)
-        except ConfigurationError as exc:
-            raise exc.within(where, label='%s (%s)' % (where, params['name']) if params.get('name') else where)
-        if desired['name'] in names:
-            raise ConfigurationError('%s: the integration %r is already declared by clients[%d]' % (where, desired['name'], names[desired['name']]),
-                                     option=where + '.name', hint='declare each integration once')
-        names[desired['name']] = index
-        secret_file = desired['client_secret_file']
-        if secret_file and secret_file in files:
-            raise ConfigurationError('%s: client_secret_file %s is also the file of clients[%d]' % (where, secret_file, files[secret_file]),
-                                     option=where + '.client_secret_file', hint='give each integration its own file')
-        if secret_file:
-            files[secret_file] = index
-        declared.append(desired)
-    return declared
-
-
-def handle(run):
-    declared = declared_clients(run.params['clients'])
-    results, diffs, failures = [], [], []
-    stopped_by = stop_reason = None  # a failure that would fail every item after it
-    try:
-        integration.read_ahead(run, declared)
-    except CreatioError as exc:
-        if engine.concerns_one_integration(exc):
-            raise
-        stopped_by, stop_reason = exc, engine.error_result(exc, run)['msg']  # error_result scrubs it first
-    for index, desired in enumerate(declared):
-        name = desired['name']
-        if stopped_by is not None:
-            results.append({'name': name, 'changed': False, 'failed': True, 'attempted': False, 'operations': [],
-                            'msg': 'not attempted: %s' % stopped_by.message})
-            continue
-        try:
-            result = integration.apply(run, desired)
-        except CreatioError as exc:
-            if isinstance(exc, ConfigurationError):
-                exc.within('clients[%d]' % index, say_where=False)  # the result names the item
-            result = engine.error_result(exc, run)
-            result.setdefault('operations', [])
-            result['failed'] = True
-            failures.append('%s: %s' % (name, result['msg']))
-            if not engine.concerns_one_integration(exc):
-                stopped_by = exc
-                stop_reason = 'the failure of %s, which would fail them too' % name
-        else:
-            result['failed'] = False
-            diff = result.pop('diff', None)
-            if diff is not None and result['changed']:
-                diffs.append(dict(diff, before_header=name, after_header=name))
-        results.append(dict(result, name=name))
-    outcome = {'changed': any(r['changed'] for r in results), 'clients': results}
-    if run.module._diff:
-        outcome['diff'] = diffs
-    not_attempted = sum(1 for r in results if r.get('attempted') is False)
-    if failures or not_attempted:
-        parts = []
-        if failures:
-            parts.append('%d of %d integration(s) failed: %s' % (len(failures), len(results), ' | '.join(failures)))
-        if not_attempted:
-            parts.append('%d not attempted, because of %s' % (not_attempted, stop_reason))
-        outcome['failed'] = True
-        outcome['msg'] = '; '.join(parts)
-    return outcome
-
-
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    engine.run_module(module, handle)
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), apply_many)
 
 
 if __name__ == '__main__':

@@ -21,22 +21,13 @@ author:
   - creatio.oauth contributors (@creatio-oauth)
 extends_documentation_fragment:
   - creatio.oauth.connection
-  - ansible.builtin.action_common_attributes
+  - creatio.oauth.attributes
+  - creatio.oauth.attributes.read_only
 attributes:
   check_mode:
-    support: full
     details:
       - In check mode the token request is not sent; RV(checked) is V(false) and the result says so.
       - The options are still validated, so a token URL that cannot be worked out fails in check mode too.
-  diff_mode:
-    support: N/A
-  platform:
-    platforms: posix
-  action_group:
-    description: Action is part of action_group(s), for convenient setting of module_defaults.
-    support: full
-    membership:
-      - creatio.oauth.creatio
 options:
   client_id:
     description:
@@ -104,16 +95,11 @@ expires_in:
   sample: 3600
 '''
 
-import time
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.creatio.oauth.plugins.module_utils import api_assumptions as api
-from ansible_collections.creatio.oauth.plugins.module_utils import engine
-from ansible_collections.creatio.oauth.plugins.module_utils.connection import (
-    check_ca_path, connection_argspec, identity_base_url, normalize_site_url)
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
-    AuthenticationError, ConfigurationError, CreatioError, HttpError, TransportError)
+from ansible_collections.creatio.oauth.plugins.module_utils._connection import connection_argspec
+from ansible_collections.creatio.oauth.plugins.module_utils._identity import token_check
+from ansible_collections.creatio.oauth.plugins.module_utils._run import run_module
 
 
 def argument_spec():
@@ -126,83 +112,9 @@ def argument_spec():
     return spec
 
 
-def identity_base(params):
-    """The identity service root for the token request; raises before any request when unknown."""
-    site = normalize_site_url(params['creatio_url'])
-    base = identity_base_url(params, site)
-    if not base:
-        raise ConfigurationError(
-            'the token URL is unknown: creatio_identity_url is not set and %s is not a Creatio cloud site' % site,
-            option='creatio_identity_url',
-            hint='set creatio_identity_url (or CREATIO_IDENTITY_URL) to the OAuth20IdentityServerUrl system setting')
-    return base
-
-
-def explain(exc, who, token_url):
-    """The error of a failed token request, reworded to say what it means for the check."""
-    prefix = 'No access token was issued to %s by %s' % (who, token_url)
-    if isinstance(exc, AuthenticationError):
-        exc.message = '%s: the identity service refused the client' % prefix
-        exc.hint = ('the client secret does not match, or the integration is inactive, deleted, or not a '
-                    'client_credentials integration')
-    elif isinstance(exc, HttpError) and exc.status is not None and exc.status >= 500:
-        exc.message = '%s: the identity service is unavailable (it answered HTTP %s)' % (prefix, exc.status)
-        exc.hint = 'the Creatio identity service must be running and reachable; try again once it is back'
-    elif isinstance(exc, TransportError):
-        exc.message = '%s: the identity service cannot be reached (%s)' % (prefix, exc.message)
-    else:
-        exc.message = '%s: %s' % (prefix, exc.message)
-    return exc
-
-
-def check_token(module):
-    params = module.params
-    client_id = params['client_id'].strip()
-    if not client_id:
-        raise ConfigurationError('client_id is empty', option='client_id')
-    if not params['client_secret']:
-        raise ConfigurationError('client_secret is empty', option='client_secret')
-    check_ca_path(params)
-    base = identity_base(params)
-    token_url = base + api.TOKEN_PATH
-    result = {'changed': False, 'client_id': client_id, 'token_url': token_url, 'checked': False}
-    if module.check_mode:
-        result['msg'] = 'check mode: the token request was not sent'
-        return result
-
-    # Imported here: a run that fails validation, or runs in check mode, never pays for importing requests.
-    from ansible_collections.creatio.oauth.plugins.module_utils.transport import (
-        HAS_REQUESTS, REQUESTS_IMPORT_ERROR, HttpTransport)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
-    from ansible_collections.creatio.oauth.plugins.module_utils.auth import ClientCredentialsLogin
-
-    who = 'integration %s (client id %s)' % (params['name'], client_id) if params['name'] else 'client id %s' % client_id
-    login = ClientCredentialsLogin(base, client_id, params['client_secret'])
-    transport = HttpTransport(timeout=params.get('request_timeout') or 30,
-                              validate_certs=params.get('validate_certs', True), ca_path=params.get('ca_path'))
-    try:
-        login.login(transport)
-    except CreatioError as exc:
-        raise explain(exc, who, token_url)
-    finally:
-        transport.close()
-    result['checked'] = True
-    result['expires_in'] = max(0, int(round(login.expires_at - time.time())))
-    result['msg'] = 'the identity service issued an access token to %s' % who
-    login.invalidate()  # the token is not needed: drop it
-    return result
-
-
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = check_token(module)
-    except CreatioError as exc:
-        if module.params['client_secret']:
-            exc.redact([module.params['client_secret']])
-        engine.fail_from_error(module, exc)
-    module.exit_json(**result)
+    # Logs in nowhere and keeps no facts: the login and cache options are accepted for module_defaults only.
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), token_check, login=False, cache=False)
 
 
 if __name__ == '__main__':

@@ -25,22 +25,16 @@ author:
 extends_documentation_fragment:
   - creatio.oauth.connection
   - creatio.oauth.connection.verify
-  - ansible.builtin.action_common_attributes
+  - creatio.oauth.attributes
+  - creatio.oauth.attributes.changes
 attributes:
   check_mode:
-    support: full
     details:
       - Never writes to Creatio or to the facts cache. Deleting by an id that the cache does not know is reported as a
         change, because only Creatio can tell whether that id still exists.
   diff_mode:
-    support: full
-  platform:
-    platforms: posix
-  action_group:
-    description: Action is part of action_group(s), for convenient setting of module_defaults.
-    support: full
-    membership:
-      - creatio.oauth.creatio
+    details:
+      - The diff shows the redirect URIs before and after.
 options:
   client_name:
     description:
@@ -162,133 +156,21 @@ operations:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.creatio.oauth.plugins.module_utils import engine, normalize, planner
-from ansible_collections.creatio.oauth.plugins.module_utils.connection import connection_argspec, verify_argspec
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.creatio.oauth.plugins.module_utils._connection import connection_argspec
+from ansible_collections.creatio.oauth.plugins.module_utils._redirect_urls import apply, argspec
+from ansible_collections.creatio.oauth.plugins.module_utils._run import run_module
 
 
 def argument_spec():
-    spec = connection_argspec()
-    spec.update(verify_argspec())
-    spec.update(
-        client_name=dict(type='str'),
-        client_id=dict(type='str'),
-        redirect_urls=dict(type='list', elements='str'),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        purge=dict(type='bool', default=False),
-        redirect_url_id=dict(type='str'),
-        redirect_url=dict(type='str'),
-    )
+    spec = connection_argspec(verify=True)
+    spec.update(argspec())
     return spec
 
 
-def request_of(params):
-    """The validated request; raises before any request is sent."""
-    absent = params['state'] == 'absent'
-    request = {
-        'client_name': normalize.name(params['client_name'], 'client_name') if params['client_name'] is not None else None,
-        'client_id': normalize.client_id(params['client_id']),
-        'absent': absent,
-        'purge': params['purge'],
-        'url_id': normalize.guid(params['redirect_url_id'], 'redirect_url_id'),
-        'url': None,
-        'urls': None,
-    }
-    if request['url_id']:
-        if params['redirect_urls'] is not None:
-            raise ConfigurationError('redirect_urls cannot be combined with redirect_url_id', option='redirect_urls',
-                                     hint='use redirect_urls to manage URIs by value, or redirect_url_id for one URI by id')
-        if params['redirect_url'] is None and not absent:
-            raise ConfigurationError('redirect_url_id with state: present needs redirect_url (the new value)', option='redirect_url',
-                                     hint='or set state: absent to remove that URI')
-        if params['redirect_url'] is not None and absent:
-            raise ConfigurationError('redirect_url is not used with state: absent', option='redirect_url',
-                                     hint='remove redirect_url: state absent removes the URI whose id is redirect_url_id')
-        if params['redirect_url'] is not None:
-            request['url'] = normalize.url(params['redirect_url'], 'redirect_url', allow_private_scheme=True)
-        return request
-    if params['redirect_url'] is not None:
-        raise ConfigurationError('redirect_url needs redirect_url_id (the id of the URI to change)', option='redirect_url',
-                                 hint='to add a URI, list it in redirect_urls')
-    if not params['redirect_urls']:
-        raise ConfigurationError('redirect_urls (a non-empty list) or redirect_url_id is required', option='redirect_urls')
-    if params['purge'] and absent:
-        raise ConfigurationError('purge only applies with state: present', option='purge')
-    request['urls'] = normalize.redirect_urls(params['redirect_urls'])
-    return request
-
-
-def find_integration(run, request, verify):
-    """(name, record, confirmed) of the integration the URIs belong to; fails when it does not
-    exist. ``confirmed`` says Creatio was read (so the cache entry can be refreshed)."""
-    name, client_id = request['client_name'], request['client_id']
-    if client_id:
-        cached = [(n, r) for n, r in run.cache.clients(run.site).items() if r.get('client_id') == client_id]
-        if cached:
-            name = cached[0][0]
-    if name:
-        early = run.cache.get(run.site, name)
-        if early:
-            # Known from the cache: refuse a client_credentials integration before any request.
-            planner.require_authorization_code(name, early)
-        found = engine.lookup(run, name, verify=verify)
-        if found.record is None or found.recreate:
-            raise ConfigurationError('integration %r does not exist on %s' % (name, run.site), option='client_name',
-                                     hint='create it first with creatio.oauth.creatio_oauth_client')
-        return name, found.record, 'server' in found.source
-    rows = run.server_records(client_ids=[client_id])
-    if rows is None:
-        raise ConfigurationError('client_id %s is not in the facts cache, and this site does not allow reading integrations '
-                                 'through OData' % client_id, option='client_id', hint='use client_name, or manage the '
-                                 'integration with creatio.oauth.creatio_oauth_client first')
-    match = [r for r in rows if r['client_id'] == client_id]
-    if not match:
-        raise ConfigurationError('no integration with client_id %s exists on %s' % (client_id, run.site), option='client_id')
-    return match[0]['name'], dict(match[0]), True
-
-
-def handle(run):
-    request = request_of(run.params)
-    lock_key = request['client_name'] or request['client_id']
-    with run.name_lock(lock_key):
-        name, record, confirmed = find_integration(run, request, run.params['verify'])
-        planner.require_authorization_code(name, record)
-        if request['urls'] is not None and not request['absent']:
-            record = engine.adopt_redirect_urls(run, record, request['urls'])
-        if confirmed:
-            run.remember(name, record)
-        before_rows = normalize.url_rows(record.get('redirect_urls'))
-        if request['url_id']:
-            operations = planner.plan_redirect_url_by_id(name, record, request['url_id'], url=request['url'],
-                                                         absent=request['absent'])
-        else:
-            operations = planner.plan_redirect_urls(name, record, request['urls'], purge=request['purge'],
-                                                    absent=request['absent'])
-        outcome = engine.execute(run, name, planner.Plan(operations), record)
-    after_rows = normalize.url_rows((outcome.record or {}).get('redirect_urls'))
-    result = {
-        'changed': bool(outcome.done),
-        'client': {'name': name, 'client_id': record.get('client_id')},
-        'redirect_urls': after_rows,
-        'added': [u for op in outcome.done if op['call'] == 'AddRedirectUrls' for u in op['request']['redirectUrls']],
-        'removed': [op['request']['redirectUrlId'] for op in outcome.done if op['call'] == 'DeleteRedirectUrl'],
-        'updated': [op['request']['redirectUrlId'] for op in outcome.done if op['call'] == 'UpdateRedirectUrl'],
-        'operations': outcome.done,
-    }
-    if run.module._diff:
-        result['diff'] = {'before': {'redirect_urls': [r['url'] for r in before_rows]},
-                          'after': {'redirect_urls': [r['url'] for r in after_rows]}}
-    return result
-
-
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[('client_name', 'client_id')],
-        required_one_of=[('client_name', 'client_id')],
-        supports_check_mode=True,
-    )
-    engine.run_module(module, handle)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[('client_name', 'client_id')], required_one_of=[('client_name', 'client_id')])
+    run_module(module, apply)
 
 
 if __name__ == '__main__':

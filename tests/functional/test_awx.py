@@ -59,7 +59,7 @@ def connection_env_fallbacks(collections_path):
     """{option: [env var]} of the connection options, read from the collection's own argspec."""
     if collections_path not in sys.path:
         sys.path.insert(0, collections_path)
-    from ansible_collections.creatio.oauth.plugins.module_utils.connection import CONNECTION_ARGSPEC  # pylint: disable=import-error
+    from ansible_collections.creatio.oauth.plugins.module_utils._connection import CONNECTION_ARGSPEC  # pylint: disable=import-error
     return dict((option, list(spec['fallback'][1])) for option, spec in CONNECTION_ARGSPEC.items() if 'fallback' in spec)
 
 

@@ -6,7 +6,10 @@ for the unit tests that drive the engine against the simulator."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.creatio.oauth.plugins.module_utils import engine
+from ansible_collections.creatio.oauth.plugins.module_utils._auth import login_for
+from ansible_collections.creatio.oauth.plugins.module_utils._client import CreatioClient
+from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
+from ansible_collections.creatio.oauth.plugins.module_utils._run import ModuleRun
 
 
 class ModuleExit(Exception):
@@ -43,4 +46,19 @@ def module_params(sim, tmp_path, **kw):
 
 
 def make_run(sim, tmp_path, check_mode=False, **kw):
-    return engine.ModuleRun(FakeModule(module_params(sim, tmp_path, **kw), check_mode=check_mode))
+    return ModuleRun(FakeModule(module_params(sim, tmp_path, **kw), check_mode=check_mode))
+
+
+def forms_login(site, username, password):
+    """A forms login to ``site`` as the Connection of that site would make it."""
+    return login_for(Connection(site.rstrip('/'), login_kind='forms', username=username, password=password))
+
+
+def oauth_login(identity_url, client_id, client_secret):
+    connection = Connection('https://site.example', login_kind='oauth', identity_url=identity_url.rstrip('/'),
+                            client_id=client_id, client_secret=client_secret)
+    return login_for(connection)
+
+
+def client_for(site, login, transport, session_store=None):
+    return CreatioClient(Connection(site.rstrip('/')), login, transport, session_store=session_store)

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from ansible_collections.creatio.oauth.plugins.module_utils import cache as cache_mod
-from ansible_collections.creatio.oauth.plugins.module_utils.cache import FactsCache, JsonFile, assert_no_secret
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import CacheError
+from ansible_collections.creatio.oauth.plugins.module_utils import _cache as cache_mod
+from ansible_collections.creatio.oauth.plugins.module_utils._cache import FactsCache, JsonFile, assert_no_secret
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError
 
 SITE = 'https://site.example'
 

@@ -5,15 +5,16 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+
 import os
 
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.creatio.oauth.plugins.module_utils import connection
-from ansible_collections.creatio.oauth.plugins.module_utils.auth import ClientCredentialsLogin, FormsLogin
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.creatio.oauth.plugins.module_utils import _connection as connection
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.creatio.oauth.plugins.module_utils._client import CreatioClient
 
 ENV_VARIABLES = ('CREATIO_URL', 'CREATIO_USERNAME', 'CREATIO_PASSWORD', 'CREATIO_CLIENT_ID', 'CREATIO_CLIENT_SECRET',
                  'CREATIO_IDENTITY_URL', 'CREATIO_VALIDATE_CERTS', 'CREATIO_CA_PATH', 'CREATIO_REQUEST_TIMEOUT',
@@ -37,23 +38,29 @@ def forms(**kw):
     return params(creatio_username='Supervisor', creatio_password='pw', **kw)
 
 
+def validated(given):
+    """(site, login kind, identity URL of an OAuth login) of the Connection made from ``given``."""
+    made = connection.Connection.from_params(given)
+    return made.site_url, made.login_kind, made.identity_url if made.login_kind == 'oauth' else None
+
+
 # --- login methods -----------------------------------------------------------------------------------
 
 def test_forms_login():
-    assert connection.validate_connection(forms()) == ('https://site.example', 'forms', None)
+    assert validated(forms()) == ('https://site.example', 'forms', None)
 
 
 def test_both_login_methods_refused():
     with pytest.raises(ConfigurationError) as info:
-        connection.validate_connection(forms(creatio_client_id='cid', creatio_client_secret='sec'))
+        validated(forms(creatio_client_id='cid', creatio_client_secret='sec'))
     assert 'exactly one login method' in info.value.message
     with pytest.raises(ConfigurationError):
-        connection.validate_connection(params(creatio_username='u', creatio_client_secret='sec'))
+        validated(params(creatio_username='u', creatio_client_secret='sec'))
 
 
 def test_no_login_refused():
     with pytest.raises(ConfigurationError) as info:
-        connection.validate_connection(params())
+        validated(params())
     assert 'no login given' in info.value.message
 
 
@@ -65,7 +72,7 @@ def test_no_login_refused():
 ])
 def test_half_pair_names_the_missing_half(given, missing):
     with pytest.raises(ConfigurationError) as info:
-        connection.validate_connection(params(**given))
+        validated(params(**given))
     assert info.value.option == missing
     assert '%s is missing' % missing in info.value.message
     assert 'Half-Pair' not in info.value.full_message()
@@ -74,16 +81,16 @@ def test_half_pair_names_the_missing_half(given, missing):
 @pytest.mark.parametrize('timeout', [0, -1, 3601])
 def test_request_timeout_range(timeout):
     with pytest.raises(ConfigurationError) as info:
-        connection.validate_connection(forms(request_timeout=timeout))
+        validated(forms(request_timeout=timeout))
     assert info.value.option == 'request_timeout'
 
 
 def test_ca_path_must_exist(tmp_path):
     with pytest.raises(ConfigurationError) as info:
-        connection.validate_connection(forms(ca_path=str(tmp_path / 'missing.pem')))
+        validated(forms(ca_path=str(tmp_path / 'missing.pem')))
     assert info.value.option == 'ca_path'
     (tmp_path / 'ca.pem').write_text('x')
-    connection.validate_connection(forms(ca_path=str(tmp_path / 'ca.pem')))
+    validated(forms(ca_path=str(tmp_path / 'ca.pem')))
 
 
 # --- creatio_url ---------------------------------------------------------------------------------------
@@ -98,7 +105,7 @@ def test_ca_path_must_exist(tmp_path):
     ('https://[::1]:5000/', 'https://[::1]:5000'),
 ])
 def test_creatio_url_normalised(value, expected):
-    assert connection.normalize_site_url(value) == expected
+    assert connection.site_url_of(value) == expected
 
 
 @pytest.mark.parametrize('value, option_words', [
@@ -114,7 +121,7 @@ def test_creatio_url_normalised(value, expected):
 ])
 def test_creatio_url_refused(value, option_words):
     with pytest.raises(ConfigurationError) as info:
-        connection.normalize_site_url(value)
+        connection.site_url_of(value)
     assert option_words in info.value.message
     assert info.value.option == 'creatio_url'
 
@@ -122,7 +129,7 @@ def test_creatio_url_refused(value, option_words):
 def test_creatio_url_userinfo_refused_without_echoing_the_password():
     for value in ('https://admin:S3cr3t-In-Url@site.example/', 'https://admin:S3cr3t-In-Url@site.example/0/'):
         with pytest.raises(ConfigurationError) as info:
-            connection.validate_connection(forms(creatio_url=value))
+            validated(forms(creatio_url=value))
         assert 'user name or password' in info.value.message
         assert 'S3cr3t-In-Url' not in info.value.full_message() and 'S3cr3t-In-Url' not in str(info.value)
 
@@ -130,17 +137,17 @@ def test_creatio_url_userinfo_refused_without_echoing_the_password():
 # --- identity URL ------------------------------------------------------------------------------------
 
 def test_cloud_identity_url_default():
-    result = connection.validate_connection(params(creatio_url='https://123-CRM.creatio.com/',
+    result = validated(params(creatio_url='https://123-CRM.creatio.com/',
                                                    creatio_client_id='cid', creatio_client_secret='sec'))
     assert result == ('https://123-crm.creatio.com', 'oauth', 'https://123-crm-is.creatio.com')
 
 
 def test_identity_url_required_off_cloud():
     with pytest.raises(ConfigurationError) as info:
-        connection.validate_connection(params(creatio_client_id='cid', creatio_client_secret='sec'))
+        validated(params(creatio_client_id='cid', creatio_client_secret='sec'))
     assert info.value.option == 'creatio_identity_url'
     with pytest.raises(ConfigurationError):
-        connection.validate_connection(params(creatio_url='https://a.b.creatio.com', creatio_client_id='c', creatio_client_secret='s'))
+        validated(params(creatio_url='https://a.b.creatio.com', creatio_client_id='c', creatio_client_secret='s'))
 
 
 @pytest.mark.parametrize('value, expected', [
@@ -149,13 +156,13 @@ def test_identity_url_required_off_cloud():
     ('https://is.example/identity/connect/token/', 'https://is.example/identity'),
 ])
 def test_identity_url_normalised(value, expected):
-    result = connection.validate_connection(params(creatio_client_id='cid', creatio_client_secret='sec', creatio_identity_url=value))
+    result = validated(params(creatio_client_id='cid', creatio_client_secret='sec', creatio_identity_url=value))
     assert result[2] == expected
 
 
 def test_identity_url_refused():
     with pytest.raises(ConfigurationError) as info:
-        connection.normalize_identity_url('is.example/connect/token')
+        connection.identity_url_of('is.example/connect/token')
     assert info.value.option == 'creatio_identity_url'
 
 
@@ -163,47 +170,64 @@ def test_identity_url_refused():
                                    'https://cid:Id3ntity-Pw@is.example/connect/token?x=1'])
 def test_identity_url_userinfo_refused_without_echoing_the_password(value):
     with pytest.raises(ConfigurationError) as info:
-        connection.validate_connection(params(creatio_client_id='cid', creatio_client_secret='sec', creatio_identity_url=value))
+        validated(params(creatio_client_id='cid', creatio_client_secret='sec', creatio_identity_url=value))
     assert info.value.option == 'creatio_identity_url' and 'user name or password' in info.value.message
     assert 'Id3ntity-Pw' not in info.value.full_message()
 
 
-def test_identity_url_for_secret_file():
-    assert connection.identity_url_for_secret_file({}, 'https://123-crm.creatio.com') == 'https://123-crm-is.creatio.com/connect/token'
-    assert connection.identity_url_for_secret_file({'creatio_identity_url': 'https://is.example/'}, 'https://x') == \
-        'https://is.example/connect/token'
-    assert connection.identity_url_for_secret_file({}, 'https://onsite.example') is None
+# --- one Connection value -------------------------------------------------------------------------------
 
-
-# --- build_client --------------------------------------------------------------------------------------
-
-def test_build_client_forms_and_oauth(tmp_path):
-    client = connection.build_client(forms(creatio_url='https://Site.example/App/', request_timeout=12.0), session_store='store')
-    assert isinstance(client.login_method, FormsLogin) and client.site_url == 'https://site.example/App'
-    assert client.transport.timeout == 12.0 and client.transport.verify is True and client.session_store == 'store'
-    client.transport.close()
+def test_every_url_and_tls_setting_comes_from_the_one_connection_value(tmp_path, monkeypatch):
+    """creatio_url is parsed once, into the Connection; the login, the API calls, the identity
+    service and the transport all take their URLs and TLS settings from that value."""
     (tmp_path / 'ca.pem').write_text('x')
-    client = connection.build_client(params(creatio_client_id='cid', creatio_client_secret='sec', creatio_identity_url='https://is.example',
-                                            ca_path=str(tmp_path / 'ca.pem'), reuse_session=False), session_store='store')
-    assert isinstance(client.login_method, ClientCredentialsLogin) and client.login_method.identity_url == 'https://is.example'
-    assert client.transport.verify == str(tmp_path / 'ca.pem') and client.session_store is None
+    made = connection.Connection.from_params(params(
+        creatio_url='https://Site.example/App/', creatio_client_id='cid', creatio_client_secret='sec',
+        creatio_identity_url='https://IS.example/connect/token', ca_path=str(tmp_path / 'ca.pem'), request_timeout=12.0,
+        cache_path=str(tmp_path / 'c' / 'facts.json'), reuse_session=False))
+    assert made.site_url == 'https://site.example/App'
+    assert made.login_url == 'https://site.example/App/ServiceModel/AuthService.svc/Login'
+    assert made.api_root == 'https://site.example/App/0'
+    assert made.service_url('AddClient') == 'https://site.example/App/0/rest/OAuthConfigService/AddClient'
+    assert made.api_url('/odata/OAuthClientApp') == 'https://site.example/App/0/odata/OAuthClientApp'
+    assert made.identity_url == 'https://is.example' and made.token_url == 'https://is.example/connect/token'
+    assert made.verify == str(tmp_path / 'ca.pem') and made.timeout == 12.0
+    assert made.session_path == str(tmp_path / 'c' / 'sessions.json')
+    # what is built from it uses nothing else: change the value, and every request follows
+    made.site_url = 'https://elsewhere.example'
+    made.identity_url = 'https://is2.example'
+    made.ca_path, made.timeout = None, 7.0
+    client = CreatioClient.for_connection(made)
+    assert client.site_url == 'https://elsewhere.example' and client.session_store is None
+    assert client.login_method.token_url == 'https://is2.example/connect/token'
+    assert client.transport.verify is True and client.transport.timeout == 7.0
     client.transport.close()
-    client = connection.build_client(forms(validate_certs=False, ca_path=str(tmp_path / 'ca.pem')))
-    assert client.transport.verify is False
-    client.transport.close()
+    # parsed once: the client never looks at the module parameters again
+    monkeypatch.setattr(connection, 'site_url_of', lambda value: pytest.fail('creatio_url parsed a second time'))
+    forms_client = CreatioClient.for_connection(connection.Connection('https://site.example', login_kind='forms',
+                                                                      username='u', password='p', cache_path=str(tmp_path / 'f')))
+    assert forms_client.login_method.login_url == 'https://site.example/ServiceModel/AuthService.svc/Login'
+    assert forms_client.session_store.file.path == str(tmp_path / 'sessions.json')
+    forms_client.transport.close()
 
 
-def test_cache_path_of(monkeypatch):
+def test_cloud_token_url_and_none_off_cloud():
+    assert connection.Connection.from_params(forms(creatio_url='https://123-crm.creatio.com')).token_url == \
+        'https://123-crm-is.creatio.com/connect/token'
+    assert connection.Connection.from_params(forms(creatio_url='https://onsite.example')).token_url is None
+
+
+def test_cache_path_default(monkeypatch):
     monkeypatch.setenv('HOME', '/home/someone')
-    assert connection.cache_path_of({'cache_path': None}) == '/home/someone/.ansible/creatio_oauth/facts.json'
-    assert connection.cache_path_of({'cache_path': '/x/facts.json'}) == '/x/facts.json'
+    assert connection.Connection.from_params(forms()).cache_path == '/home/someone/.ansible/creatio_oauth/facts.json'
+    assert connection.Connection.from_params(forms(cache_path='/x/facts.json')).cache_path == '/x/facts.json'
 
 
 def test_argspec_copies_are_independent():
     spec = connection.connection_argspec()
     spec['creatio_url']['required'] = False
     assert connection.CONNECTION_ARGSPEC['creatio_url']['required'] is True
-    spec = connection.verify_argspec()
+    spec = connection.connection_argspec(verify=True)
     spec['verify']['default'] = False
     assert connection.VERIFY_ARGSPEC['verify']['default'] is True
 
@@ -211,8 +235,7 @@ def test_argspec_copies_are_independent():
 # --- environment fallbacks through AnsibleModule -------------------------------------------------------
 
 def merged_argspec():
-    spec = connection.connection_argspec()
-    spec.update(connection.verify_argspec())
+    spec = connection.connection_argspec(verify=True)
     spec.update(name=dict(type='str'))
     return spec
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from ansible_collections.creatio.oauth.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.creatio.oauth.plugins.module_utils import connection
+from ansible_collections.creatio.oauth.plugins.module_utils import _connection as connection
 
 COLLECTION_ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..'))
 MODULES_DIR = os.path.join(COLLECTION_ROOT, 'plugins', 'modules')

@@ -12,8 +12,13 @@ import time
 
 import pytest
 
-from ansible_collections.creatio.oauth.plugins.module_utils import engine, planner
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
+from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
+from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
+from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
+from ansible_collections.creatio.oauth.plugins.module_utils._lookup import lookup
+from ansible_collections.creatio.oauth.plugins.module_utils._records import NEW_CLIENT, Record
+from ansible_collections.creatio.oauth.plugins.module_utils._run import error_result, run_module
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     AuthenticationError, ConfigurationError, LostAnswerError)
 from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import (
     FakeModule, ModuleExit, make_run, module_params)
@@ -45,10 +50,10 @@ def cache_text(tmp_path):
 
 
 def create(run, desired):
-    found = engine.lookup(run, desired['name'])
+    found = lookup(run, desired['name'])
     plan = planner.plan_client(desired, found.record, recreate=found.recreate)
     created = []
-    outcome = engine.execute(run, desired['name'], plan, found.record, on_created=lambda cid, secret: created.append((cid, secret)))
+    outcome = execute(run, desired['name'], plan, found.record, on_created=lambda cid, secret: created.append((cid, secret)))
     return found, outcome, created
 
 
@@ -57,7 +62,7 @@ def test_check_mode_sends_no_write_and_keeps_the_cache_untouched(sim, tmp_path):
     found, outcome, created = create(run, desired_code())
     assert found.source == 'none' and found.record is None
     assert [op['call'] for op in outcome.done] == ['AddClient', 'AddRedirectUrls']
-    assert outcome.record['client_id'] == planner.NEW_CLIENT and outcome.secret is None and created == []
+    assert outcome.record.client_id == NEW_CLIENT and outcome.secret is None and created == []
     assert writes(sim) == [] and len(endpoints(sim, 'OData')) == 1
     # the facts cache is not written (the login may still be kept in sessions.json beside it)
     assert not (tmp_path / 'cache' / 'facts.json').exists() and not (tmp_path / 'cache' / 'facts.json.lock').exists()
@@ -81,7 +86,7 @@ def test_real_run_keeps_the_cache_in_step_without_the_secret(sim, tmp_path):
     # a second run finds it in cache and server, plans nothing, and logs in no more
     sim.clear_log()
     again = make_run(sim, tmp_path)
-    found = engine.lookup(again, 'Outlook')
+    found = lookup(again, 'Outlook')
     assert found.source == 'cache+server'
     assert planner.plan_client(desired_code(), found.record).operations == []
     assert [e['endpoint'] for e in sim.log()] == ['OData']
@@ -90,8 +95,8 @@ def test_real_run_keeps_the_cache_in_step_without_the_secret(sim, tmp_path):
 def test_verify_false_trusts_the_cache_without_a_request(sim, tmp_path):
     create(make_run(sim, tmp_path), desired_cc())
     sim.clear_log()
-    found = engine.lookup(make_run(sim, tmp_path), 'PowerBI', verify=False)
-    assert found.source == 'cache' and found.record['client_id']
+    found = lookup(make_run(sim, tmp_path), 'PowerBI', verify=False)
+    assert found.source == 'cache' and found.record.client_id
     assert sim.log() == []
 
 
@@ -99,8 +104,8 @@ def test_adopts_an_integration_found_only_on_the_server(sim, tmp_path):
     create(make_run(sim, tmp_path), desired_cc())
     os.unlink(str(tmp_path / 'cache' / 'facts.json'))
     run = make_run(sim, tmp_path)
-    found = engine.lookup(run, 'PowerBI')
-    assert found.source == 'server' and found.adopted and found.record['grant_type'] == 'client_credentials'
+    found = lookup(run, 'PowerBI')
+    assert found.source == 'server' and found.record.grant_type == 'client_credentials'
     assert planner.plan_client(desired_cc(), found.record).operations == []
 
 
@@ -109,7 +114,7 @@ def test_cache_knows_it_but_the_server_lost_it(sim, tmp_path):
     create(run, desired_cc())
     sim.reset()
     run = make_run(sim, tmp_path)
-    found = engine.lookup(run, 'PowerBI')
+    found = lookup(run, 'PowerBI')
     assert found.recreate and found.source == 'cache'
     assert any('no longer in Creatio' in w for w in run.warnings)
 
@@ -118,9 +123,9 @@ def test_odata_refused_falls_back_to_the_cache_with_one_warning(sim, tmp_path):
     create(make_run(sim, tmp_path), desired_cc())
     sim.configure(odata_status=403)
     run = make_run(sim, tmp_path)
-    found = engine.lookup(run, 'PowerBI')
-    assert found.source == 'cache' and found.record['client_id']
-    assert run.server_records(names=['x']) is None
+    found = lookup(run, 'PowerBI')
+    assert found.source == 'cache' and found.record.client_id
+    assert run.reader.records(names=['x']) is None
     assert len(run.warnings) == 1 and 'HTTP 403' in run.warnings[0]
     assert len(endpoints(sim, 'OData')) == 2  # one refused read per run, the second call used the memo
 
@@ -136,7 +141,7 @@ def test_lost_add_client_answer_is_settled_by_reading_back(sim, tmp_path):
     assert run.cache.get(run.site, 'PowerBI')['client_id'] == server[0]['clientId']
     # a re-run sees it and does nothing
     sim.clear_log()
-    found = engine.lookup(make_run(sim, tmp_path), 'PowerBI')
+    found = lookup(make_run(sim, tmp_path), 'PowerBI')
     assert planner.plan_client(desired_cc(), found.record).operations == [] and writes(sim) == []
 
 
@@ -152,12 +157,12 @@ def test_add_client_503_read_back_then_sent_once_more(sim, tmp_path):
 def test_add_client_timeout_is_never_sent_again(sim, tmp_path):
     """No answer in time: Creatio may still be creating it, so reading back 'not there' is not 'not created'."""
     run = make_run(sim, tmp_path)
-    found = engine.lookup(run, 'PowerBI')  # logged in and read with the normal timeout
+    found = lookup(run, 'PowerBI')  # logged in and read with the normal timeout
     run.client.transport.timeout = 0.3
     sim.configure(faults=[{'endpoint': 'AddClient', 'delay': 1.0, 'count': 1}])
     plan = planner.plan_client(desired_cc(), found.record)
     with pytest.raises(LostAnswerError) as info:
-        engine.execute(run, 'PowerBI', plan, found.record)
+        execute(run, 'PowerBI', plan, found.record)
     assert 'pending' in info.value.hint
     assert run.cache.get(run.site, 'PowerBI')['pending'] is True
     deadline = time.time() + 10
@@ -165,8 +170,8 @@ def test_add_client_timeout_is_never_sent_again(sim, tmp_path):
         time.sleep(0.05)
     # the slow AddClient did create it: the next run adopts it instead of creating a second one
     run = make_run(sim, tmp_path)
-    found = engine.lookup(run, 'PowerBI')
-    assert found.adopted and planner.plan_client(desired_cc(), found.record).operations == []
+    found = lookup(run, 'PowerBI')
+    assert found.source == 'server' and planner.plan_client(desired_cc(), found.record).operations == []
     assert len(endpoints(sim, 'AddClient')) == 1
     assert len([c for c in sim.state()['clients'] if c['name'] == 'PowerBI']) == 1
 
@@ -181,13 +186,13 @@ def test_lost_add_client_without_odata_marks_pending(sim, tmp_path):
     # still no OData: the next run refuses to guess and sends no write
     sim.clear_log()
     with pytest.raises(LostAnswerError):
-        engine.lookup(make_run(sim, tmp_path), 'PowerBI')
+        lookup(make_run(sim, tmp_path), 'PowerBI')
     assert writes(sim) == []
     # OData back: the integration is adopted, nothing is created twice
     sim.configure(odata_status=None)
     run = make_run(sim, tmp_path)
-    found = engine.lookup(run, 'PowerBI')
-    assert found.adopted and found.record['client_id'] and any('answer was lost' in w for w in run.warnings)
+    found = lookup(run, 'PowerBI')
+    assert found.source == 'server' and found.record.client_id and any('answer was lost' in w for w in run.warnings)
     assert len(endpoints(sim, 'AddClient')) == 0
 
 
@@ -200,23 +205,23 @@ def test_pending_marker_is_cleared_by_absent_without_verify(sim, tmp_path):
     sim.clear_log()
     # absent with verify (the default) still refuses to guess
     with pytest.raises(LostAnswerError) as info:
-        engine.lookup(make_run(sim, tmp_path), 'PowerBI', absent=True)
+        lookup(make_run(sim, tmp_path), 'PowerBI', absent=True)
     assert 'verify: false' in info.value.hint
     # the user checked Creatio and says it is not there: the marker goes, nothing is sent
     run = make_run(sim, tmp_path, verify=False)
-    found = engine.lookup(run, 'PowerBI', verify=False, absent=True)
+    found = lookup(run, 'PowerBI', verify=False, absent=True)
     plan = planner.plan_client(dict(desired_cc(), state='absent'), found.record)
     assert plan.forget and not plan.operations
-    engine.execute(run, 'PowerBI', plan, found.record)
+    execute(run, 'PowerBI', plan, found.record)
     assert run.cache.get(run.site, 'PowerBI') is None
     assert writes(sim) == []
 
 
 def test_deleting_what_is_gone_is_not_a_change(sim, tmp_path):
     run = make_run(sim, tmp_path)
-    record = {'name': 'Gone', 'client_id': 'ffffffffffffffffffffffffffffffff', 'grant_type': 'client_credentials', 'redirect_urls': []}
+    record = Record('Gone', client_id='FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF', grant_type='client_credentials', redirect_urls=[])
     plan = planner.plan_client({'name': 'Gone', 'state': 'absent'}, record)
-    outcome = engine.execute(run, 'Gone', plan, record)
+    outcome = execute(run, 'Gone', plan, record)
     assert outcome.done == [] and outcome.record is None
     assert len(endpoints(sim, 'DeleteClient')) == 1
 
@@ -228,7 +233,7 @@ def test_delete_whose_first_answer_was_lost_is_still_a_change(sim, tmp_path):
     # "does not exist": that answer is about our own first try, so the run did change something.
     sim.configure(faults=[{'endpoint': 'DeleteClient', 'drop': True, 'phase': 'after', 'count': 1}])
     plan = planner.plan_client({'name': 'Doomed', 'state': 'absent'}, outcome.record)
-    deleted = engine.execute(run, 'Doomed', plan, outcome.record)
+    deleted = execute(run, 'Doomed', plan, outcome.record)
     assert [op['call'] for op in deleted.done] == ['DeleteClient'] and deleted.record is None
     assert len(endpoints(sim, 'DeleteClient')) == 2
     assert not [c for c in sim.state()['clients'] if c['name'] == 'Doomed']
@@ -239,11 +244,8 @@ def test_failure_reports_what_was_done_and_no_secret(sim, tmp_path):
     sim.configure(faults=[{'endpoint': 'AddRedirectUrls', 'status': 500, 'count': 1}])
     with pytest.raises(Exception) as info:
         create(run, desired_code())
-    module = FakeModule({})
-    with pytest.raises(ModuleExit) as exited:
-        engine.fail_from_error(module, info.value, run)
-    result = exited.value.result
-    assert exited.value.kind == 'fail' and result['changed'] is True
+    result = error_result(info.value, run)
+    assert result['changed'] is True
     assert [op['call'] for op in result['operations']] == ['AddClient']
     # a 500 on AddRedirectUrls may have been applied: a lost answer, not a plain HTTP error
     assert result['error']['type'] == 'LostAnswerError' and result['error']['status'] == 500
@@ -255,10 +257,8 @@ def test_failure_reports_what_was_done_and_no_secret(sim, tmp_path):
     assert run.cache.get(run.site, 'Outlook')['client_id'] == server['clientId']  # cached right after AddClient
 
 
-def test_fail_from_error_configuration_names_the_option():
-    with pytest.raises(ModuleExit) as exited:
-        engine.fail_from_error(FakeModule({}), ConfigurationError('bad', option='grant_type', hint='do this'))
-    result = exited.value.result
+def test_error_result_of_a_configuration_error_names_the_option():
+    result = error_result(ConfigurationError('bad', option='grant_type', hint='do this'))
     assert result['error']['option'] == 'grant_type' and result['changed'] is False
     assert result['msg'] == 'bad. hint: do this.'
 
@@ -267,10 +267,10 @@ def test_run_module_scrubs_a_refused_login(sim, tmp_path):
     module = FakeModule(module_params(sim, tmp_path, creatio_password='Wrong-Pa55-Value'))
 
     def handler(run):
-        return {'found': engine.lookup(run, 'x').source}
+        return {'found': lookup(run, 'x').source}
 
     with pytest.raises(ModuleExit) as exited:
-        engine.run_module(module, handler)
+        run_module(module, handler)
     result = exited.value.result
     assert exited.value.kind == 'fail' and result['error']['type'] == AuthenticationError.__name__
     assert 'Wrong-Pa55-Value' not in json.dumps(result)
@@ -288,14 +288,14 @@ def test_validation_happens_before_any_request(sim, tmp_path):
 
 def test_secret_file_helpers(tmp_path):
     path = str(tmp_path / 'secret.json')
-    engine.check_secret_file(path)
-    engine.write_secret_file(path, {'client_secret': 's'})
+    secret_file.check_secret_file(path)
+    secret_file.write_secret_file(path, {'client_secret': 's'})
     assert oct(os.stat(path).st_mode & 0o777) == oct(0o600)
     with pytest.raises(ConfigurationError):
-        engine.check_secret_file(path)
+        secret_file.check_secret_file(path)
     with pytest.raises(ConfigurationError) as raced:  # a file that appeared after the check
-        engine.write_secret_file(path, {'client_secret': 'other'})
+        secret_file.write_secret_file(path, {'client_secret': 'other'})
     assert raced.value.option == 'client_secret_file' and 'client_secret return value' in raced.value.hint
     assert json.load(open(path)) == {'client_secret': 's'}
     with pytest.raises(ConfigurationError):
-        engine.check_secret_file(str(tmp_path / 'missing' / 'secret.json'))
+        secret_file.check_secret_file(str(tmp_path / 'missing' / 'secret.json'))

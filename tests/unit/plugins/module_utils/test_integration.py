@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One declared integration applied (integration.py), and what a batch shares: one OData read
-ahead for all its lookups (engine.ServerSnapshot), split to fit the query string limit, and never
+"""One declared integration applied (_integrations.py), and what a batch shares: one OData read
+ahead for all its lookups (_lookup.ServerSnapshot), split to fit the query string limit, and never
 trusted for an integration another run touched meanwhile."""
 
 from __future__ import absolute_import, division, print_function
@@ -9,10 +9,15 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.creatio.oauth.plugins.module_utils import api_assumptions as api
-from ansible_collections.creatio.oauth.plugins.module_utils import engine, integration
-from ansible_collections.creatio.oauth.plugins.module_utils.client import filter_chunks
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
+from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integration
+from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
+from ansible_collections.creatio.oauth.plugins.module_utils._batch import concerns_one_integration
+from ansible_collections.creatio.oauth.plugins.module_utils._lookup import ServerSnapshot
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Record
+from ansible_collections.creatio.oauth.plugins.module_utils._run import error_result
+from ansible_collections.creatio.oauth.plugins.module_utils._client import filter_chunks
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     AuthenticationError, BusinessError, ConfigurationError, HttpError, LostAnswerError, RecordNotFoundError,
     TransportError)
 
@@ -26,7 +31,7 @@ def declared(name, **kw):
               'system_user_id': POWERBI_USER_ID, 'redirect_urls': None, 'purge_redirect_urls': True, 'active': None,
               'client_id': None, 'client_secret_file': None}
     params.update(kw)
-    return integration.desired_state(params)
+    return integration.declare(params)
 
 
 def by_endpoint(sim, endpoint):
@@ -37,8 +42,12 @@ def server_names(sim):
     return sorted(c['name'] for c in sim.state()['clients'])
 
 
+def read_ahead(run, items):
+    run.reader.read_ahead([integration.lookup_query(run, item) for item in items])
+
+
 def apply_all(run, items):
-    integration.read_ahead(run, items)
+    read_ahead(run, items)
     return [integration.apply(run, item) for item in items]
 
 
@@ -73,8 +82,8 @@ def test_an_integration_touched_by_another_run_after_the_snapshot_is_read_again(
     """Run A reads ahead; run B (same cache) then creates 'Raced'; A must not create it a second time."""
     item = declared('Raced')
     run_a = make_run(sim, tmp_path)
-    integration.read_ahead(run_a, [item])
-    assert run_a.snapshot is not None and run_a.snapshot.rows == []
+    read_ahead(run_a, [item])
+    assert run_a.reader.snapshot is not None and run_a.reader.snapshot.records == []
     integration.apply(make_run(sim, tmp_path), item)  # run B, between A's snapshot and A's lookup
     sim.clear_log()
     result = integration.apply(run_a, item)
@@ -89,8 +98,8 @@ def test_an_integration_deleted_by_another_run_after_the_snapshot_is_not_taken_a
     item = declared('Doomed')
     integration.apply(make_run(sim, tmp_path), item)
     run_a = make_run(sim, tmp_path)
-    integration.read_ahead(run_a, [item])
-    assert [r['name'] for r in run_a.snapshot.rows] == ['Doomed']
+    read_ahead(run_a, [item])
+    assert [r.name for r in run_a.reader.snapshot.records] == ['Doomed']
     integration.apply(make_run(sim, tmp_path), declared('Doomed', state='absent'))
     assert server_names(sim).count('Doomed') == 0
     result = integration.apply(run_a, item)
@@ -105,7 +114,7 @@ def test_a_snapshot_without_the_cache_check_would_have_duplicated(sim, tmp_path)
     (tmp_path / 'a').mkdir()
     (tmp_path / 'b').mkdir()
     run_a = make_run(sim, tmp_path / 'a')
-    integration.read_ahead(run_a, [item])
+    read_ahead(run_a, [item])
     integration.apply(make_run(sim, tmp_path / 'b'), item)
     integration.apply(run_a, item)
     assert server_names(sim).count('Other controller') == 2
@@ -118,7 +127,7 @@ def test_verify_false_with_everything_cached_reads_nothing_and_builds_no_client(
     run = make_run(sim, tmp_path, verify=False)
     results = apply_all(run, items)
     assert [r['source'] for r in results] == ['cache'] * 3
-    assert sim.log() == [] and run._client is None and run.snapshot is None
+    assert sim.log() == [] and run._client is None and run.reader.snapshot is None
 
 
 def test_verify_false_reads_ahead_only_what_the_cache_does_not_know(sim, tmp_path):
@@ -127,7 +136,7 @@ def test_verify_false_reads_ahead_only_what_the_cache_does_not_know(sim, tmp_pat
     run = make_run(sim, tmp_path, verify=False)
     results = apply_all(run, [declared('Known'), declared('New one')])
     assert [r['source'] for r in results] == ['cache', 'none']
-    assert run.snapshot.names == {'New one'}
+    assert run.reader.snapshot.names == {'New one'}
     assert [e['endpoint'] for e in sim.log()] == ['OData', 'AddClient']
 
 
@@ -142,7 +151,7 @@ def test_a_long_lookup_is_split_under_the_query_string_limit(sim, tmp_path):
     sim.clear_log()
     run = make_run(sim, tmp_path)
     results = apply_all(run, items)
-    assert run.warnings == [] and run.odata_readable is True
+    assert run.warnings == [] and run.reader.readable is True
     assert [r['source'] for r in results] == ['cache+server'] * 60
     reads = by_endpoint(sim, 'OData')
     # names and client ids: more clauses than the first run, still a handful of requests for 60
@@ -161,17 +170,17 @@ def test_filter_chunks_stay_under_the_limit_and_keep_every_clause_in_order():
 
 
 def test_the_snapshot_answers_only_what_it_was_asked_and_only_for_an_unchanged_cache_entry():
-    rows = [{'name': 'A', 'client_id': 'a1'}, {'name': 'B', 'client_id': 'b1'}]
-    snap = engine.ServerSnapshot(rows, ['A', 'B'], ['a1'], {'A': {'name': 'A', 'client_id': 'a1'}, 'B': None})
+    rows = [Record('A', client_id='a1'), Record('B', client_id='b1')]
+    snap = ServerSnapshot(rows, ['A', 'B'], ['a1'], {'A': {'name': 'A', 'client_id': 'a1'}, 'B': None})
     assert snap.answers(['A'], ['a1'], {'name': 'A', 'client_id': 'a1'})
     assert snap.answers(['B'], [], None)
     assert not snap.answers(['B'], [], {'name': 'B', 'client_id': 'b1'})  # cached since: another run
     assert not snap.answers(['A'], ['a1'], {'name': 'A', 'client_id': 'a2'})
     assert not snap.answers(['A'], ['zz'], {'name': 'A', 'client_id': 'a1'})  # an id it did not ask for
     assert not snap.answers(['C'], [], None)
-    assert snap.rows_for(['B'], ['a1']) == rows
-    snap.rows_for(['A'], [])[0]['name'] = 'changed'
-    assert rows[0]['name'] == 'A'
+    assert [r.name for r in snap.records_for(['B'], ['a1'])] == ['A', 'B']
+    snap.records_for(['A'], [])[0].name = 'changed'
+    assert rows[0].name == 'A'
 
 
 @pytest.mark.parametrize('exc, one', [
@@ -187,7 +196,7 @@ def test_the_snapshot_answers_only_what_it_was_asked_and_only_for_an_unchanged_c
     (HttpError('x', call='AddClient', status=403), False),
 ])
 def test_which_failures_concern_one_integration(exc, one):
-    assert engine.concerns_one_integration(exc) is one
+    assert concerns_one_integration(exc) is one
 
 
 def test_a_configuration_error_is_placed_in_its_list_item():
@@ -218,11 +227,11 @@ def test_a_secret_file_in_a_folder_others_can_open_is_written_with_a_warning(sim
 def test_a_secret_file_that_cannot_be_written_after_creation_keeps_the_secret_in_the_result(sim, tmp_path, monkeypatch):
     target = tmp_path / 'raced.json'
     target.write_text(u'{"someone": "else"}\n')
-    monkeypatch.setattr(engine, 'check_secret_file', lambda path: None)  # the file appears after the check
+    monkeypatch.setattr(secret_file, 'check_secret_file', lambda path: None)  # the file appears after the check
     run = make_run(sim, tmp_path)
     with pytest.raises(ConfigurationError) as raised:
         integration.apply(run, declared('Raced secret', client_secret_file=str(target)))
-    result = engine.error_result(raised.value, run)
+    result = error_result(raised.value, run)
     assert [op['call'] for op in result['operations']] == ['AddClient'] and result['changed'] is True
     assert len(result['client_secret']) >= 20  # the only copy, as documented for the creating run
     assert 'client_secret return value' in result['msg']

@@ -7,8 +7,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.creatio.oauth.plugins.module_utils import normalize
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.creatio.oauth.plugins.module_utils import _normalize as normalize
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, diff_view_of, url_rows, view_of
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 
 SECRET_WORDS = ('secret', 'password', 'token', 'cookie', 'csrf')
 
@@ -108,6 +109,10 @@ def test_guid():
         with pytest.raises(ConfigurationError) as info:
             normalize.guid(bad, 'system_user_id')
         assert info.value.option == 'system_user_id'
+        assert 'user record' in info.value.hint and '410006e1' not in info.value.message
+    with pytest.raises(ConfigurationError) as info:
+        normalize.guid('abc', 'redirect_url_id', what='redirect URI')
+    assert 'Authorized redirect URIs' in info.value.hint and 'user' not in info.value.hint
 
 
 def test_name():
@@ -131,7 +136,7 @@ def test_client_id():
 
 
 def test_url_rows_are_sorted_and_normalised():
-    rows = normalize.url_rows([{'id': 'b', 'url': 'HTTPS://B.example/x'}, {'id': 'a', 'url': 'https://a.example/x'},
+    rows = url_rows([{'id': 'b', 'url': 'HTTPS://B.example/x'}, {'id': 'a', 'url': 'https://a.example/x'},
                                {'id': None, 'url': 'https://a.example/x'}])
     assert rows == [
         {'id': None, 'url': 'https://a.example/x'}, {'id': 'a', 'url': 'https://a.example/x'}, {'id': 'b', 'url': 'https://b.example/x'}]
@@ -153,8 +158,8 @@ def test_client_and_diff_views_never_hold_a_secret():
               'password': 'S3CRET-VALUE', 'token': 'S3CRET-VALUE', 'cookies': {'.ASPXAUTH': 'S3CRET-VALUE'},
               'redirect_urls': [{'id': 'i2', 'url': 'HTTPS://B.example/cb', 'secret': 'S3CRET-VALUE'},
                                 {'id': 'i1', 'url': 'https://a.example/cb'}]}
-    client = normalize.client_view(record)
-    diff = normalize.diff_view(record)
+    client = view_of(Record.from_cache('App', record))
+    diff = diff_view_of(Record.from_cache('App', record))
     for view in (client, diff):
         assert 'S3CRET-VALUE' not in repr(view)
         for key in _keys(view):
@@ -162,5 +167,5 @@ def test_client_and_diff_views_never_hold_a_secret():
     assert set(client) == {'name', 'client_id', 'grant_type', 'application_url', 'system_user_id', 'active', 'redirect_urls'}
     assert client['redirect_urls'] == [{'id': 'i1', 'url': 'https://a.example/cb'}, {'id': 'i2', 'url': 'https://b.example/cb'}]
     assert diff['redirect_urls'] == ['https://a.example/cb', 'https://b.example/cb']
-    assert normalize.client_view(None) == {} and normalize.diff_view(None) == {}
-    assert normalize.diff_view({'name': 'x', 'redirect_urls': None})['redirect_urls'] == []
+    assert view_of(None) == {} and diff_view_of(None) == {}
+    assert Record('x').diff_view()['redirect_urls'] == []

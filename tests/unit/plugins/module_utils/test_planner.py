@@ -9,9 +9,11 @@ import copy
 
 import pytest
 
-from ansible_collections.creatio.oauth.plugins.module_utils import planner
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.creatio.oauth.plugins.module_utils.planner import NEW_CLIENT, Operation
+from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.creatio.oauth.plugins.module_utils._api_assumptions import parse_added_redirect_urls
+from ansible_collections.creatio.oauth.plugins.module_utils._planner import Operation
+from ansible_collections.creatio.oauth.plugins.module_utils._records import NEW_CLIENT, Record
 
 USER = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
 OTHER_USER = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
@@ -26,11 +28,16 @@ def desired(**kw):
     return base
 
 
-def cc_known(**kw):
+def cc_entry(**kw):
     base = {'name': 'App', 'client_id': 'cid1', 'grant_type': 'client_credentials', 'application_url': 'https://app.example',
             'system_user_id': USER, 'active': True, 'redirect_urls': []}
     base.update(kw)
     return base
+
+
+def cc_known(**kw):
+    entry = cc_entry(**kw)
+    return Record.from_cache(entry['name'], entry)
 
 
 def code_known(rows=None, **kw):
@@ -38,12 +45,12 @@ def code_known(rows=None, **kw):
             'system_user_id': None, 'active': True,
             'redirect_urls': rows if rows is not None else [{'id': ID_A, 'url': 'https://a.example/cb'}]}
     base.update(kw)
-    return base
+    return Record.from_cache(base['name'], base)
 
 
 def calls(plan_or_ops):
     ops = plan_or_ops.operations if isinstance(plan_or_ops, planner.Plan) else plan_or_ops
-    return [(op.call, op.payload) for op in ops]
+    return [(op.call, op.request()) for op in ops]
 
 
 # --- absent ----------------------------------------------------------------------------------------
@@ -60,7 +67,7 @@ def test_absent_known_deletes_by_client_id():
 
 
 def test_absent_pending_is_forgotten_without_a_request():
-    plan = planner.plan_client(desired(state='absent'), dict(cc_known(), client_id=None, pending=True))
+    plan = planner.plan_client(desired(state='absent'), cc_known(client_id=None, pending=True))
     assert plan.operations == [] and plan.forget is True and not plan.changed
 
 
@@ -82,6 +89,7 @@ def test_create_authorization_code_adds_all_uris_in_one_call():
         ('AddRedirectUrls', {'clientId': NEW_CLIENT, 'redirectUrls': urls}),
     ]
     assert 'redirectUrl' not in plan.operations[0].payload and 'systemUserId' not in plan.operations[0].payload
+    plan.operations[1].request()['redirectUrls'].append('x')
     plan.operations[1].payload['redirectUrls'].append('x')
     assert urls == ['https://a.example/cb', 'com.example.app:/cb', 'https://b.example/cb']  # a copy, not the input list
 
@@ -90,7 +98,8 @@ def test_create_inactive_deactivates_after_creating():
     plan = planner.plan_client(desired(grant_type='client_credentials', application_url='https://app.example',
                                        system_user_id=USER, active=False), None)
     assert [c for c, _p in calls(plan)] == ['AddClient', 'UpdateClient']
-    assert plan.operations[1].payload == {'clientId': NEW_CLIENT, 'isActive': False}
+    assert plan.operations[1].request() == {'clientId': NEW_CLIENT, 'isActive': False}
+    assert plan.operations[1].request('new-id') == {'clientId': 'new-id', 'isActive': False}
 
 
 def test_create_active_true_needs_no_update():
@@ -125,7 +134,7 @@ def test_create_authorization_code_needs_a_uri():
 
 @pytest.mark.parametrize('known, recreate', [
     (cc_known(), True),                             # the cache knew it, Creatio no longer has it
-    (dict(cc_known(), client_id=None), False),      # pending / never confirmed
+    (cc_known(client_id=None), False),               # pending / never confirmed
 ])
 def test_recreate_plans_a_create(known, recreate):
     plan = planner.plan_client(desired(grant_type='client_credentials', application_url='https://app.example',
@@ -183,7 +192,7 @@ def test_unknown_grant_type_taken_from_desired():
     # a record from client_id alone: no grant type known; the desired one decides the checks
     with pytest.raises(ConfigurationError):
         planner.plan_client(desired(grant_type='client_credentials', redirect_urls=['https://a.example/cb']),
-                            {'name': None, 'client_id': 'cid'})
+                            Record(None, client_id='cid'))
 
 
 def test_redirect_adds_and_purge():
@@ -255,7 +264,7 @@ def test_plan_redirect_urls_purge_additions_before_deletions():
 
 
 def test_plan_redirect_urls_without_known_client_id_uses_the_placeholder():
-    ops = planner.plan_redirect_urls('App', {'grant_type': 'authorization_code', 'redirect_urls': None}, ['https://a.example/cb'])
+    ops = planner.plan_redirect_urls('App', Record('App', grant_type='authorization_code'), ['https://a.example/cb'])
     assert calls(ops) == [('AddRedirectUrls', {'clientId': NEW_CLIENT, 'redirectUrls': ['https://a.example/cb']})]
 
 
@@ -275,61 +284,67 @@ def test_plan_redirect_url_by_id():
         planner.plan_redirect_url_by_id('App', cc_known(), ID_A, 'https://a.example/cb')
 
 
-# --- apply / fill_new_client_id ---------------------------------------------------------------------
+# --- apply / Operation.request ----------------------------------------------------------------------
 
 def test_apply_add_client_real_and_check_mode():
     op = Operation('AddClient', {'name': 'App', 'applicationUrl': 'https://app.example', 'grantType': 'client_credentials',
                                  'systemUserId': USER}, 's')
-    real = planner.apply(None, op, {'clientId': 'newid', 'clientSecret': 'never-stored', 'success': True})
-    assert real == {'name': 'App', 'client_id': 'newid', 'grant_type': 'client_credentials',
-                    'application_url': 'https://app.example', 'system_user_id': USER, 'active': True, 'redirect_urls': []}
-    assert 'never-stored' not in repr(real)
+    real = planner.apply(None, op, client_id='newid')
+    assert real.cache_entry() == {'name': 'App', 'client_id': 'newid', 'grant_type': 'client_credentials',
+                                  'application_url': 'https://app.example', 'system_user_id': USER, 'active': True,
+                                  'redirect_urls': []}
     check = planner.apply(None, op)
-    assert check['client_id'] == NEW_CLIENT and check['active'] is True
+    assert check.client_id == NEW_CLIENT and check.active is True and not check.exists
     code = Operation('AddClient', {'name': 'C', 'applicationUrl': 'https://c.example', 'grantType': 'authorization_code'}, 's')
-    assert planner.apply(None, code, {'ClientId': 'x'})['system_user_id'] is None
-    assert planner.apply(None, code, {'ClientId': 'x'})['client_id'] == 'x'  # key case ignored
+    assert planner.apply(None, code, client_id='x').system_user_id is None
 
 
-def test_apply_add_redirect_urls_maps_ids_from_the_result():
+def test_apply_add_redirect_urls_maps_the_ids_it_is_given():
     record = code_known([{'id': ID_A, 'url': 'https://a.example/cb'}])
-    before = copy.deepcopy(record)
-    op = Operation('AddRedirectUrls', {'clientId': 'cid2', 'redirectUrls': ['https://b.example/cb', 'https://c.example/cb']}, 's')
+    before = record.cache_entry()
+    op = Operation('AddRedirectUrls', {'redirectUrls': ['https://b.example/cb', 'https://c.example/cb']}, 's', on_client=True,
+                   client_id='cid2')
+    after = planner.apply(record, op, added_ids={'https://c.example/cb': 'id-c', 'https://b.example/cb': 'id-b'})
+    assert after.url_dicts() == [{'id': ID_A, 'url': 'https://a.example/cb'}, {'id': 'id-b', 'url': 'https://b.example/cb'},
+                                 {'id': 'id-c', 'url': 'https://c.example/cb'}]
+    assert record.cache_entry() == before  # the input record is not modified
+    # check mode (nothing told) and an answer without ids: rows with id None
+    assert [r.id for r in planner.apply(record, op).redirect_urls] == [ID_A, None, None]
+    assert [r.id for r in planner.apply(record, op, added_ids={}).redirect_urls] == [ID_A, None, None]
+
+
+def test_parse_added_redirect_urls_is_tolerant():
     result = {'success': True, 'redirectUrls': [{'id': 'id-c', 'redirectUrl': 'https://c.example/cb'},
                                                 {'Id': 'id-b', 'RedirectUrl': 'https://b.example/cb'}]}
-    after = planner.apply(record, op, result)
-    assert after['redirect_urls'] == [{'id': ID_A, 'url': 'https://a.example/cb'}, {'id': 'id-b', 'url': 'https://b.example/cb'},
-                                      {'id': 'id-c', 'url': 'https://c.example/cb'}]
-    assert record == before  # the input record is not modified
-    # check mode (no result) and a result without ids: rows with id None
-    assert [r['id'] for r in planner.apply(record, op)['redirect_urls']] == [ID_A, None, None]
-    assert [r['id'] for r in planner.apply(record, op, {'success': True})['redirect_urls']] == [ID_A, None, None]
+    assert parse_added_redirect_urls(result) == [('id-c', 'https://c.example/cb'), ('id-b', 'https://b.example/cb')]
+    assert parse_added_redirect_urls({'success': True}) == []
     # a bare list and the "url" alias are read too
-    bare = planner.apply({}, op, [{'redirectUrlId': 'x1', 'url': 'https://b.example/cb'}])
-    assert bare['redirect_urls'][0] == {'id': 'x1', 'url': 'https://b.example/cb'}
+    assert parse_added_redirect_urls([{'redirectUrlId': 'x1', 'url': 'https://b.example/cb'}]) == [('x1', 'https://b.example/cb')]
 
 
 def test_apply_update_and_delete_redirect_url():
     record = code_known([{'id': ID_A, 'url': 'https://a.example/cb'}, {'id': ID_B, 'url': 'https://b.example/cb'}])
     updated = planner.apply(record, Operation('UpdateRedirectUrl', {'redirectUrlId': ID_A, 'redirectUrl': 'https://z.example/cb'}, 's'))
-    assert sorted((r['id'], r['url']) for r in updated['redirect_urls']) == [(ID_A, 'https://z.example/cb'), (ID_B, 'https://b.example/cb')]
+    assert sorted((r.id, r.url) for r in updated.redirect_urls) == [(ID_A, 'https://z.example/cb'), (ID_B, 'https://b.example/cb')]
     deleted = planner.apply(record, Operation('DeleteRedirectUrl', {'redirectUrlId': ID_B}, 's'))
-    assert deleted['redirect_urls'] == [{'id': ID_A, 'url': 'https://a.example/cb'}]
+    assert deleted.url_dicts() == [{'id': ID_A, 'url': 'https://a.example/cb'}]
     unknown = planner.apply(record, Operation('DeleteRedirectUrl', {'redirectUrlId': 'nope'}, 's'))
-    assert len(unknown['redirect_urls']) == 2
+    assert len(unknown.redirect_urls) == 2
+    adopted = Record('App', grant_type='authorization_code')  # URIs unknown: a deletion keeps them unknown
+    assert planner.apply(adopted, Operation('DeleteRedirectUrl', {'redirectUrlId': ID_A}, 's')).redirect_urls is None
 
 
 def test_apply_update_client_only_given_fields():
     record = cc_known()
-    after = planner.apply(record, Operation('UpdateClient', {'clientId': 'cid1', 'isActive': False, 'name': 'Renamed'}, 's'))
-    assert after == dict(cc_known(), active=False, name='Renamed')
-    after = planner.apply(record, Operation('UpdateClient', {'clientId': 'cid1', 'applicationUrl': 'https://n.example',
-                                                             'systemUserId': OTHER_USER}, 's'))
-    assert after == dict(cc_known(), application_url='https://n.example', system_user_id=OTHER_USER)
+    after = planner.apply(record, Operation('UpdateClient', {'isActive': False, 'name': 'Renamed'}, 's', True, 'cid1'))
+    assert after.cache_entry() == cc_entry(active=False, name='Renamed')
+    after = planner.apply(record, Operation('UpdateClient', {'applicationUrl': 'https://n.example', 'systemUserId': OTHER_USER},
+                                            's', True, 'cid1'))
+    assert after.cache_entry() == cc_entry(application_url='https://n.example', system_user_id=OTHER_USER)
 
 
 def test_apply_delete_client():
-    assert planner.apply(cc_known(), Operation('DeleteClient', {'clientId': 'cid1'}, 's')) is None
+    assert planner.apply(cc_known(), Operation('DeleteClient', {}, 's', True, 'cid1')) is None
 
 
 def test_plan_of_a_create_applied_in_check_mode():
@@ -338,21 +353,21 @@ def test_plan_of_a_create_applied_in_check_mode():
     record = None
     for op in plan.operations:
         record = planner.apply(record, op)
-    assert record['active'] is False and record['redirect_urls'] == [{'id': None, 'url': 'https://a.example/cb'}]
+    assert record.active is False and record.url_dicts() == [{'id': None, 'url': 'https://a.example/cb'}]
 
 
-def test_fill_new_client_id():
-    op = Operation('AddRedirectUrls', {'clientId': NEW_CLIENT, 'redirectUrls': ['https://a.example/cb']}, 's')
-    assert planner.fill_new_client_id(op, 'real-id') is op
-    assert op.payload['clientId'] == 'real-id'
-    other = Operation('UpdateClient', {'clientId': 'already', 'isActive': False}, 's')
-    assert planner.fill_new_client_id(other, 'real-id').payload['clientId'] == 'already'
+def test_request_names_the_new_client_only_where_the_plan_does_not_know_it():
+    new = Operation('AddRedirectUrls', {'redirectUrls': ['https://a.example/cb']}, 's', on_client=True)
+    assert new.request() == {'clientId': NEW_CLIENT, 'redirectUrls': ['https://a.example/cb']}
+    assert new.request('real-id') == {'clientId': 'real-id', 'redirectUrls': ['https://a.example/cb']}
+    known = Operation('UpdateClient', {'isActive': False}, 's', on_client=True, client_id='already')
+    assert known.request('real-id') == {'clientId': 'already', 'isActive': False}
     no_client = Operation('DeleteRedirectUrl', {'redirectUrlId': ID_A}, 's')
-    assert planner.fill_new_client_id(no_client, 'real-id').payload == {'redirectUrlId': ID_A}
+    assert no_client.request('real-id') == {'redirectUrlId': ID_A}
 
 
 def test_operation_as_dict_is_a_copy():
-    op = Operation('AddRedirectUrls', {'clientId': 'c', 'redirectUrls': ['u']}, 'summary')
+    op = Operation('AddRedirectUrls', {'redirectUrls': ['u']}, 'summary', on_client=True, client_id='c')
     data = op.as_dict()
     assert data == {'call': 'AddRedirectUrls', 'summary': 'summary', 'request': {'clientId': 'c', 'redirectUrls': ['u']}}
     data['request']['redirectUrls'].append('v')

@@ -5,14 +5,15 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+
 import json
 import os
 import stat
 import time
 
-from ansible_collections.creatio.oauth.plugins.module_utils import session_store
-from ansible_collections.creatio.oauth.plugins.module_utils.auth import ClientCredentialsLogin, FormsLogin
-from ansible_collections.creatio.oauth.plugins.module_utils.session_store import SessionStore
+from ansible_collections.creatio.oauth.plugins.module_utils import _session_store as session_store
+from ansible_collections.creatio.oauth.plugins.module_utils._session_store import SessionStore
+from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import forms_login, oauth_login
 
 SITE = 'https://site.example'
 
@@ -22,7 +23,7 @@ def forms_state(age=0):
 
 
 def test_file_beside_the_cache_with_mode_0600(tmp_path):
-    store = SessionStore(str(tmp_path / 'cache' / 'facts.json'))
+    store = SessionStore(str(tmp_path / 'cache' / 'sessions.json'))
     assert store.file.path == str(tmp_path / 'cache' / 'sessions.json')
     store.save(SITE, 'forms:alice', forms_state())
     assert stat.S_IMODE(os.stat(store.file.path).st_mode) == 0o600
@@ -31,7 +32,7 @@ def test_file_beside_the_cache_with_mode_0600(tmp_path):
 
 
 def test_save_load_drop_per_site_and_identity(tmp_path):
-    store = SessionStore(str(tmp_path / 'facts.json'))
+    store = SessionStore(str(tmp_path / 'sessions.json'))
     state = forms_state()
     store.save(SITE, 'forms:alice', state)
     assert store.load(SITE, 'forms:alice') == state
@@ -47,7 +48,7 @@ def test_save_load_drop_per_site_and_identity(tmp_path):
 
 
 def test_old_forms_session_is_not_used(tmp_path):
-    store = SessionStore(str(tmp_path / 'facts.json'))
+    store = SessionStore(str(tmp_path / 'sessions.json'))
     store.save(SITE, 'forms:alice', forms_state(age=session_store.MAX_SESSION_AGE + 5))
     assert store.load(SITE, 'forms:alice') is None
     store.save(SITE, 'forms:alice', forms_state(age=session_store.MAX_SESSION_AGE - 60))
@@ -55,17 +56,17 @@ def test_old_forms_session_is_not_used(tmp_path):
 
 
 def test_token_state_is_loaded_whatever_its_age(tmp_path):
-    store = SessionStore(str(tmp_path / 'facts.json'))
+    store = SessionStore(str(tmp_path / 'sessions.json'))
     state = {'kind': 'oauth', 'token': 'tok', 'expires_at': time.time() - 10}
     store.save(SITE, 'oauth:cid', state)
     assert store.load(SITE, 'oauth:cid') == state
-    login = ClientCredentialsLogin('https://is.example', 'cid', 'secret')
+    login = oauth_login('https://is.example', 'cid', 'secret')
     login.import_state(state)
     assert login.token == 'tok' and not login.is_fresh()  # an expired token is renewed, not used
 
 
 def test_damaged_file_costs_only_a_login_and_is_replaced(tmp_path):
-    store = SessionStore(str(tmp_path / 'facts.json'))
+    store = SessionStore(str(tmp_path / 'sessions.json'))
     with open(store.file.path, 'w') as handle:
         handle.write('{not json')
     assert store.load(SITE, 'forms:alice') is None
@@ -80,16 +81,16 @@ def test_damaged_file_costs_only_a_login_and_is_replaced(tmp_path):
 
 
 def test_unwritable_store_is_quiet(tmp_path):
-    store = SessionStore('/proc/creatio-oauth-test/facts.json')
+    store = SessionStore('/proc/creatio-oauth-test/sessions.json')
     store.save(SITE, 'forms:alice', forms_state())  # no exception: only a login is lost
     assert store.load(SITE, 'forms:alice') is None
 
 
 def test_exported_states_never_hold_the_password_or_secret():
-    forms = FormsLogin(SITE, 'alice', 'the-password')
+    forms = forms_login(SITE, 'alice', 'the-password')
     forms.cookies = {'.ASPXAUTH': 'aspx'}
     assert 'the-password' not in json.dumps(forms.export_state())
-    oauth = ClientCredentialsLogin('https://is.example', 'cid', 'the-client-secret')
+    oauth = oauth_login('https://is.example', 'cid', 'the-client-secret')
     oauth.token = 'tok'
     assert 'the-client-secret' not in json.dumps(oauth.export_state())
     # import of a state of the other kind is ignored

@@ -5,17 +5,18 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+
 import shutil
 import subprocess
 
 import pytest
 import requests
 
-from ansible_collections.creatio.oauth.plugins.module_utils import transport as transport_mod
-from ansible_collections.creatio.oauth.plugins.module_utils.auth import FormsLogin
-from ansible_collections.creatio.oauth.plugins.module_utils.client import CreatioClient
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import TLSError
-from ansible_collections.creatio.oauth.plugins.module_utils.transport import HttpTransport, RetryPolicy
+from ansible_collections.creatio.oauth.plugins.module_utils import _transport as transport_mod
+from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import TLSError
+from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport, RetryPolicy
+from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import client_for, forms_login
 
 
 def test_retry_policy_backoff_bounds():
@@ -48,16 +49,18 @@ def test_http_date_retry_after_falls_back_to_backoff(sim):
     sleeps = []
     transport = HttpTransport(timeout=5, retry=RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002), sleep=sleeps.append)
     sim.configure(faults=[{'endpoint': 'Login', 'status': 503, 'count': 1, 'retry_after': 'Wed, 21 Oct 2015 07:28:00 GMT'}])
-    client = CreatioClient(sim.url, FormsLogin(sim.url, 'Supervisor', 'Supervisor'), transport)
+    client = client_for(sim.url, forms_login(sim.url, 'Supervisor', 'Supervisor'), transport)
     client.odata_clients()
     assert len(sleeps) == 1 and 0 <= sleeps[0] <= 0.002
     assert [e['status'] for e in sim.log() if e['endpoint'] == 'Login'] == [503, 200]
 
 
 def test_verify_setting():
-    assert HttpTransport(validate_certs=True).verify is True
-    assert HttpTransport(validate_certs=True, ca_path='/x/ca.pem').verify == '/x/ca.pem'
-    assert HttpTransport(validate_certs=False, ca_path='/x/ca.pem').verify is False
+    def verify(**tls):
+        return HttpTransport.for_connection(Connection('https://site.example', **tls)).verify
+    assert verify(validate_certs=True) is True
+    assert verify(validate_certs=True, ca_path='/x/ca.pem') == '/x/ca.pem'
+    assert verify(validate_certs=False, ca_path='/x/ca.pem') is False
 
 
 def test_session_rejects_cookies():
@@ -78,8 +81,8 @@ def tls_sim(sim_factory, tmp_path):
 
 
 def _tls_client(sim, **kwargs):
-    transport = HttpTransport(timeout=5, retry=RetryPolicy(attempts=1), **kwargs)
-    return CreatioClient(sim.url, FormsLogin(sim.url, 'Supervisor', 'Supervisor'), transport)
+    transport = HttpTransport(timeout=5, retry=RetryPolicy(attempts=1), verify=Connection(sim.url, **kwargs).verify)
+    return client_for(sim.url, forms_login(sim.url, 'Supervisor', 'Supervisor'), transport)
 
 
 def test_tls_unknown_authority_is_a_tls_error(tls_sim):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: creatio.oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Creatio API facts this collection relies on, with the ones nobody has published in one place.
+"""Internal to creatio.oauth (not a public API). The Creatio API facts this collection relies on, with the ones nobody has published in one place.
 
 Labels follow the project's API contract: DOC (Creatio Academy), SRC (read from Creatio 8.1 source),
 ASSUMED (published nowhere; parsed tolerantly and listed in docs/docsite/rst/api_assumptions.rst). If a live
@@ -13,15 +13,19 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Record
+
 
 # DOC: forms login lives at the site root, never under /0/.
 LOGIN_PATH = '/ServiceModel/AuthService.svc/Login'
 # DOC: OAuth 2.0 token endpoint of the identity service.
 TOKEN_PATH = '/connect/token'
+# DOC + LIVE: the API root {api} is {site}/0 on .NET Framework; the paths below are under it.
+API_ROOT_NETFRAMEWORK = '/0'
 # SRC: the service behind the "OAuth 2.0 integrated applications" page.
-SERVICE_PATH = '/0/rest/OAuthConfigService/'
+SERVICE_PATH = '/rest/OAuthConfigService/'
 # SRC entity; ASSUMED: that a site lets an administrator read it through OData 4.
-ODATA_CLIENTS_PATH = '/0/odata/OAuthClientApp'
+ODATA_CLIENTS_PATH = '/odata/OAuthClientApp'
 # SRC: the columns of OAuthClientApp we read. ClientSecret is never selected (and never returned).
 ODATA_FIELDS = ('Id', 'Name', 'ClientId', 'ApplicationUrl', 'RedirectUrl', 'IsActive', 'SystemUserId')
 
@@ -145,7 +149,7 @@ EMPTY_GUID = '00000000-0000-0000-0000-000000000000'
 
 
 def record_from_odata(row):
-    """A cache-shaped record from an OAuthClientApp row.
+    """A Record from an OAuthClientApp row.
 
     ASSUMED: OData does not expose the grant type; an integration with a system user is a
     client_credentials one (Creatio only accepts systemUserId with that grant). ``RedirectUrl`` holds
@@ -157,13 +161,12 @@ def record_from_odata(row):
     if system_user and str(system_user).lower() == EMPTY_GUID:
         system_user = None
     first_redirect = lowered.get('redirecturl') or None
-    return {
-        'name': lowered.get('name'),
-        'client_id': lowered.get('clientid'),
-        'application_url': lowered.get('applicationurl'),
-        'system_user_id': str(system_user).lower() if system_user else None,
-        'active': bool(lowered['isactive']) if lowered.get('isactive') is not None else None,
-        'grant_type': 'client_credentials' if system_user else 'authorization_code',
-        'redirect_urls': [] if not first_redirect else None,
-        'first_redirect_url': first_redirect,
-    }
+    return Record(
+        name=lowered.get('name'),
+        client_id=lowered.get('clientid'),
+        application_url=lowered.get('applicationurl'),
+        system_user_id=str(system_user).lower() if system_user else None,
+        active=bool(lowered['isactive']) if lowered.get('isactive') is not None else None,
+        grant_type='client_credentials' if system_user else 'authorization_code',
+        redirect_urls=[] if not first_redirect else None,
+        server_redirect_url=first_redirect)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: creatio.oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reuse of one Creatio login across the module runs of a playbook.
+"""Internal to creatio.oauth (not a public API). Reuse of one Creatio login across the module runs of a playbook.
 
 Each Ansible task is a new process, so without this every task would log in again. The file sits
 beside the facts cache (``<cache folder>/sessions.json``, mode 0600 in a 0700 folder) and holds,
@@ -17,8 +17,8 @@ import hashlib
 import os
 import time
 
-from ansible_collections.creatio.oauth.plugins.module_utils.cache import JsonFile
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import CacheError
+from ansible_collections.creatio.oauth.plugins.module_utils._cache import JsonFile
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError
 
 # Creatio's default session timeout is longer; past this age a stored session is not worth a try.
 MAX_SESSION_AGE = 20 * 60
@@ -26,9 +26,8 @@ MAX_SESSION_AGE = 20 * 60
 
 class SessionStore(object):
 
-    def __init__(self, cache_path):
-        self.file = JsonFile(os.path.join(os.path.dirname(os.path.abspath(cache_path)), 'sessions.json'),
-                             option='cache_path (session file)')
+    def __init__(self, path):
+        self.file = JsonFile(path, option='cache_path (session file)')
 
     @staticmethod
     def _key(site, identity):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: creatio.oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Typed exceptions raised by the creatio.oauth module_utils.
+"""Internal to creatio.oauth (not a public API). Typed exceptions raised by the creatio.oauth module_utils.
 
 module_utils never calls fail_json: they raise one of these, and engine.fail_from_error() is the
 one place that turns them into a module failure. Every message here is built from values that are

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: creatio.oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The two ways to log in to Creatio: forms (cookies + BPMCSRF) and OAuth client credentials.
+"""Internal to creatio.oauth (not a public API). The two ways to log in to Creatio: forms (cookies + BPMCSRF) and OAuth client credentials.
 
 Each login object knows how to log in, how to decorate a request with its credentials, and which
 values are secret (so the client can scrub them from any text). Neither keeps the password or the
@@ -14,8 +14,8 @@ __metaclass__ = type
 import json
 import time
 
-from ansible_collections.creatio.oauth.plugins.module_utils import api_assumptions as api
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
+from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     AuthenticationError, HttpError, NotCreatioEndpointError)
 
 STATE_CHANGING = ('POST', 'PUT', 'PATCH', 'DELETE')
@@ -37,8 +37,9 @@ def parse_json(response):
 class FormsLogin(object):
     kind = 'forms'
 
-    def __init__(self, site_url, username, password):
+    def __init__(self, site_url, login_url, username, password):
         self.site_url = site_url
+        self.login_url = login_url
         self.username = username
         self._password = password
         self.cookies = {}
@@ -55,9 +56,8 @@ class FormsLogin(object):
         return bool(self.cookies)
 
     def login(self, transport):
-        url = self.site_url + api.LOGIN_PATH
         response = transport.request(
-            'POST', url, call='Login', safe=True,
+            'POST', self.login_url, call='Login', safe=True,
             headers={'Content-Type': 'application/json; charset=utf-8', 'ForceUseSession': 'true',
                      'Accept': 'application/json'},
             # A JSON encoder, never string formatting: passwords may hold quotes and backslashes.
@@ -66,7 +66,7 @@ class FormsLogin(object):
         if response.status_code != 200:
             raise HttpError(
                 'Login to %s failed' % self.site_url, call='Login', status=response.status_code,
-                creatio_message=_message_of(body),
+                creatio_message=message_of(body),
                 hint='creatio_url must be the site root (keep a virtual directory such as /CreatioApp, '
                      'without /0/)' if response.status_code == 404 else None)
         if body is None:
@@ -111,8 +111,9 @@ class FormsLogin(object):
 class ClientCredentialsLogin(object):
     kind = 'oauth'
 
-    def __init__(self, identity_url, client_id, client_secret):
+    def __init__(self, identity_url, token_url, client_id, client_secret):
         self.identity_url = identity_url
+        self.token_url = token_url
         self.client_id = client_id
         self._client_secret = client_secret
         self.token = None
@@ -129,13 +130,18 @@ class ClientCredentialsLogin(object):
         return bool(self.token) and time.time() < self.expires_at - TOKEN_EXPIRY_MARGIN
 
     def login(self, transport):
-        url = self.identity_url + api.TOKEN_PATH
         response = transport.request(
-            'POST', url, call='Token', safe=True,
+            'POST', self.token_url, call='Token', safe=True,
             headers={'Accept': 'application/json'},
             data={'grant_type': 'client_credentials', 'client_id': self.client_id,
                   'client_secret': self._client_secret})
         body = parse_json(response)
+        if response.status_code >= 500:
+            # An outage often answers with a proxy's HTML page: say what happened, not "wrong URL".
+            raise HttpError(
+                'The identity service at %s answered HTTP %s' % (self.identity_url, response.status_code), call='Token',
+                status=response.status_code, creatio_message=message_of(body),
+                hint='the identity service is down or failing; re-run when it is back (a re-run is safe)')
         if body is None:
             raise NotCreatioEndpointError(
                 'The token answer from %s is not JSON: this is not a Creatio identity service' % self.identity_url,
@@ -151,7 +157,7 @@ class ClientCredentialsLogin(object):
         if response.status_code != 200 or not lowered.get('access_token'):
             raise HttpError(
                 'No access token from the identity service at %s' % self.identity_url, call='Token',
-                status=response.status_code, creatio_message=_message_of(body),
+                status=response.status_code, creatio_message=message_of(body),
                 hint='check creatio_identity_url; a 5xx means the identity service is down')
         self.token = lowered['access_token']
         try:
@@ -176,7 +182,15 @@ class ClientCredentialsLogin(object):
             self.expires_at = float(state.get('expires_at') or 0)
 
 
-def _message_of(body):
+def login_for(connection):
+    """The login method a Connection names."""
+    if connection.login_kind == 'oauth':
+        return ClientCredentialsLogin(connection.identity_url, connection.token_url, connection.client_id,
+                                      connection.client_secret)
+    return FormsLogin(connection.site_url, connection.login_url, connection.username, connection.password)
+
+
+def message_of(body):
     """Creatio's own message from whichever error shape it used."""
     lowered = api.lower_keys(body)
     for key in ('message', 'error_description', 'error'):

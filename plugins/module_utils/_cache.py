@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: creatio.oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The local facts cache: what this collection knows about each Creatio site.
+"""Internal to creatio.oauth (not a public API). The local facts cache: what this collection knows about each Creatio site.
 
 One JSON document per user. Read-modify-write happens under an exclusive flock on a sibling lock
 file; writes go to a temporary file that is fsynced and renamed over the old one, so a killed run
@@ -25,7 +25,7 @@ import os
 import tempfile
 import time
 
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import CacheError
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError
 
 SCHEMA_VERSION = 1
 SECRET_KEYS = ('secret', 'password', 'token', 'cookie', 'csrf')

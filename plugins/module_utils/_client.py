@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: creatio.oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""CreatioClient: the OAuthConfigService call helper and the OData read helper.
+"""Internal to creatio.oauth (not a public API). CreatioClient: the OAuthConfigService call helper and the OData read helper.
 
 Both go through one request path that logs in lazily, logs in again once and replays once when the
 session is no longer accepted, and scrubs every secret it knows from any error it raises.
@@ -12,9 +12,9 @@ __metaclass__ = type
 
 import functools
 
-from ansible_collections.creatio.oauth.plugins.module_utils import api_assumptions as api
-from ansible_collections.creatio.oauth.plugins.module_utils.auth import parse_json, _message_of
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import (
+from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils._auth import login_for, message_of, parse_json
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     BusinessError, CreatioError, HttpError, NotCreatioEndpointError, ReadNotPermittedError,
     RecordNotFoundError)
 
@@ -66,25 +66,27 @@ def _scrubbed(method):
 
 
 class CreatioClient(object):
+    """Requests to one site, as the Connection value says: its URLs, its login, its TLS settings."""
 
-    def __init__(self, site_url, login, transport, session_store=None):
-        self.site_url = site_url.rstrip('/')
+    def __init__(self, connection, login, transport, session_store=None):
+        self.connection = connection
+        self.site_url = connection.site_url
         self.login_method = login
         self.transport = transport
         self.session_store = session_store
-        self.logins = 0
         self._restored = False
+
+    @classmethod
+    def for_connection(cls, connection):
+        # Imported here so that a module whose input fails validation never pays for importing requests.
+        from ansible_collections.creatio.oauth.plugins.module_utils._session_store import SessionStore
+        from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport
+        store = SessionStore(connection.session_path) if connection.reuse_session else None
+        return cls(connection, login_for(connection), HttpTransport.for_connection(connection), session_store=store)
 
     # --- secrets -----------------------------------------------------------------------------
     def secrets(self):
         return [s for s in self.login_method.secrets() if s and len(str(s)) >= 4]
-
-    def scrub(self, text):
-        if not isinstance(text, str):
-            return text
-        for secret in self.secrets():
-            text = text.replace(str(secret), REDACTED)
-        return text
 
     def scrub_error(self, exc):
         exc.redact(self.secrets(), REDACTED)
@@ -105,7 +107,6 @@ class CreatioClient(object):
     def _login(self):
         self.login_method.invalidate()
         self.login_method.login(self.transport)
-        self.logins += 1
         if self.session_store is not None:
             self.session_store.save(self.site_url, self.login_method.identity, self.login_method.export_state())
 
@@ -155,7 +156,7 @@ class CreatioClient(object):
         """Call one OAuthConfigService method with the inner request object; return the inner
         result. ``success: false`` raises BusinessError (RecordNotFoundError for a missing id)."""
         method = api.SERVICE_METHODS[method_name]
-        url = self.site_url + api.SERVICE_PATH + method_name
+        url = self.connection.service_url(method_name)
         response = self._send(
             'POST', url, call=method_name, safe=method.safe_to_repeat,
             headers={'Content-Type': 'application/json; charset=utf-8', 'Accept': 'application/json'},
@@ -196,7 +197,7 @@ class CreatioClient(object):
         query = '$select=' + ','.join(api.ODATA_FIELDS)
         if encoded_filter:
             query += '&$filter=' + encoded_filter
-        url = self.site_url + api.ODATA_CLIENTS_PATH + '?' + query
+        url = self.connection.api_url(api.ODATA_CLIENTS_PATH) + '?' + query
         rows = []
         seen_links = set()
         while url:
@@ -204,7 +205,7 @@ class CreatioClient(object):
             if response.status_code in api.ODATA_REFUSED_STATUSES:
                 raise ReadNotPermittedError(
                     'Reading OAuthClientApp through OData is not permitted on this site', call='OData OAuthClientApp',
-                    status=response.status_code, creatio_message=_message_of(parse_json(response)),
+                    status=response.status_code, creatio_message=message_of(parse_json(response)),
                     hint='the collection falls back to its local facts cache')
             body = self._json_or_raise(response, 'OData OAuthClientApp')
             rows.extend(row for row in (body.get('value') or []) if isinstance(row, dict))
@@ -237,7 +238,7 @@ class CreatioClient(object):
                      'sign-on page sits in front of it')
         if status < 200 or status >= 300:
             raise HttpError('%s failed' % call, call=call, status=status,
-                            creatio_message=_message_of(body), hint=STATUS_HINTS.get(status))
+                            creatio_message=message_of(body), hint=STATUS_HINTS.get(status))
         if body is None or not isinstance(body, dict):
             raise NotCreatioEndpointError(
                 '%s answered with something that is not JSON: not a Creatio API endpoint' % call, call=call,

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: creatio.oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Validation and normalisation of user input and of what Creatio or the cache hold.
+"""Internal to creatio.oauth (not a public API). Validation and normalisation of user input and of what Creatio or the cache hold.
 
 The same functions feed the comparison in the planner and the before/after of the diff, so that
 what the module reports as a difference is exactly what it acts on.
@@ -12,14 +12,13 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 
 try:
     from urllib.parse import urlsplit, urlunsplit
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit, urlunsplit  # noqa: F401
 
-GRANT_TYPES = ('client_credentials', 'authorization_code')
 GUID_RE = re.compile(r'^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$')
 SCHEME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*$')
 # Characters RFC 3986 never allows unescaped in a URI.
@@ -44,14 +43,21 @@ def name(value, option='name'):
     return value
 
 
-def guid(value, option):
-    """A GUID in Creatio's lower-case form, or None."""
+GUID_HINTS = {
+    'user': 'give the Id of the user record (System designer > Users, or OData SysAdminUnit), not of its contact',
+    'redirect URI': 'copy the Id column of "Authorized redirect URIs" on the integration page in Creatio',
+}
+
+
+def guid(value, option, what='user'):
+    """A GUID in Creatio's lower-case form, or None. ``what`` it identifies picks the hint."""
     if value is None:
         return None
     match = GUID_RE.match(str(value).strip()) if isinstance(value, str) else None
     if not match:
-        raise ConfigurationError('%s must be a GUID such as 410006e1-ca4e-4502-a9ec-e54d922d2c00, got %r' % (option, value),
-                                 option=option, hint='copy the Id of the user from the Users section of Creatio')
+        raise ConfigurationError('%s must be a GUID (8-4-4-4-12 hexadecimal digits, such as '
+                                 '7f3b869f-34f3-4f20-ab4d-7480a5fdf647), got %r' % (option, value),
+                                 option=option, hint=GUID_HINTS[what])
     return match.group(1).lower()
 
 
@@ -106,11 +112,7 @@ def url(value, option, allow_private_scheme=False, allow_fragment=False):
             raise ConfigurationError('%s: %r has an invalid port' % (option, value), option=option)
         if '@' in parts.netloc:
             raise ConfigurationError('%s: URLs with a user name or password are not accepted' % option, option=option)
-        host = parts.hostname.lower()
-        if ':' in host:
-            host = '[%s]' % host
-        netloc = host + (':%d' % port if port else '')
-        return urlunsplit((scheme_l, netloc, parts.path, parts.query, parts.fragment))
+        return urlunsplit((scheme_l, netloc_of(parts, port), parts.path, parts.query, parts.fragment))
     if not allow_private_scheme:
         raise ConfigurationError('%s: %r must be an http or https URL' % (option, value), option=option)
     if scheme_l in DANGEROUS_SCHEMES or '.' not in scheme_l:
@@ -120,6 +122,14 @@ def url(value, option, allow_private_scheme=False, allow_fragment=False):
     if not rest:
         raise ConfigurationError('%s: %r has nothing after the scheme' % (option, value), option=option)
     return scheme_l + ':' + rest
+
+
+def netloc_of(parts, port):
+    """Host lower-case (brackets kept for IPv6) and the port as given: the one host rule of every URL."""
+    host = parts.hostname.lower()
+    if ':' in host:
+        host = '[%s]' % host
+    return host + (':%d' % port if port else '')
 
 
 def redirect_urls(values, option='redirect_urls'):
@@ -142,36 +152,3 @@ def stored_url(value):
         return url(value, 'stored', allow_private_scheme=True, allow_fragment=True)
     except ConfigurationError:
         return value
-
-
-def url_rows(rows):
-    """Cache/server redirect URI rows as [{'id', 'url'}] with normalised URLs, sorted by URL."""
-    result = []
-    for row in rows or []:
-        result.append({'id': row.get('id'), 'url': stored_url(row.get('url'))})
-    return sorted(result, key=lambda r: (r['url'] or '', r['id'] or ''))
-
-
-def client_view(record):
-    """The managed fields of an integration, as modules return them and diffs show them."""
-    if not record:
-        return {}
-    return {
-        'name': record.get('name'),
-        'client_id': record.get('client_id'),
-        'grant_type': record.get('grant_type'),
-        'application_url': record.get('application_url'),
-        'system_user_id': record.get('system_user_id'),
-        'active': record.get('active'),
-        'redirect_urls': url_rows(record.get('redirect_urls')),
-    }
-
-
-def diff_view(record):
-    """The diff's side of an integration: the client view with redirect URIs as a sorted list of
-    URLs (ids are bookkeeping, not configuration). Never a secret: none is ever in a record."""
-    view = client_view(record)
-    if not view:
-        return {}
-    view['redirect_urls'] = sorted(r['url'] for r in view['redirect_urls'])
-    return view

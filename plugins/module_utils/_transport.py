@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: creatio.oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP transport on requests: TLS settings, timeouts, and retries with backoff for safe calls."""
+"""Internal to creatio.oauth (not a public API). HTTP transport on requests: TLS settings, timeouts, and retries with backoff for safe calls."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -10,7 +10,7 @@ import random
 import time
 import traceback
 
-from ansible_collections.creatio.oauth.plugins.module_utils.errors import TLSError, TransportError
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import TLSError, TransportError
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -68,15 +68,19 @@ class HttpTransport(object):
     """One requests.Session per module run. ``request`` raises TransportError/TLSError for answers
     that never came and returns the response for everything else (the caller reads statuses)."""
 
-    def __init__(self, timeout=30, validate_certs=True, ca_path=None, retry=None, sleep=time.sleep):
+    def __init__(self, timeout=30, verify=True, retry=None, sleep=time.sleep):
         self.timeout = timeout
-        self.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self.verify = verify  # requests' verify: a CA bundle path, or whether to check certificates
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._session = requests.Session()
         self._session.cookies.set_policy(_RejectAllCookies())
         self._session.trust_env = True  # proxies from the environment, as users expect
         self.retries_done = 0
+
+    @classmethod
+    def for_connection(cls, connection):
+        return cls(timeout=connection.timeout, verify=connection.verify)
 
     def close(self):
         self._session.close()

@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API). Many integrations in one task: the service of
+creatio_oauth_clients (and so of the integrations role).
+
+Every item is validated first (every problem is reported, nothing is sent while one remains); the
+lookups of all items are read with one OData request; each item is then applied exactly as
+creatio_oauth_client applies one. A failure that concerns one item leaves the others going; one that
+would fail every item stops the batch. The result carries the role's report (_report.py).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integrations
+from ansible_collections.creatio.oauth.plugins.module_utils import _report as report
+from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
+    BusinessError, ConfigurationError, CreatioError, LostAnswerError)
+from ansible_collections.creatio.oauth.plugins.module_utils._identity import check_token
+from ansible_collections.creatio.oauth.plugins.module_utils._run import error_result
+
+
+def item_argspec():
+    """The options of one item of ``clients``: one integration, and the preset it may name."""
+    spec = integrations.client_argspec()
+    # Not a choices list: a wrong preset is reported with every other problem of the list at once.
+    spec['preset'] = dict(type='str')
+    return spec
+
+
+class Item(object):
+    """One declared item: its validated declaration, its preset, and where its secret goes."""
+
+    def __init__(self, index, desired, preset=None, secret_file_from_dir=False):
+        self.index = index
+        self.desired = desired
+        self.preset = preset
+        self.secret_file = desired['client_secret_file']
+        self.secret_file_from_dir = secret_file_from_dir
+
+    @property
+    def name(self):
+        return self.desired['name']
+
+    @property
+    def where(self):
+        return 'clients[%d]' % self.index
+
+
+def declare_all(items, secrets_dir):
+    """Every item validated, before any request. One problem raises it as it is; several raise one
+    error that lists them all."""
+    problems, declared, names, files = [], [], {}, {}
+    for index, params in enumerate(items):
+        where = 'clients[%d]' % index
+        label = "%s '%s' (preset %s)" % (where, params.get('name'), params['preset']) if params.get('preset') else (
+            '%s (%s)' % (where, params['name']) if params.get('name') else where)
+        found = []
+        if params.get('name') in names:
+            found.append(ConfigurationError(
+                '%s: the name is declared more than once: %r is already declared by clients[%d]'
+                % (label, params['name'], names[params['name']]), option=where + '.name', hint='declare each integration once'))
+        names.setdefault(params.get('name'), index)
+        if params.get('preset') is not None:
+            params, preset_problems = rules.expand_preset(params, label)
+            found.extend(ConfigurationError(text, option=where) for text in preset_problems)
+        if found:
+            problems.extend(found)
+            continue
+        try:
+            desired = integrations.declare(params)
+        except ConfigurationError as exc:
+            problems.append(exc.within(where, label=label))
+            continue
+        from_dir = bool(secrets_dir and not desired['client_secret_file'] and desired['state'] == 'present')
+        if from_dir:
+            desired['client_secret_file'] = os.path.join(secrets_dir, rules.secret_file_name(desired['name']))
+        path = desired['client_secret_file']
+        if path and path in files:
+            problems.append(ConfigurationError('%s: its secrets file %s would be the same as the one of %r (rename one of them)'
+                                               % (label, path, files[path]), option=where + '.client_secret_file',
+                                               hint='give each integration its own file'))
+            continue
+        if path:
+            files[path] = desired['name']
+        declared.append(Item(index, desired, params.get('preset'), from_dir))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ConfigurationError('%d problem(s), nothing was sent to Creatio: %s'
+                                 % (len(problems), '; '.join(p.message for p in problems)), option='clients')
+    return declared
+
+
+def concerns_one_integration(exc):
+    """Whether a failure is about one integration (its input, its record, its lost answer), so
+    that a batch can go on with the others; anything else (login, TLS, transport, the site's
+    feature switch or permissions, the cache) would fail every other integration the same way."""
+    if isinstance(exc, (ConfigurationError, LostAnswerError)):
+        return True
+    if isinstance(exc, BusinessError):
+        message = exc.creatio_message or ''
+        return not any(api.message_matches(message, words) for words in (
+            api.MESSAGE_FEATURE_DISABLED, api.MESSAGE_NO_PERMISSION, api.MESSAGE_IDENTITY_DOWN))
+    return False
+
+
+def apply_many(run):
+    """The service of creatio_oauth_clients."""
+    secrets_dir = run.params.get('secrets_dir')
+    if secrets_dir:
+        secrets_dir = os.path.realpath(secrets_dir)
+    declared = declare_all(run.params['clients'], secrets_dir)
+    stop_reason = _read_ahead(run, declared)
+    if stop_reason is None and run.params.get('verify_tokens'):
+        _check_token_url(run, declared)
+    if secrets_dir and any(i.secret_file_from_dir for i in declared) and not os.path.isdir(secrets_dir):
+        if run.check_mode:
+            for item in declared:  # no folder yet, so no file in it: nothing for check mode to refuse
+                if item.secret_file_from_dir:
+                    item.desired['client_secret_file'] = None
+        else:
+            _make_private_folder(secrets_dir)
+    results, stop_reason = _apply_items(run, declared, stop_reason)
+    token_errors = _verify_tokens(run, declared, results) if run.params.get('verify_tokens') else {}
+    return _outcome(run, declared, results, stop_reason, token_errors, secrets_dir)
+
+
+def _read_ahead(run, declared):
+    """One OData read for every lookup; the reason to stop when it fails for every item."""
+    try:
+        run.reader.read_ahead([integrations.lookup_query(run, item.desired) for item in declared])
+    except CreatioError as exc:
+        if concerns_one_integration(exc):
+            raise
+        return run.scrub(exc).full_message()
+    return None
+
+
+def _check_token_url(run, declared):
+    """Before any write: every client credentials integration this run would create can be verified."""
+    if run.connection.token_url:
+        return
+    snapshot = run.reader.snapshot
+    creating = []
+    for item in declared:
+        if item.desired['state'] != 'present' or item.desired['grant_type'] != 'client_credentials':
+            continue
+        cached = run.cache.get(run.site, item.name) or {}
+        if snapshot is not None:
+            found = [r for r in snapshot.records if r.name == item.name or (cached.get('client_id') and r.client_id == cached['client_id'])]
+        else:
+            found = [cached] if cached.get('client_id') else []
+        if not found:
+            creating.append(item.name)
+    if creating:
+        raise ConfigurationError(
+            'verify_tokens needs the token URL of the identity service to check %s, which this run would create, and it is '
+            'unknown: creatio_identity_url is not set and %s is not a Creatio cloud site' % (', '.join(creating), run.site),
+            option='creatio_identity_url',
+            hint='set creatio_identity_url (or CREATIO_IDENTITY_URL) to the OAuth20IdentityServerUrl system setting; '
+                 'nothing was written to Creatio')
+
+
+def _apply_items(run, declared, stop_reason):
+    """[result per item], and why the batch stopped (None when it did not)."""
+    results = []
+    for item in declared:
+        if stop_reason is not None:
+            results.append({'name': item.name, 'changed': False, 'failed': True, 'attempted': False, 'operations': [],
+                            'msg': 'not attempted: %s' % stop_reason})
+            continue
+        try:
+            result = integrations.apply(run, item.desired)
+            result['failed'] = False
+        except CreatioError as exc:
+            if isinstance(exc, ConfigurationError):
+                exc.within(item.where, say_where=False)  # the result names the item
+            result = error_result(exc, run)
+            result.setdefault('operations', [])
+            result['failed'] = True
+            if not concerns_one_integration(exc):
+                stop_reason = 'the failure of %s, which would fail them too' % item.name
+        results.append(dict(result, name=item.name))
+    return results, stop_reason
+
+
+def _verify_tokens(run, declared, results):
+    """{name: error message} of the new client credentials integrations that got no token; each
+    checked result gets ``verified``."""
+    errors = {}
+    for item, result in zip(declared, results):
+        if result['failed'] or not result.get('client_secret') or result['client'].get('grant_type') != 'client_credentials':
+            continue
+        try:
+            check_token(run, result['client']['client_id'], result['client_secret'], item.name)
+            result['verified'] = True
+        except CreatioError as exc:
+            result['verified'] = False
+            errors[item.name] = exc.full_message()
+    return errors
+
+
+def _outcome(run, declared, results, stop_reason, token_errors, secrets_dir):
+    diffs = []
+    for result in results:
+        diff = result.pop('diff', None)
+        if diff is not None and result['changed']:
+            diffs.append(dict(diff, before_header=result['name'], after_header=result['name']))
+    outcome = {'changed': any(r['changed'] for r in results), 'clients': results}
+    if run.diff:
+        outcome['diff'] = diffs
+    failures = ['%s: %s' % (r['name'], r['msg']) for r in results if r['failed'] and r.get('attempted', True)]
+    failures += ['%s: %s' % (name, text) for name, text in token_errors.items()]
+    not_attempted = sum(1 for r in results if r.get('attempted') is False)
+    if failures or not_attempted:
+        parts = []
+        if failures:
+            parts.append('%d of %d integration(s) failed: %s' % (len(failures), len(results), ' | '.join(failures)))
+        if not_attempted:
+            parts.append('%d not attempted, because of %s' % (not_attempted, stop_reason))
+        outcome['failed'] = True
+        outcome['msg'] = '; '.join(parts)
+    outcome['integrations'], outcome['summary'] = report.build(declared, results, run.check_mode, secrets_dir)
+    return outcome
+
+
+def _make_private_folder(path):
+    try:
+        os.makedirs(path, 0o700)
+    except OSError as exc:
+        raise ConfigurationError('secrets_dir %s cannot be created (%s)' % (path, exc.strerror), option='secrets_dir')

@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API). The executor: a plan carried out (or, in check
+mode, only reported), the facts cache kept in step after each call, and a lost answer settled by
+reading back, never by sending a write again blindly."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
+    CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
+
+
+class Outcome(object):
+
+    def __init__(self, record):
+        self.record = record
+        self.done = []
+        self.secret = None
+
+
+def execute(run, name, plan, record, on_created=None):
+    """Execute (real run) or simulate (check mode) a plan, keeping the cache in step after each call.
+    ``on_created(client_id, secret)`` runs right after AddClient succeeds (before anything else can fail)."""
+    outcome = Outcome(record)
+    if plan.forget:
+        run.remember(name, None)
+    try:
+        for operation in plan.operations:
+            _execute_one(run, name, operation, outcome, on_created)
+    except CreatioError as exc:
+        exc.done = outcome.done  # the failure exit reports what did happen before the failure
+        exc.secret = outcome.secret  # created, then failed: the only copy of the secret must not be dropped
+        raise
+    return outcome
+
+
+def _execute_one(run, name, operation, outcome, on_created):
+    client_id = outcome.record.client_id if outcome.record and outcome.record.exists else None
+    if run.check_mode:
+        outcome.done.append(operation.as_dict(client_id))
+        outcome.record = planner.apply(outcome.record, operation)
+        return
+    result, effective = _send(run, name, operation, operation.request(client_id), outcome)
+    new_client_id = added_ids = None
+    if operation.call == 'AddClient':
+        lowered = api.lower_keys(result)
+        outcome.secret, new_client_id = lowered.get('clientsecret'), lowered.get('clientid')
+        if not new_client_id:
+            raise CreatioError('AddClient succeeded but returned no clientId', call='AddClient',
+                               hint='report this: it is an API assumption of this collection')
+    elif operation.call == 'AddRedirectUrls':
+        added_ids = dict((url, rid) for rid, url in api.parse_added_redirect_urls(result))
+    outcome.record = planner.apply(outcome.record, operation, client_id=new_client_id, added_ids=added_ids)
+    run.remember(name, outcome.record)
+    if effective:
+        outcome.done.append(operation.as_dict(client_id))
+    if new_client_id and on_created:
+        on_created(new_client_id, outcome.secret)
+
+
+def _send(run, name, operation, request, outcome):
+    """One call; returns (result, effective). Deleting what is already gone is not a change, unless
+    the transport had to repeat the call: then "does not exist" may answer our own lost first try."""
+    client = run.client
+    retries_before = client.transport.retries_done
+    try:
+        return client.call(operation.call, request), True
+    except RecordNotFoundError:
+        if operation.call in ('DeleteRedirectUrl', 'DeleteClient'):
+            return {}, client.transport.retries_done > retries_before
+        raise
+    except (TransportError, HttpError) as exc:
+        if operation.call == 'AddClient' and _answer_may_be_lost(exc):
+            return _settle_lost_add_client(run, name, operation, request, exc, outcome), True
+        if operation.call == 'AddRedirectUrls' and _answer_may_be_lost(exc):
+            raise LostAnswerError(
+                'AddRedirectUrls for %r: %s; Creatio may or may not have added %s'
+                % (name, exc.message, ', '.join(operation.payload['redirectUrls'])),
+                call='AddRedirectUrls', status=exc.status,
+                hint='Creatio has no API to list redirect URIs, so they were not recorded: a re-run adds them again, which '
+                     'may leave a duplicate row per URI (harmless; delete extras on the integration page)')
+        raise
+
+
+def _answer_may_be_lost(exc):
+    if isinstance(exc, TransportError):
+        return exc.may_have_reached_server
+    return exc.status is not None and (exc.status >= 500 or exc.status == 429)
+
+
+def _may_still_be_running(exc):
+    if isinstance(exc, TransportError):
+        return exc.timed_out
+    return exc.status == 504
+
+
+def _remember_pending(run, name, operation):
+    run.remember(name, planner.apply(None, operation).copy(client_id=None, pending=True))
+
+
+def _settle_lost_add_client(run, name, operation, request, first_error, outcome):
+    """AddClient's answer is lost. Never send it again blindly: read back by name, then decide."""
+    try:
+        found = run.reader.records(names=[name])
+    except CreatioError:
+        found = None
+    if found is None:
+        _remember_pending(run, name, operation)
+        raise LostAnswerError(
+            'AddClient for %r: %s, and the integration cannot be read back to see whether it was created'
+            % (name, first_error.message), call='AddClient', status=first_error.status,
+            hint='a re-run is safe: the facts cache marks %r as pending, so no run creates it again before Creatio '
+                 'confirms whether it exists' % name)
+    same_name = [r for r in found if r.name == name]
+    if not same_name and _may_still_be_running(first_error):
+        # No answer in time (our timeout, or a gateway's 504): Creatio may still be creating it, so
+        # "not there yet" is not "not created", and sending AddClient again could make a second one.
+        _remember_pending(run, name, operation)
+        raise LostAnswerError(
+            'AddClient for %r: %s; Creatio may still be creating the integration, so it was not sent again'
+            % (name, first_error.message), call='AddClient', status=first_error.status,
+            hint='a re-run is safe: the facts cache marks %r as pending, and the next run reads it back before it '
+                 'creates anything; raise request_timeout if Creatio is this slow' % name)
+    if not same_name:
+        # Confirmed not created: one more AddClient is the first one that counts.
+        return run.client.call(operation.call, request)
+    if len(same_name) == 1:
+        outcome.record = planner.apply(None, operation, client_id=same_name[0].client_id)
+        run.remember(name, outcome.record)
+        raise LostAnswerError(
+            'AddClient for %r: %s, but Creatio did create the integration (client id %s); its client secret was in the '
+            'lost answer and Creatio never shows a secret again' % (name, first_error.message, same_name[0].client_id),
+            call='AddClient', status=first_error.status,
+            hint='it is now in the facts cache, so a re-run reports it unchanged; to get a usable secret, run once with '
+                 'state: absent and then again (the client id changes)')
+    raise LostAnswerError('AddClient for %r: %s, and Creatio now has %d integrations with that name'
+                          % (name, first_error.message, len(same_name)), call='AddClient',
+                          hint='delete the extra ones in Creatio (client ids %s)' % ', '.join(r.client_id for r in same_name))

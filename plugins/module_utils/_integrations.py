@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API). The integrations service: declare one
+integration, apply it (lookup -> plan -> execute), and list a site's integrations.
+
+creatio_oauth_client applies one integration per task, creatio_oauth_clients a list (_batch.py),
+creatio_oauth_client_info lists them: all through the functions here, so they decide and act alike.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _normalize as normalize
+from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
+from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
+from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
+from ansible_collections.creatio.oauth.plugins.module_utils._lookup import (
+    SERVER_FIELDS, adopt_redirect_urls, lookup, server_query)
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, diff_view_of, view_of
+
+
+def client_argspec():
+    """The options that declare one integration (without the connection options)."""
+    return dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        grant_type=dict(type='str', choices=list(rules.GRANT_TYPES)),
+        application_url=dict(type='str'),
+        system_user_id=dict(type='str'),
+        redirect_urls=dict(type='list', elements='str'),
+        purge_redirect_urls=dict(type='bool', default=True),
+        active=dict(type='bool'),
+        client_id=dict(type='str'),
+        client_secret_file=dict(type='path'),
+    )
+
+
+def declare(params):
+    """The declared integration, validated and normalised; raises before any request."""
+    desired = {
+        'name': normalize.name(params['name']),
+        'state': params['state'],
+        'grant_type': params['grant_type'],
+        'application_url': normalize.url(params['application_url'], 'application_url') if params['application_url'] is not None else None,
+        'system_user_id': normalize.guid(params['system_user_id'], 'system_user_id'),
+        'redirect_urls': normalize.redirect_urls(params['redirect_urls']),
+        'purge_redirect_urls': params['purge_redirect_urls'],
+        'active': params['active'],
+        'client_id': normalize.client_id(params['client_id']),
+        'client_secret_file': params['client_secret_file'],
+    }
+    if desired['state'] == 'absent':
+        return desired
+    rules.check_declared_grant(desired)
+    if desired['redirect_urls'] == []:
+        raise ConfigurationError('redirect_urls is an empty list', option='redirect_urls',
+                                 hint='list at least one URI: an authorization_code integration without one rejects every '
+                                      'authorization request (omit the option to leave the URIs alone)')
+    return desired
+
+
+def apply_one(run):
+    """The service of creatio_oauth_client."""
+    return apply(run, declare(run.params))
+
+
+def lookup_query(run, desired):
+    """(name, cache entry, what its lookup would ask Creatio): for a batch's one read ahead."""
+    cached = run.cache.get(run.site, desired['name'])
+    return desired['name'], cached, server_query(desired['name'], cached, desired['client_id'], run.params['verify'],
+                                                 desired['state'] == 'absent')
+
+
+def apply(run, desired):
+    """Make one declared integration so (or, in check mode, say what would be done). Returns the
+    module result of that integration; raises CreatioError subclasses."""
+    name = desired['name']
+    path = desired['client_secret_file']
+    with run.name_lock(name):
+        found = lookup(run, name, client_id=desired['client_id'], verify=run.params['verify'],
+                       absent=desired['state'] == 'absent')
+        record = found.record
+        if record and desired['state'] == 'present':
+            record = adopt_redirect_urls(run, record, desired['redirect_urls'])
+            if found.confirmed:
+                run.remember(name, record)  # adopted, or confirmed: confirmed_at moves on (unchanged: hourly)
+        plan = planner.plan_client(desired, record, recreate=found.recreate)
+        if path and any(op.call == 'AddClient' for op in plan.operations):
+            secret_file.check_secret_file(path)
+        known = None if found.recreate else record
+
+        def save_secret(client_id, secret):
+            if path and secret:
+                warning = secret_file.open_folder_warning(path)
+                if warning:
+                    run.warn(warning)
+                secret_file.write_secret_file(path, {'name': name, 'client_id': client_id, 'client_secret': secret,
+                                                     'token_url': run.connection.token_url})
+
+        outcome = execute(run, name, plan, known, on_created=save_secret)
+    result = {
+        'changed': bool(outcome.done),
+        'client': view_of(outcome.record),
+        'operations': outcome.done,
+        'source': found.source,
+    }
+    if outcome.secret:
+        result['client_secret'] = outcome.secret
+    if run.diff:
+        result['diff'] = {'before': diff_view_of(known), 'after': diff_view_of(outcome.record)}
+    return result
+
+
+def list_clients(run):
+    """The service of creatio_oauth_client_info: the cache, confirmed and completed by OData."""
+    name = normalize.name(run.params['name']) if run.params['name'] is not None else None
+    cached = dict((n, Record.from_cache(n, entry)) for n, entry in run.cache.clients(run.site).items()
+                  if name is None or n == name)
+    server = run.reader.records(names=[name] if name is not None else None)
+    entries = []
+    if server is None:
+        entries = [_listed(record, 'cache') for record in cached.values()]
+    else:
+        by_client_id = dict((r.client_id, r) for r in cached.values() if r.client_id)
+        seen = set()
+        for row in server:
+            known = by_client_id.get(row.client_id)
+            if known:
+                seen.add(known.name)
+                entries.append(_listed(known.copy(**dict((k, getattr(row, k)) for k in SERVER_FIELDS)), 'cache+server'))
+            else:
+                entries.append(_listed(row, 'server'))
+        entries += [_listed(record, 'cache-only') for n, record in cached.items() if n not in seen]
+    entries.sort(key=lambda e: (e['name'] or '', e['client_id'] or ''))
+    return {'changed': False, 'clients': entries, 'odata_readable': server is not None}
+
+
+def _listed(record, source):
+    entry = record.view()
+    entry['source'] = source
+    entry['confirmed_at'] = record.confirmed_at
+    return entry

@@ -1,0 +1,212 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API). Where an integration stands: the facts cache,
+then Creatio's OData feed (read once for a whole batch when it can), merged into one Record."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
+    ConfigurationError, LostAnswerError, ReadNotPermittedError)
+from ansible_collections.creatio.oauth.plugins.module_utils._planner import WHERE_TO_FIND_IDS
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, RedirectUri
+from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
+
+# What OData shows of an integration, and so what Creatio decides over the cache.
+SERVER_FIELDS = ('name', 'client_id', 'application_url', 'system_user_id', 'active')
+FRESH = object()  # server_records(..., cache_now=FRESH): never answered from the batch snapshot
+
+
+class ServerReader(object):
+    """The OData reads of one module run: whether the site lets us read, and the batch snapshot."""
+
+    def __init__(self, run):
+        self.run = run
+        self.readable = None
+        self.snapshot = None
+
+    def records(self, names=None, client_ids=None, cache_now=FRESH):
+        """Records from OData, or None when this site does not let us read them (warned once).
+
+        ``cache_now``: the cache entry of the (one) name asked for, as read under its name lock. When
+        the batch snapshot covers the question and saw that same entry, it answers without a request.
+        """
+        if self.readable is False:
+            return None
+        if self.snapshot is not None and cache_now is not FRESH and self.snapshot.answers(names, client_ids, cache_now):
+            return self.snapshot.records_for(names, client_ids)
+        rows = self._read(names, client_ids)
+        return None if rows is None else [api.record_from_odata(row) for row in rows]
+
+    def read_ahead(self, queries):
+        """One OData read (chunked, see api.ODATA_MAX_FILTER_LENGTH) for the lookups of a whole
+        batch. ``queries``: [(name, cache entry, (names, client_ids) or None)] in batch order."""
+        names, client_ids, seen = [], [], {}
+        for name, cached, query in queries:
+            if query is None:
+                continue
+            seen[name] = cached
+            names.extend(n for n in query[0] if n not in names)
+            client_ids.extend(c for c in query[1] if c not in client_ids)
+        if not names or self.readable is False:
+            return
+        rows = self._read(names, client_ids)
+        if rows is not None:
+            self.snapshot = ServerSnapshot([api.record_from_odata(row) for row in rows], names, client_ids, seen)
+
+    def _read(self, names, client_ids):
+        try:
+            rows = self.run.client.odata_clients(names=names, client_ids=client_ids)
+        except ReadNotPermittedError as exc:
+            self.readable = False
+            self.run.warn('Creatio refused to let this user read OAuthClientApp through OData (HTTP %s): the collection '
+                          'trusts its local facts cache (%s) and cannot detect integrations created outside it'
+                          % (exc.status, self.run.connection.cache_path))
+            return None
+        self.readable = True
+        return rows
+
+
+class ServerSnapshot(object):
+    """What Creatio said about the integrations of a batch, read once before the first of them is
+    applied. It answers a lookup only while the cache entry of that integration is still what it
+    was when the snapshot was read: a change means another run touched the integration meanwhile
+    (it writes the cache before it releases the name lock), so that lookup reads again, fresh."""
+
+    def __init__(self, records, names, client_ids, cache_seen):
+        self.records = records
+        self.names = set(names)
+        self.client_ids = set(client_ids)
+        self.cache_seen = cache_seen
+
+    def answers(self, names, client_ids, cache_now):
+        names = names or []
+        if len(names) != 1 or names[0] not in self.cache_seen or self.cache_seen[names[0]] != cache_now:
+            return False
+        return set(names) <= self.names and set(client_ids or []) <= self.client_ids
+
+    def records_for(self, names, client_ids):
+        names, client_ids = set(names or []), set(client_ids or [])
+        return [r.copy() for r in self.records if r.name in names or r.client_id in client_ids]
+
+
+class Lookup(object):
+    """Where an integration stands: ``record`` (None when it does not exist), ``recreate`` (the
+    cache knew it and Creatio no longer has it), ``source`` (cache, server, cache+server, none,
+    given) and ``confirmed`` (Creatio was read for it)."""
+
+    def __init__(self, record, source, recreate=False):
+        self.record = record
+        self.source = source
+        self.recreate = recreate
+
+    @property
+    def confirmed(self):
+        return self.source in ('server', 'cache+server')
+
+
+def server_query(name, cached, client_id=None, verify=True, absent=False):
+    """What a lookup asks Creatio, as (names, client_ids); None when the cache answers alone."""
+    if client_id:
+        return [name], [client_id]
+    if cached and cached.get('pending'):
+        # absent + verify false: the user checked Creatio; clearing the marker is all there is to do
+        return None if (absent and not verify) else ([name], [])
+    if cached and not verify:
+        return None
+    return [name], ([cached['client_id']] if cached and cached.get('client_id') else [])
+
+
+def lookup(run, name, client_id=None, verify=True, absent=False):
+    cached = run.cache.get(run.site, name)
+    known = Record.from_cache(name, cached)
+    query = server_query(name, cached, client_id, verify, absent)
+    if query is None:
+        return Lookup(known, 'cache')
+    if known and known.pending and not client_id:
+        return _lookup_pending(run, name, cached)
+    found = run.reader.records(names=query[0], client_ids=query[1], cache_now=cached)
+    if found is None:
+        if client_id:
+            if known and known.client_id == client_id:
+                return Lookup(known, 'cache')
+            return Lookup(Record(None, client_id=client_id), 'given')
+        return Lookup(known, 'cache' if known else 'none')
+    if client_id:
+        match = [r for r in found if r.client_id == client_id]
+        if not match:
+            raise ConfigurationError('no integration with client_id %s exists on %s' % (client_id, run.site), option='client_id',
+                                     hint='copy the client id from the integration page, or omit client_id to look up by name')
+        return Lookup(merge(known if known and known.client_id == client_id else None, match[0]), 'server')
+    if known:
+        match = [r for r in found if r.client_id == known.client_id]
+        if match:
+            return Lookup(merge(known, match[0]), 'cache+server')
+        found = [r for r in found if r.name == name]
+        if not found:
+            run.warn('integration %r (client id %s) is in the facts cache but no longer in Creatio: it will be created again'
+                     % (name, known.client_id))
+            return Lookup(known, 'cache', recreate=True)
+        run.warn('integration %r in the facts cache had client id %s; Creatio now has it under another client id: adopting that'
+                 % (name, known.client_id))
+    same_name = _one_named(name, found)
+    return Lookup(merge(None, same_name), 'server') if same_name else Lookup(None, 'none')
+
+
+def _one_named(name, records):
+    same_name = [r for r in records if r.name == name]
+    if len(same_name) > 1:
+        raise ConfigurationError(
+            'Creatio has %d integrations named %r (client ids %s): the name is ambiguous'
+            % (len(same_name), name, ', '.join(sorted(r.client_id for r in same_name))),
+            option='name', hint='delete the extra ones in Creatio, or give client_id to pick one')
+    return same_name[0] if same_name else None
+
+
+def _lookup_pending(run, name, cached):
+    found = run.reader.records(names=[name], cache_now=cached)
+    if found is None:
+        raise LostAnswerError(
+            'an earlier run sent AddClient for %r but its answer was lost, and this site does not allow the OData read '
+            'that would tell whether it was created' % name, call='AddClient',
+            hint='look for %r in Creatio: if it is there, set client_id to adopt it; if not, run once with state: absent '
+                 'and verify: false (it clears the marker), then again' % name)
+    same_name = _one_named(name, found)
+    if same_name is None:
+        return Lookup(None, 'none')
+    run.warn('integration %r was created by an earlier run whose answer was lost: adopted (its client secret was in '
+             'that answer and cannot be read back)' % name)
+    return Lookup(merge(None, same_name), 'server')
+
+
+def merge(known, server):
+    """Creatio wins for what OData shows; the cache keeps what only it knows (redirect URI ids,
+    the grant type it created)."""
+    record = known.copy() if known else Record(server.name)
+    for key in SERVER_FIELDS:
+        value = getattr(server, key)
+        if value is not None or key == 'system_user_id':
+            setattr(record, key, value)
+    record.grant_type = record.grant_type or server.grant_type
+    if record.redirect_urls is None:
+        record.redirect_urls = server.redirect_urls
+    record.server_redirect_url = server.server_redirect_url
+    record.pending = False
+    return record
+
+
+def adopt_redirect_urls(run, record, declared):
+    """An adopted authorization_code integration whose redirect URIs Creatio cannot list: take the
+    declared ones as present (without ids), and say so."""
+    if record.redirect_urls is not None or record.grant_type != 'authorization_code':
+        return record
+    rows = [RedirectUri(u) for u in declared or []]
+    first = record.server_redirect_url
+    if first and stored_url(first) not in [r.url for r in rows]:
+        rows.append(RedirectUri(stored_url(first)))
+    record.redirect_urls = rows
+    run.warn('integration %r was adopted without its redirect URI list (Creatio has no API to read it): the declared URIs '
+             'are recorded as present, without ids; to remove one later, %s' % (record.name, WHERE_TO_FIND_IDS))
+    return record

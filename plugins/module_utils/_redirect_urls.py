@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API). The redirect URIs service: the URIs of one
+authorization code integration, by value or one by id. The service of creatio_redirect_url."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _normalize as normalize
+from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
+from ansible_collections.creatio.oauth.plugins.module_utils._lookup import adopt_redirect_urls, lookup
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, url_rows
+
+
+def argspec():
+    return dict(
+        client_name=dict(type='str'),
+        client_id=dict(type='str'),
+        redirect_urls=dict(type='list', elements='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        purge=dict(type='bool', default=False),
+        redirect_url_id=dict(type='str'),
+        redirect_url=dict(type='str'),
+    )
+
+
+def declare(params):
+    """The validated request; raises before any request is sent."""
+    absent = params['state'] == 'absent'
+    request = {
+        'client_name': normalize.name(params['client_name'], 'client_name') if params['client_name'] is not None else None,
+        'client_id': normalize.client_id(params['client_id']),
+        'absent': absent,
+        'purge': params['purge'],
+        'url_id': normalize.guid(params['redirect_url_id'], 'redirect_url_id', what='redirect URI'),
+        'url': None,
+        'urls': None,
+    }
+    if request['url_id']:
+        if params['redirect_urls'] is not None:
+            raise ConfigurationError('redirect_urls cannot be combined with redirect_url_id', option='redirect_urls',
+                                     hint='use redirect_urls to manage URIs by value, or redirect_url_id for one URI by id')
+        if params['redirect_url'] is None and not absent:
+            raise ConfigurationError('redirect_url_id with state: present needs redirect_url (the new value)', option='redirect_url',
+                                     hint='or set state: absent to remove that URI')
+        if params['redirect_url'] is not None and absent:
+            raise ConfigurationError('redirect_url is not used with state: absent', option='redirect_url',
+                                     hint='remove redirect_url: state absent removes the URI whose id is redirect_url_id')
+        if params['redirect_url'] is not None:
+            request['url'] = normalize.url(params['redirect_url'], 'redirect_url', allow_private_scheme=True)
+        return request
+    if params['redirect_url'] is not None:
+        raise ConfigurationError('redirect_url needs redirect_url_id (the id of the URI to change)', option='redirect_url',
+                                 hint='to add a URI, list it in redirect_urls')
+    if not params['redirect_urls']:
+        raise ConfigurationError('redirect_urls (a non-empty list) or redirect_url_id is required', option='redirect_urls')
+    if params['purge'] and absent:
+        raise ConfigurationError('purge only applies with state: present', option='purge')
+    request['urls'] = normalize.redirect_urls(params['redirect_urls'])
+    return request
+
+
+def _find_integration(run, request):
+    """(record, confirmed) of the integration the URIs belong to; fails when it does not exist.
+    ``confirmed``: Creatio was read, so the cache entry can be refreshed."""
+    name, client_id = request['client_name'], request['client_id']
+    if client_id:
+        cached = [n for n, entry in run.cache.clients(run.site).items() if entry.get('client_id') == client_id]
+        name = cached[0] if cached else name
+    if name:
+        early = Record.from_cache(name, run.cache.get(run.site, name))
+        if early:
+            # Known from the cache: refuse a client_credentials integration before any request.
+            planner.require_authorization_code(name, early)
+        found = lookup(run, name, verify=run.params['verify'])
+        if found.record is None or found.recreate:
+            raise ConfigurationError('integration %r does not exist on %s' % (name, run.site), option='client_name',
+                                     hint='create it first with creatio.oauth.creatio_oauth_client')
+        return found.record, found.confirmed
+    found = run.reader.records(client_ids=[client_id])
+    if found is None:
+        raise ConfigurationError('client_id %s is not in the facts cache, and this site does not allow reading integrations '
+                                 'through OData' % client_id, option='client_id', hint='use client_name, or manage the '
+                                 'integration with creatio.oauth.creatio_oauth_client first')
+    match = [r for r in found if r.client_id == client_id]
+    if not match:
+        raise ConfigurationError('no integration with client_id %s exists on %s' % (client_id, run.site), option='client_id')
+    return match[0], True
+
+
+def apply(run):
+    """The service of creatio_redirect_url."""
+    request = declare(run.params)
+    with run.name_lock(request['client_name'] or request['client_id']):
+        record, confirmed = _find_integration(run, request)
+        name = record.name
+        planner.require_authorization_code(name, record)
+        if request['urls'] is not None and not request['absent']:
+            record = adopt_redirect_urls(run, record, request['urls'])
+        if confirmed:
+            run.remember(name, record)
+        before_rows = url_rows(record.url_dicts())
+        if request['url_id']:
+            operations = planner.plan_redirect_url_by_id(name, record, request['url_id'], url=request['url'],
+                                                         absent=request['absent'])
+        else:
+            operations = planner.plan_redirect_urls(name, record, request['urls'], purge=request['purge'],
+                                                    absent=request['absent'])
+        outcome = execute(run, name, planner.Plan(operations), record)
+    after_rows = url_rows(outcome.record.url_dicts() if outcome.record else None)
+    result = {
+        'changed': bool(outcome.done),
+        'client': {'name': name, 'client_id': record.client_id},
+        'redirect_urls': after_rows,
+        'added': [u for op in outcome.done if op['call'] == 'AddRedirectUrls' for u in op['request']['redirectUrls']],
+        'removed': [op['request']['redirectUrlId'] for op in outcome.done if op['call'] == 'DeleteRedirectUrl'],
+        'updated': [op['request']['redirectUrlId'] for op in outcome.done if op['call'] == 'UpdateRedirectUrl'],
+        'operations': outcome.done,
+    }
+    if run.diff:
+        result['diff'] = {'before': {'redirect_urls': [r['url'] for r in before_rows]},
+                          'after': {'redirect_urls': [r['url'] for r in after_rows]}}
+    return result

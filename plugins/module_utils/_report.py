@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API). The report of a batch: one entry per declared
+integration in the integrations role's published shape (``creatio_integrations_result``), and the
+summary lines the role prints. Never a secret."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+ACTIONS = ('created', 'updated', 'unchanged', 'removed', 'failed')
+CHECK_MODE_NOTE = ' (CHECK MODE: nothing was changed; a real run would do this)'
+
+
+def action_of(result):
+    calls = [op['call'] for op in result.get('operations') or []]
+    if result.get('failed'):
+        return 'failed'
+    if 'AddClient' in calls:
+        return 'created'
+    if 'DeleteClient' in calls:
+        return 'removed'
+    return 'updated' if result.get('changed') else 'unchanged'
+
+
+def entry_of(item, result, check_mode):
+    action = action_of(result)
+    client_id = (result.get('client') or {}).get('client_id')
+    if check_mode and action == 'created':
+        client_id = None  # a client id exists only once Creatio has created the integration
+    entry = {
+        'name': item.name,
+        'preset': item.preset,
+        'state': item.desired['state'],
+        'grant_type': item.desired['grant_type'],
+        'client_id': client_id,
+        'changed': bool(result.get('changed')),
+        'action': action,
+        'secret_file': item.secret_file if action == 'created' and not check_mode else None,
+        'verified': result.get('verified'),
+        'operations': [op['summary'] for op in result.get('operations') or []],
+    }
+    if action == 'failed':
+        entry['error'] = result.get('msg') or 'failed'
+    return entry
+
+
+def build(declared, results, check_mode, secrets_dir):
+    """(entries, summary lines) of a batch."""
+    entries = [entry_of(item, result, check_mode) for item, result in zip(declared, results)]
+    counts = dict((action, sum(1 for e in entries if e['action'] == action)) for action in ACTIONS)
+    lines = ['Creatio OAuth integrations%s: %d created, %d updated, %d unchanged, %d removed, %d failed' % (
+        CHECK_MODE_NOTE if check_mode else '', counts['created'], counts['updated'], counts['unchanged'],
+        counts['removed'], counts['failed'])]
+    for entry in entries:
+        shown_id = entry['client_id'] or ('(new)' if entry['action'] == 'created' else '-')
+        verified = '' if entry['verified'] is None else ('  (token verified)' if entry['verified'] else '  (NO TOKEN)')
+        lines.append('%-9s %-30s %-14s %-19s %s%s' % (entry['action'], entry['name'], entry['preset'] or '-',
+                                                      entry['grant_type'] or '-', shown_id, verified))
+        lines.extend('          - ' + summary for summary in entry['operations'])
+    created = [(item, entry) for item, entry in zip(declared, entries) if entry['action'] == 'created']
+    saved = [item.name for item, _entry in created if item.secret_file]
+    unsaved = [item.name for item, _entry in created if not item.secret_file]
+    if saved:
+        lines.append('Client secrets of the new integrations %s to %s (one file per integration, mode 0600): %s' % (
+            'would be written' if check_mode else 'written', secrets_dir or 'their client_secret_file', ', '.join(saved)))
+    if unsaved and not check_mode:
+        lines.append('WARNING: the client secrets of %s were not saved (no secrets folder: creatio_integrations_secrets_dir '
+                     'of the role, secrets_dir of the module) and Creatio never shows them again' % ', '.join(unsaved))
+    elif unsaved:
+        lines.append('Note: no secrets folder is set (creatio_integrations_secrets_dir), so the client secrets of %s '
+                     'would not be saved' % ', '.join(unsaved))
+    return entries, lines

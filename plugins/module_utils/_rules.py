@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API): the domain rules, once.
+
+The grant rules (which options each grant needs and refuses) and the presets of the integrations
+role. The modules, the role (through creatio_oauth_clients' ``preset`` key), the docs and the
+benchmark all read them from here.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
+
+GRANT_TYPES = ('client_credentials', 'authorization_code')
+
+# What an integration of each grant must end up with, and what does not apply to it (contract
+# section 3: systemUserId goes with client_credentials only, redirect URIs with authorization_code).
+GRANT_RULES = {
+    'client_credentials': {'required': ('application_url', 'system_user_id'), 'refused': ('redirect_urls',)},
+    'authorization_code': {'required': ('application_url', 'redirect_urls'), 'refused': ('system_user_id',)},
+}
+
+# What a key is, for the message that says it is missing or does not apply.
+KEY_HELP = {
+    'application_url': 'the URL of the application that uses the integration',
+    'system_user_id': 'the Id of the (technical) user the integration acts as',
+    'redirect_urls': 'the authorized redirect URIs, at least one',
+    'grant_type': 'client_credentials or authorization_code',
+}
+REFUSED_HINT = {
+    'system_user_id': 'remove system_user_id: an authorization_code integration acts as the user who signs in',
+    'redirect_urls': 'remove redirect_urls: a client_credentials integration has no redirects',
+}
+
+
+class Preset(object):
+
+    def __init__(self, name, description, grant_type, defaults=None):
+        self.name = name
+        self.description = description
+        self.grant_type = grant_type  # None: the item gives it (custom)
+        self.defaults = defaults or {}
+
+
+PRESETS = dict((p.name, p) for p in (
+    Preset('powerbi', 'Power BI Connector (server to server)', 'client_credentials',
+           {'application_url': 'https://app.powerbi.com'}),
+    Preset('webhooks', 'webhook service (server to server)', 'client_credentials'),
+    Preset('clio', 'Clio (server to server)', 'client_credentials', {'application_url': 'https://app.clio.com'}),
+    Preset('outlook_addin', 'Creatio.ai add-in for Outlook (on behalf of a user)', 'authorization_code',
+           {'application_url': 'https://outlook.office.com'}),
+    Preset('custom', 'any integration, everything explicit', None),
+))
+PRESET_NAMES = ('powerbi', 'webhooks', 'clio', 'outlook_addin', 'custom')
+
+
+def other_grant(grant):
+    return GRANT_TYPES[1] if grant == GRANT_TYPES[0] else GRANT_TYPES[0]
+
+
+def check_declared_grant(desired):
+    """A present declaration with its grant: nothing that grant refuses, and a system user for
+    client_credentials (without one it could neither be created nor kept as declared)."""
+    grant = desired.get('grant_type')
+    if not grant:
+        return
+    for key in GRANT_RULES[grant]['refused']:
+        if desired.get(key) is not None:
+            raise ConfigurationError('%s only appl%s to grant_type %s' % (key, 'ies' if key == 'system_user_id' else 'y',
+                                                                           other_grant(grant)),
+                                     option=key, hint=REFUSED_HINT[key])
+    if grant == 'client_credentials' and not desired.get('system_user_id'):
+        raise ConfigurationError('system_user_id is required with grant_type client_credentials', option='system_user_id',
+                                 hint='give the Id of the technical user the integration acts as')
+
+
+def check_known_grant(name, desired, grant):
+    """What the declaration sets against the grant of the integration as it exists."""
+    for key in GRANT_RULES.get(grant, {}).get('refused', ()):
+        if desired.get(key):
+            raise ConfigurationError('%s only appl%s to %s integrations; %r uses %s'
+                                     % (key, 'ies' if key == 'system_user_id' else 'y', other_grant(grant), name, grant),
+                                     option=key)
+
+
+CREATE_NEEDS = {
+    'system_user_id': ('system_user_id is required to create a client_credentials integration (%r)',
+                       'give the Id of the technical user the integration acts as'),
+    'redirect_urls': ('redirect_urls must list at least one URI to create the authorization_code integration %r',
+                      'Creatio rejects every authorization request of a client without an authorized redirect URI'),
+}
+
+
+def check_create(desired):
+    """What creating the integration needs: a grant, and every key its grant requires."""
+    name = desired['name']
+    missing = [opt for opt in ('grant_type', 'application_url') if not desired.get(opt)]
+    if missing:
+        raise ConfigurationError(
+            'integration %r does not exist yet, and creating it needs %s' % (name, ' and '.join(missing)),
+            option=missing[0], hint='set %s (the name alone only finds an existing integration)' % ', '.join(missing))
+    for key in GRANT_RULES[desired['grant_type']]['required']:
+        if not desired.get(key):
+            message, hint = CREATE_NEEDS[key]
+            raise ConfigurationError(message % name, option=key, hint=hint)
+
+
+# --- presets -------------------------------------------------------------------------------------
+
+PRESET_KEYS = ('application_url', 'system_user_id', 'redirect_urls', 'active')
+
+
+def expand_preset(item, where):
+    """The module options of an item that names a preset, and the problems found in it (every one,
+    so that one run shows them all). ``item`` holds the item's options, None for unset."""
+    problems = []
+    preset = PRESETS.get(item.get('preset'))
+    if preset is None:
+        return item, ['%s: preset must be one of %s, got %r' % (where, ', '.join(PRESET_NAMES), item.get('preset'))]
+    declared = dict((k, v) for k, v in item.items() if v is not None)
+    expanded = dict(item)
+    if declared.get('grant_type') and preset.grant_type and declared['grant_type'] != preset.grant_type:
+        problems.append('%s: grant_type is fixed to %s by the preset (use preset custom for another grant)'
+                        % (where, preset.grant_type))
+    grant = preset.grant_type or declared.get('grant_type')
+    expanded['grant_type'] = grant
+    if item.get('state', 'present') != 'present':
+        for key in PRESET_KEYS:
+            expanded[key] = None
+        return expanded, problems
+    for key, value in preset.defaults.items():
+        if expanded.get(key) is None:
+            expanded[key] = value
+    if grant is None:
+        problems.append('%s: grant_type is required (%s); the preset has no default for it' % (where, KEY_HELP['grant_type']))
+        return expanded, problems
+    for key in GRANT_RULES[grant]['required']:
+        if expanded.get(key) in (None, '', []):
+            problems.append('%s: %s is required (%s); the preset has no default for it' % (where, key, KEY_HELP[key]))
+    for key in GRANT_RULES[grant]['refused']:
+        if key in declared:
+            problems.append('%s: %s does not apply to the %s grant' % (where, key, grant))
+    return expanded, problems
+
+
+def secret_file_name(name):
+    """The file a secrets folder keeps the secret of integration ``name`` in."""
+    return re.sub(r'^[.]', '_', re.sub(r'[^A-Za-z0-9_.-]+', '_', name)) + '.json'

@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API). The run context of one module invocation, and
+``run_module``: the one place where a module's service is called and where exceptions become
+``fail_json``."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.creatio.oauth.plugins.module_utils._cache import FactsCache
+from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
+from ansible_collections.creatio.oauth.plugins.module_utils._lookup import ServerReader
+
+
+class ModuleRun(object):
+    """What one module invocation knows: its Connection, the facts cache, a lazy client, the OData
+    reads, and the warnings to show."""
+
+    def __init__(self, module, login=True, cache=True):
+        self.module = module
+        self.params = module.params
+        self.check_mode = module.check_mode
+        self.diff = module._diff
+        self.warnings = []
+        self.connection = Connection.from_params(self.params, login=login)
+        self.site = self.connection.site_url
+        if self.params.get('validate_certs') is False:
+            self.warn('validate_certs is false: the TLS certificate of %s is not checked, so the password or client secret '
+                      'sent to it could reach an impostor; give ca_path instead' % self.site)
+        self.cache = FactsCache(self.connection.cache_path) if cache else None
+        if self.cache is not None:
+            self.cache.check_usable(writable=not self.check_mode)
+        self.reader = ServerReader(self)
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            # requests (about half of the module's start-up) is imported only when a request is
+            # about to be sent: a run that fails validation, or trusts the cache (verify: false), never pays for it.
+            from ansible_collections.creatio.oauth.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+            if not HAS_REQUESTS:
+                self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+            from ansible_collections.creatio.oauth.plugins.module_utils._client import CreatioClient
+            self._client = CreatioClient.for_connection(self.connection)
+        return self._client
+
+    def transport(self):
+        """A bare transport with this run's TLS settings and timeouts (for the identity service)."""
+        from ansible_collections.creatio.oauth.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+        if not HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport
+        return HttpTransport.for_connection(self.connection)
+
+    def warn(self, message):
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def remember(self, name, record):
+        """Keep the facts cache in step (never in check mode). ``record`` None forgets ``name``."""
+        if self.check_mode:
+            return
+        if record is None:
+            self.cache.delete(self.site, name)
+        else:
+            self.cache.put(self.site, name, record.cache_entry())
+
+    def name_lock(self, name):
+        if self.check_mode:
+            return _NoLock()
+        return self.cache.name_lock(self.site, name)
+
+    def scrub(self, exc, extra_secrets=()):
+        """Remove every secret this run knows from the text of an error."""
+        secrets = list(self.connection.secrets()) + [s for s in extra_secrets if s]
+        if self._client is not None:
+            secrets += self._client.secrets()
+        exc.redact([s for s in secrets if len(str(s)) >= 4])
+        return exc
+
+    def close(self):
+        if self._client is not None:
+            self._client.transport.close()
+
+
+class _NoLock(object):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def run_module(module, service, login=True, cache=True):
+    """Run ``service(run)`` -> result dict, and exit (fail when the result says ``failed``)."""
+    run = None
+    try:
+        run = ModuleRun(module, login=login, cache=cache)
+        result = service(run)
+    except CreatioError as exc:
+        result = error_result(exc, run)
+        result['failed'] = True
+    finally:
+        if run is not None:
+            run.close()
+    for warning in run.warnings if run is not None else ():
+        module.warn(warning)
+    if result.pop('failed', False):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+def error_result(exc, run=None):
+    """The result fields of a failure: msg, error (structured), and what was done before it.
+    Secrets the run knows are scrubbed from the text first."""
+    if run is not None:
+        run.scrub(exc)
+    error = exc.details()
+    error['type'] = exc.__class__.__name__
+    if isinstance(exc, ConfigurationError):
+        error['option'] = exc.option
+    result = {'msg': exc.full_message(), 'error': error, 'changed': False}
+    done = getattr(exc, 'done', None)
+    if done:
+        result['operations'] = done
+        result['changed'] = True
+    if getattr(exc, 'secret', None):
+        result['client_secret'] = exc.secret  # the documented exception: the run that created it
+    return result
