@@ -15,24 +15,21 @@ import sys
 import tempfile
 import time
 
-import yaml
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 BIN = os.path.dirname(os.path.abspath(sys.executable))
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+import testbed  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def main() -> int:
-    with open(os.path.join(ROOT, 'galaxy.yml'), encoding='utf-8') as handle:
-        meta = yaml.safe_load(handle)
     base = tempfile.mkdtemp(prefix='creatio-lint-')
     try:
-        ns_dir = os.path.join(base, 'ansible_collections', meta['namespace'])
-        os.makedirs(ns_dir)
-        tree = os.path.join(ns_dir, meta['name'])
-        os.symlink(ROOT, tree)
+        collections = testbed.linked_collection(base)
+        tree = testbed.collection_path(collections)
         env = dict(os.environ)
         env.update({
-            'ANSIBLE_COLLECTIONS_PATH': base,
+            'ANSIBLE_COLLECTIONS_PATH': collections,
             'PATH': BIN + os.pathsep + env.get('PATH', ''),
             'ANSIBLE_LINT_SKIP_SCHEMA_UPDATE': '1',
             'NO_COLOR': '1',

@@ -31,6 +31,7 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import collections
 import datetime
+import importlib
 import json
 import os
 import platform
@@ -47,6 +48,8 @@ import uuid
 import yaml
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+import testbed  # noqa: E402  pylint: disable=wrong-import-position
 SIMULATOR_DIR = os.path.join(ROOT, 'tests', 'simulator')
 BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 ROLE_TASKS = os.path.join(ROOT, 'roles', 'integrations', 'tasks', 'main.yml')
@@ -103,21 +106,19 @@ def integrations(count):
     return items
 
 
-PRESET_APPLICATION_URLS = {
-    'powerbi': 'https://app.powerbi.com',
-    'clio': 'https://app.clio.com',
-    'outlook_addin': 'https://outlook.office.com',
-}
-PRESET_GRANTS = {
-    'powerbi': 'client_credentials', 'webhooks': 'client_credentials', 'clio': 'client_credentials',
-    'outlook_addin': 'authorization_code',
-}
+def collection_module(name):
+    """A module_utils module of the collection in this checkout (imported through a linked tree)."""
+    collections = testbed.linked_collection(os.path.join(tempfile.gettempdir(), 'creatio-bench-collections-%d' % os.getuid()))
+    if collections not in sys.path:
+        sys.path.insert(0, collections)
+    return importlib.import_module('ansible_collections.creatio.oauth.plugins.module_utils.' + name)
 
 
 def effective(item):
-    """The module arguments an item stands for (what the role works out from its preset)."""
-    settings = {'name': item['name'], 'grant_type': item.get('grant_type') or PRESET_GRANTS[item['preset']],
-                'application_url': item.get('application_url') or PRESET_APPLICATION_URLS.get(item['preset'])}
+    """The module arguments an item stands for: the collection's own presets decide."""
+    expanded, problems = collection_module('_rules').expand_preset(dict(item, state='present'), item['name'])
+    assert not problems, problems
+    settings = {'name': item['name'], 'grant_type': expanded['grant_type'], 'application_url': expanded['application_url']}
     for key in ('system_user_id', 'redirect_urls'):
         if key in item:
             settings[key] = item[key]
@@ -246,11 +247,7 @@ class Bench(object):
 
     # --- setup ----------------------------------------------------------------------------------
     def setup(self):
-        with open(os.path.join(ROOT, 'galaxy.yml'), encoding='utf-8') as handle:
-            meta = yaml.safe_load(handle)
-        ns_dir = os.path.join(self.collections, 'ansible_collections', meta['namespace'])
-        os.makedirs(ns_dir)
-        os.symlink(ROOT, os.path.join(ns_dir, meta['name']))
+        self.collections = testbed.linked_collection(self.collections)
         if SIMULATOR_DIR not in sys.path:
             sys.path.insert(0, SIMULATOR_DIR)
         import creatio_simulator  # pylint: disable=import-error,import-outside-toplevel
@@ -321,7 +318,7 @@ class Bench(object):
             'rc': proc.returncode, 'wall': wall, 'cpu': cpu,
             'logins': counts.get('login', 0), 'tokens': counts.get('token', 0),
             'reads': counts.get('read', 0), 'writes': counts.get('write', 0), 'requests': len(log),
-            'endpoints': dict(endpoints), 'recap': _recap(proc.stdout),
+            'endpoints': dict(endpoints), 'recap': testbed.parse_recap(proc.stdout).get('localhost'),
         }
         if proc.returncode != 0:
             result['output_tail'] = _tail(proc.stdout + proc.stderr)
@@ -432,13 +429,6 @@ def _stamps(folder):
         info = os.stat(os.path.join(folder, name))
         out[name] = (info.st_ino, info.st_mtime_ns, info.st_size)
     return out
-
-
-def _recap(stdout):
-    found = re.search(r'^localhost\s+:\s+((?:\w+=\d+\s*)+)$', stdout, re.M)
-    if not found:
-        return None
-    return dict((k, int(v)) for k, v in (pair.split('=') for pair in found.group(1).split()))
 
 
 def _tail(text, lines=40):

@@ -29,13 +29,13 @@ import time
 import yaml
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+import testbed  # noqa: E402  pylint: disable=wrong-import-position
 SIMULATOR_DIR = os.path.join(ROOT, 'tests', 'simulator')
 EXAMPLE = os.path.join(ROOT, 'examples', 'integrations.yml')
 BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 ADMIN_USER = ADMIN_PASSWORD = 'Supervisor'
 
-ANSI = re.compile(r'\x1b\[[0-9;]*m')
-RECAP_LINE = re.compile(r'^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$')
 COLOR = sys.stdout.isatty() and not os.environ.get('NO_COLOR')
 
 
@@ -49,38 +49,12 @@ def banner(text: str) -> None:
     print(bold('=' * 100), flush=True)
 
 
-def recap_of(output: str) -> dict:
-    recap, inside = {}, False
-    for line in ANSI.sub('', output).splitlines():
-        if line.startswith('PLAY RECAP'):
-            inside = True
-            continue
-        match = RECAP_LINE.match(line.strip()) if inside else None
-        if match:
-            recap[match.group('host')] = {k: int(v) for k, v in (p.split('=') for p in match.group('counts').split())}
-    return recap
-
-
 def counts_of(entries: list) -> dict:
     counts = {'login': 0, 'token': 0, 'read': 0, 'write': 0}
     for entry in entries:
         if entry['kind'] in counts:
             counts[entry['kind']] += 1
     return counts
-
-
-def secret_file_name(name: str) -> str:
-    """The file the role writes the secret of integration ``name`` to (as in roles/integrations/vars/main.yml)."""
-    return re.sub(r'^[.]', '_', re.sub(r'[^A-Za-z0-9_.-]+', '_', name)) + '.json'
-
-
-def collections_tree(base: str) -> str:
-    with open(os.path.join(ROOT, 'galaxy.yml'), encoding='utf-8') as handle:
-        meta = yaml.safe_load(handle)
-    ns_dir = os.path.join(base, 'ansible_collections', meta['namespace'])
-    os.makedirs(ns_dir)
-    os.symlink(ROOT, os.path.join(ns_dir, meta['name']))
-    return base
 
 
 def run_bootstrap(env: dict, secrets_dir: str) -> tuple[int, str]:
@@ -128,13 +102,17 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
         config = os.path.join(work, 'ansible.cfg')
         with open(config, 'w', encoding='utf-8') as handle:
             handle.write('[defaults]\n')
+        collections = testbed.linked_collection(os.path.join(work, 'collections'))
+        sys.path.insert(0, collections)
+        # The file name the collection gives a secret in a secrets folder, from the collection itself.
+        from ansible_collections.creatio.oauth.plugins.module_utils._rules import secret_file_name  # pylint: disable=import-outside-toplevel
         env = {k: v for k, v in os.environ.items() if not (k.startswith('ANSIBLE_') or k.startswith('CREATIO_'))}
         env.update({
             'PATH': BIN_DIR + os.pathsep + os.environ.get('PATH', ''),
             'ANSIBLE_CONFIG': config,
             'ANSIBLE_HOME': os.path.join(home, '.ansible'),
             'ANSIBLE_LOCAL_TEMP': os.path.join(home, '.ansible', 'tmp'),
-            'ANSIBLE_COLLECTIONS_PATH': collections_tree(os.path.join(work, 'collections')),
+            'ANSIBLE_COLLECTIONS_PATH': collections,
             'ANSIBLE_LOCALHOST_WARNING': 'false',
             'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
             'ANSIBLE_RETRY_FILES_ENABLED': 'false',
@@ -155,7 +133,7 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
             rc, output = run_bootstrap(env, secrets_dir)
             took = time.monotonic() - started
             counts = counts_of(sim.log()[mark:])
-            recap = recap_of(output).get('localhost', {})
+            recap = testbed.parse_recap(output).get('localhost', {})
             runs.append({'rc': rc, 'recap': recap, 'counts': counts, 'took': took, 'output': output})
             if rc != 0 or recap.get('failed', 1) != 0:
                 problems.append('run %d failed (rc=%s, recap %s)' % (number, rc, recap))

@@ -43,6 +43,9 @@ ROOT = os.path.realpath(os.path.join(HERE, '..', '..'))
 SIMULATOR_DIR = os.path.join(ROOT, 'tests', 'simulator')
 SIMULATOR_FILE = os.path.join(SIMULATOR_DIR, 'creatio_simulator.py')
 CALLBACK_DIR = os.path.join(HERE, 'callback_plugins')
+if os.path.join(ROOT, 'tools') not in sys.path:
+    sys.path.insert(0, os.path.join(ROOT, 'tools'))
+import testbed  # noqa: E402  pylint: disable=import-error,wrong-import-position
 CALLBACK_NAME = 'creatio_test_recorder'
 RESULTS_ENV = 'CREATIO_TEST_RESULTS_FILE'
 BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
@@ -50,27 +53,12 @@ BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 ADMIN_USER = 'Supervisor'
 ADMIN_PASSWORD = 'Supervisor'
 
-_RECAP_LINE = re.compile(r'^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$')
-
-
-def _collection_meta():
-    with open(os.path.join(ROOT, 'galaxy.yml')) as handle:
-        meta = yaml.safe_load(handle)
-    return meta['namespace'], meta['name']
 
 
 @pytest.fixture(scope='session')
 def collections_path(tmp_path_factory):
     """``<tmp>/ansible_collections/<ns>/<name> -> checkout``; returns ``<tmp>`` (ANSIBLE_COLLECTIONS_PATH)."""
-    parts = ROOT.split(os.sep)
-    if len(parts) > 3 and parts[-3] == 'ansible_collections':
-        return os.sep.join(parts[:-3])  # the checkout already sits in a collections tree
-    namespace, name = _collection_meta()
-    base = str(tmp_path_factory.mktemp('collections'))
-    ns_dir = os.path.join(base, 'ansible_collections', namespace)
-    os.makedirs(ns_dir)
-    os.symlink(ROOT, os.path.join(ns_dir, name))
-    return base
+    return testbed.linked_collection(str(tmp_path_factory.mktemp('collections')))
 
 
 def _import_simulator():
@@ -141,22 +129,7 @@ class PlaybookResult(object):
     __repr__ = __str__
 
 
-def parse_recap(stdout):
-    """``{'localhost': {'ok': 2, 'changed': 0, 'unreachable': 0, 'failed': 0, ...}}`` from PLAY RECAP."""
-    recap = {}
-    in_recap = False
-    for line in stdout.splitlines():
-        if line.startswith('PLAY RECAP'):
-            in_recap = True
-            continue
-        if in_recap:
-            match = _RECAP_LINE.match(line.strip())
-            if match:
-                recap[match.group('host')] = dict(
-                    (key, int(value)) for key, value in (item.split('=') for item in match.group('counts').split()))
-            elif line.strip():
-                in_recap = False
-    return recap
+parse_recap = testbed.parse_recap
 
 
 def _read_results(path):
