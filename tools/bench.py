@@ -438,7 +438,7 @@ def _tail(text, lines=40):
 # ---------------------------------------------------------------- micro benchmarks
 
 def cache_bench(sizes, collections_path):
-    """FactsCache straight from plugins/module_utils/cache.py: parse, lookup, update, size."""
+    """FactsCache straight from plugins/module_utils/_cache.py: parse, lookup, update, size."""
     if collections_path not in sys.path:
         sys.path.insert(0, collections_path)
     from ansible_collections.creatio.oauth.plugins.module_utils import _cache as cache_mod  # pylint: disable=import-outside-toplevel
@@ -687,7 +687,7 @@ def print_report(result):
             print('  %-15s %.3f s%s   cpu %.3f s%s' % (scenario, slope, wall_note, cpu, cpu_note))
     if result['cache']:
         print()
-        print('facts cache (plugins/module_utils/cache.py):')
+        print('facts cache (plugins/module_utils/_cache.py):')
         columns = ('clients', 'file bytes', 'parse ms', 'check_usable', 'get ms', 'next get', 'update ms', 'of which write',
                    'reconfirm same ms')
         print('  %8s %12s %9s %13s %8s %9s %10s %15s %17s' % columns)
@@ -739,7 +739,7 @@ def rst_tables(result):
     if result['cache']:
         rows = [['%d' % r['clients'], _size(r['file_bytes']), '%.2f' % r['parse_ms'], '%.2f' % r['get_ms'], '%.2f' % r['get_again_ms'],
                  '%.2f' % r['update_ms'], '%.2f' % r['write_fsync_ms'], '%.2f' % r['reconfirm_unchanged_ms']] for r in result['cache']]
-        out += ['', 'Facts cache (``plugins/module_utils/cache.py`` alone):', '']
+        out += ['', 'Facts cache (``plugins/module_utils/_cache.py`` alone):', '']
         out += _simple_table(['clients', 'file size', 'parse (ms)', 'first lookup (ms)', 'next lookups (ms)', 'update (ms)',
                               'of which write + fsync (ms)', 'unchanged re-confirmation (ms)'], rows)
     if result['startup']:
