@@ -35,7 +35,6 @@ import importlib
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import statistics

@@ -62,16 +62,42 @@ ADD_REDIRECT_URLS_RESULT_KEYS = ('redirectUrls', 'redirectUrlList', 'items')
 REDIRECT_URL_ID_KEYS = ('id', 'redirectUrlId')
 REDIRECT_URL_VALUE_KEYS = ('redirectUrl', 'url')
 
-# SRC 8.1 messages of business errors (HTTP 200, success: false), matched as lower-case substrings.
+# SRC 8.1 messages of business errors (HTTP 200, success: false). Creatio translates them, so the ones
+# that concern the whole site are recognised by what does not get translated: setting names, feature
+# codes, operation codes (contract section 3). Each: (kind, markers, hint).
+SITE_WIDE_MESSAGES = (
+    # "To enable OAuth 2.0 set Feature-EnableOAuth20Integration = true in AppSettings ..." (8.1; 8.3: OAuth20Integration)
+    ('feature_off', ('Feature-EnableOAuth20Integration', 'OAuth20Integration'),
+     'switch on the OAuth 2.0 integration feature of the site (Feature-EnableOAuth20Integration in the AppSettings of '
+     'the application config on 8.1, the OAuth20Integration feature on 8.3), then re-run'),
+    # 'Unable to connect to OAuth server at "<url>" (system setting OAuth20IdentityServerUrl)'
+    ('identity_unreachable', ('OAuth20IdentityServerUrl',),
+     "Creatio cannot reach its Identity Service: check that it runs and that the OAuth20IdentityServerUrl system "
+     "setting points at it; nothing was written, re-run when it is back"),
+    # "Unable to handle client application. Please check ... OAuth20IdentityServerClientId, OAuth20IdentityServerClientSecret."
+    ('identity_refuses', ('OAuth20IdentityServerClientId', 'OAuth20IdentityServerClientSecret'),
+     'the Identity Service refuses Creatio itself: check the OAuth20IdentityServerClientId and '
+     'OAuth20IdentityServerClientSecret system settings; nothing was written'),
+    # The caller lacks the system operation: the refusal names its code (wording unknown, contract section 3).
+    ('no_permission', ('CanManageSolution',),
+     'log in as a user with the CanManageSolution system operation (an administrator)'),
+    # "Default resource does not exist": no untranslated part; recognised in English only (ASSUMED).
+    ('default_resource', ('Default resource does not exist',),
+     'the Identity Service of the site was never set up (no default resource): finish the OAuth 2.0 setup of the site'),
+)
+# One integration's input or record; translated, so these English texts only pick a hint.
 MESSAGE_RECORD_NOT_FOUND = 'record with specified id does not exist'
 MESSAGE_INVALID_SYSTEM_USER = 'specified system user is not valid'
-# SRC: a localized text; we match the words that the English UI uses (ASSUMED for other languages,
-# which is why the hint also names the feature code).
-MESSAGE_FEATURE_DISABLED = ('integration is disabled', 'oauth20integration')
-# ASSUMED wording: the permission error names the system operation.
-MESSAGE_NO_PERMISSION = ('canmanagesolution', 'permission', 'access denied')
-# ASSUMED wording of an Identity Service outage inside OAuthConfigService.
-MESSAGE_IDENTITY_DOWN = ('identity service', 'identity server')
+
+
+def site_wide_kind(message):
+    """(kind, hint) of a business error that concerns the whole site, or (None, None)."""
+    text = (message or '').lower()
+    for kind, markers, hint in SITE_WIDE_MESSAGES:
+        if any(marker.lower() in text for marker in markers):
+            return kind, hint
+    return None, None
+
 
 # DOC: an expired session answers 401, or redirects to one of these HTML login pages.
 LOGIN_PAGE_MARKERS = ('/login/nuilogin.aspx', '/login/login.html')

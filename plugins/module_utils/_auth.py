@@ -52,6 +52,9 @@ class FormsLogin(object):
     def secrets(self):
         return [self._password] + list(self.cookies.values())
 
+    def credential(self):
+        return self._password
+
     def is_fresh(self):
         return bool(self.cookies)
 
@@ -125,6 +128,9 @@ class ClientCredentialsLogin(object):
 
     def secrets(self):
         return [self._client_secret] + ([self.token] if self.token else [])
+
+    def credential(self):
+        return self._client_secret
 
     def is_fresh(self):
         return bool(self.token) and time.time() < self.expires_at - TOKEN_EXPIRY_MARGIN

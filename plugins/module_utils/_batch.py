@@ -15,7 +15,6 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integrations
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
@@ -104,9 +103,7 @@ def concerns_one_integration(exc):
     if isinstance(exc, (ConfigurationError, LostAnswerError)):
         return True
     if isinstance(exc, BusinessError):
-        message = exc.creatio_message or ''
-        return not any(api.message_matches(message, words) for words in (
-            api.MESSAGE_FEATURE_DISABLED, api.MESSAGE_NO_PERMISSION, api.MESSAGE_IDENTITY_DOWN))
+        return not exc.site_wide
     return False
 
 
@@ -153,7 +150,7 @@ def _check_token_url(run, declared):
             continue
         cached = run.cache.get(run.site, item.name) or {}
         if snapshot is not None:
-            found = [r for r in snapshot.records if r.name == item.name or (cached.get('client_id') and r.client_id == cached['client_id'])]
+            found = [r for r in snapshot.records if r.name == item.name or r.has_client_id(cached.get('client_id'))]
         else:
             found = [cached] if cached.get('client_id') else []
         if not found:

@@ -41,14 +41,12 @@ STATUS_HINTS = {
 
 
 def business_hint(message):
-    if api.message_matches(message, api.MESSAGE_FEATURE_DISABLED):
-        return 'switch on the OAuth20Integration feature of the site (Feature toggles), then re-run'
-    if api.message_matches(message, api.MESSAGE_NO_PERMISSION):
-        return 'log in as a user with the CanManageSolution system operation (an administrator)'
-    if api.message_matches(message, api.MESSAGE_IDENTITY_DOWN):
-        return "Creatio's Identity Service is unreachable from Creatio; nothing was written: re-run when it is back"
+    site_wide, hint = api.site_wide_kind(message)
+    if site_wide:
+        return hint
     if api.message_matches(message, api.MESSAGE_INVALID_SYSTEM_USER):
-        return 'system_user_id must be the Id of an existing, active user (a technical user is the usual choice)'
+        return ('system_user_id must be the Id of an existing, active user record (not the Id of its contact); '
+                'or name the user with system_user')
     if api.message_matches(message, api.MESSAGE_RECORD_NOT_FOUND):
         return 'the record is gone on the server: the facts cache is stale; a re-run with OData readable repairs it'
     return None
@@ -97,7 +95,7 @@ class CreatioClient(object):
             return
         if not self._restored and self.session_store is not None:
             self._restored = True
-            state = self.session_store.load(self.site_url, self.login_method.identity)
+            state = self.session_store.load(self.site_url, self.login_method.identity, self.login_method.credential())
             if state:
                 self.login_method.import_state(state)
                 if self.login_method.is_fresh():
@@ -108,7 +106,8 @@ class CreatioClient(object):
         self.login_method.invalidate()
         self.login_method.login(self.transport)
         if self.session_store is not None:
-            self.session_store.save(self.site_url, self.login_method.identity, self.login_method.export_state())
+            self.session_store.save(self.site_url, self.login_method.identity, self.login_method.export_state(),
+                                    self.login_method.credential())
 
     def _drop_session(self):
         self.login_method.invalidate()
@@ -170,7 +169,8 @@ class CreatioClient(object):
             error_class = RecordNotFoundError if api.message_matches(message, api.MESSAGE_RECORD_NOT_FOUND) else BusinessError
             raise error_class(
                 '%s was refused by Creatio' % method_name, call=method_name, status=response.status_code,
-                creatio_message=str(message), hint=business_hint(message), error_code=info.get('errorcode'))
+                creatio_message=str(message), hint=business_hint(message), error_code=info.get('errorcode'),
+                site_wide=api.site_wide_kind(message)[0])
         return result
 
     # --- OData -------------------------------------------------------------------------------

@@ -113,11 +113,13 @@ class NotCreatioEndpointError(CreatioError):
 
 
 class BusinessError(CreatioError):
-    """OAuthConfigService answered HTTP 200 with ``success: false``."""
+    """OAuthConfigService answered HTTP 200 with ``success: false``. ``site_wide`` names the kind of a
+    refusal that concerns the whole site (feature off, Identity Service down, ...), None otherwise."""
 
-    def __init__(self, message, call=None, status=None, creatio_message=None, hint=None, error_code=None):
+    def __init__(self, message, call=None, status=None, creatio_message=None, hint=None, error_code=None, site_wide=None):
         super(BusinessError, self).__init__(message, call=call, status=status, creatio_message=creatio_message, hint=hint)
         self.error_code = error_code
+        self.site_wide = site_wide
 
 
 class RecordNotFoundError(BusinessError):

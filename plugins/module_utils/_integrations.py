@@ -19,7 +19,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import Confi
 from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import (
     SERVER_FIELDS, adopt_redirect_urls, lookup, server_query)
-from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, diff_view_of, view_of
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, client_key, diff_view_of, view_of
 
 
 def client_argspec():
@@ -124,10 +124,10 @@ def list_clients(run):
     if server is None:
         entries = [_listed(record, 'cache') for record in cached.values()]
     else:
-        by_client_id = dict((r.client_id, r) for r in cached.values() if r.client_id)
+        by_client_id = dict((client_key(r.client_id), r) for r in cached.values() if r.client_id)
         seen = set()
         for row in server:
-            known = by_client_id.get(row.client_id)
+            known = by_client_id.get(client_key(row.client_id))
             if known:
                 seen.add(known.name)
                 entries.append(_listed(known.copy(**dict((k, getattr(row, k)) for k in SERVER_FIELDS)), 'cache+server'))

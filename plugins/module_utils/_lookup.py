@@ -11,7 +11,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumpti
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     ConfigurationError, LostAnswerError, ReadNotPermittedError)
 from ansible_collections.creatio.oauth.plugins.module_utils._planner import WHERE_TO_FIND_IDS
-from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, RedirectUri
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, RedirectUri, client_key
 from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
 
 # What OData shows of an integration, and so what Creatio decides over the cache.
@@ -78,18 +78,18 @@ class ServerSnapshot(object):
     def __init__(self, records, names, client_ids, cache_seen):
         self.records = records
         self.names = set(names)
-        self.client_ids = set(client_ids)
+        self.client_ids = set(client_key(c) for c in client_ids)
         self.cache_seen = cache_seen
 
     def answers(self, names, client_ids, cache_now):
         names = names or []
         if len(names) != 1 or names[0] not in self.cache_seen or self.cache_seen[names[0]] != cache_now:
             return False
-        return set(names) <= self.names and set(client_ids or []) <= self.client_ids
+        return set(names) <= self.names and set(client_key(c) for c in client_ids or []) <= self.client_ids
 
     def records_for(self, names, client_ids):
-        names, client_ids = set(names or []), set(client_ids or [])
-        return [r.copy() for r in self.records if r.name in names or r.client_id in client_ids]
+        names, client_ids = set(names or []), set(client_key(c) for c in client_ids or [])
+        return [r.copy() for r in self.records if r.name in names or client_key(r.client_id) in client_ids]
 
 
 class Lookup(object):
@@ -110,13 +110,20 @@ class Lookup(object):
 def server_query(name, cached, client_id=None, verify=True, absent=False):
     """What a lookup asks Creatio, as (names, client_ids); None when the cache answers alone."""
     if client_id:
-        return [name], [client_id]
+        return [name], typed_cases(client_id)
     if cached and cached.get('pending'):
         # absent + verify false: the user checked Creatio; clearing the marker is all there is to do
         return None if (absent and not verify) else ([name], [])
     if cached and not verify:
         return None
     return [name], ([cached['client_id']] if cached and cached.get('client_id') else [])
+
+
+def typed_cases(client_id):
+    """A client id a user typed, as OData filters must ask for it: a filter matches only the stored
+    case on a case-sensitive database (PostgreSQL), Creatio stores upper case, and an older site may
+    not; the cache's ids are asked for as Creatio gave them."""
+    return [client_id.upper()] + ([client_id] if client_id != client_id.upper() else [])
 
 
 def lookup(run, name, client_id=None, verify=True, absent=False):
@@ -130,18 +137,18 @@ def lookup(run, name, client_id=None, verify=True, absent=False):
     found = run.reader.records(names=query[0], client_ids=query[1], cache_now=cached)
     if found is None:
         if client_id:
-            if known and known.client_id == client_id:
+            if known and known.has_client_id(client_id):
                 return Lookup(known, 'cache')
             return Lookup(Record(None, client_id=client_id), 'given')
         return Lookup(known, 'cache' if known else 'none')
     if client_id:
-        match = [r for r in found if r.client_id == client_id]
+        match = [r for r in found if r.has_client_id(client_id)]
         if not match:
             raise ConfigurationError('no integration with client_id %s exists on %s' % (client_id, run.site), option='client_id',
                                      hint='copy the client id from the integration page, or omit client_id to look up by name')
-        return Lookup(merge(known if known and known.client_id == client_id else None, match[0]), 'server')
+        return Lookup(merge(known if known and known.has_client_id(client_id) else None, match[0]), 'server')
     if known:
-        match = [r for r in found if r.client_id == known.client_id]
+        match = [r for r in found if r.has_client_id(known.client_id)]
         if match:
             return Lookup(merge(known, match[0]), 'cache+server')
         found = [r for r in found if r.name == name]

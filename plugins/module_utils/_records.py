@@ -96,6 +96,9 @@ class Record(object):
     def url_dicts(self):
         return None if self.redirect_urls is None else [r.as_dict() for r in self.redirect_urls]
 
+    def has_client_id(self, client_id):
+        return same_client(self.client_id, client_id)
+
     def known_urls(self):
         return [r.url for r in self.redirect_urls or []]
 
@@ -119,6 +122,16 @@ class Record(object):
 
     def __repr__(self):
         return 'Record(%r, client_id=%r)' % (self.name, self.client_id)
+
+
+def client_key(client_id):
+    """A client id as compared: Creatio issues upper-case hex (contract section 3), users may type
+    either case, and the comparison must not care."""
+    return client_id.upper() if isinstance(client_id, str) else client_id
+
+
+def same_client(first, second):
+    return bool(first) and bool(second) and client_key(first) == client_key(second)
 
 
 def view_of(record):

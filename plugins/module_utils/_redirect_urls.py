@@ -11,8 +11,8 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _normalize as
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
-from ansible_collections.creatio.oauth.plugins.module_utils._lookup import adopt_redirect_urls, lookup
-from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, url_rows
+from ansible_collections.creatio.oauth.plugins.module_utils._lookup import adopt_redirect_urls, lookup, typed_cases
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, same_client, url_rows
 
 
 def argspec():
@@ -68,7 +68,7 @@ def _find_integration(run, request):
     ``confirmed``: Creatio was read, so the cache entry can be refreshed."""
     name, client_id = request['client_name'], request['client_id']
     if client_id:
-        cached = [n for n, entry in run.cache.clients(run.site).items() if entry.get('client_id') == client_id]
+        cached = [n for n, entry in run.cache.clients(run.site).items() if same_client(entry.get('client_id'), client_id)]
         name = cached[0] if cached else name
     if name:
         early = Record.from_cache(name, run.cache.get(run.site, name))
@@ -80,12 +80,12 @@ def _find_integration(run, request):
             raise ConfigurationError('integration %r does not exist on %s' % (name, run.site), option='client_name',
                                      hint='create it first with creatio.oauth.creatio_oauth_client')
         return found.record, found.confirmed
-    found = run.reader.records(client_ids=[client_id])
+    found = run.reader.records(client_ids=typed_cases(client_id))
     if found is None:
         raise ConfigurationError('client_id %s is not in the facts cache, and this site does not allow reading integrations '
                                  'through OData' % client_id, option='client_id', hint='use client_name, or manage the '
                                  'integration with creatio.oauth.creatio_oauth_client first')
-    match = [r for r in found if r.client_id == client_id]
+    match = [r for r in found if r.has_client_id(client_id)]
     if not match:
         raise ConfigurationError('no integration with client_id %s exists on %s' % (client_id, run.site), option='client_id')
     return match[0], True

@@ -70,8 +70,8 @@ def check_declared_grant(desired):
         return
     for key in GRANT_RULES[grant]['refused']:
         if desired.get(key) is not None:
-            raise ConfigurationError('%s only appl%s to grant_type %s' % (key, 'ies' if key == 'system_user_id' else 'y',
-                                                                           other_grant(grant)),
+            verb = 'applies' if key == 'system_user_id' else 'apply'
+            raise ConfigurationError('%s only %s to grant_type %s' % (key, verb, other_grant(grant)),
                                      option=key, hint=REFUSED_HINT[key])
     if grant == 'client_credentials' and not desired.get('system_user_id'):
         raise ConfigurationError('system_user_id is required with grant_type client_credentials', option='system_user_id',
@@ -82,8 +82,8 @@ def check_known_grant(name, desired, grant):
     """What the declaration sets against the grant of the integration as it exists."""
     for key in GRANT_RULES.get(grant, {}).get('refused', ()):
         if desired.get(key):
-            raise ConfigurationError('%s only appl%s to %s integrations; %r uses %s'
-                                     % (key, 'ies' if key == 'system_user_id' else 'y', other_grant(grant), name, grant),
+            verb = 'applies' if key == 'system_user_id' else 'apply'
+            raise ConfigurationError('%s only %s to %s integrations; %r uses %s' % (key, verb, other_grant(grant), name, grant),
                                      option=key)
 
 

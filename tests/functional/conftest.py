@@ -31,12 +31,10 @@ __metaclass__ = type
 
 import json
 import os
-import re
 import subprocess
 import sys
 
 import pytest
-import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.realpath(os.path.join(HERE, '..', '..'))
@@ -52,7 +50,6 @@ BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 
 ADMIN_USER = 'Supervisor'
 ADMIN_PASSWORD = 'Supervisor'
-
 
 
 @pytest.fixture(scope='session')

@@ -543,3 +543,34 @@ def test_no_secret_in_verbose_output_cache_or_sessions(simulator, run_playbook, 
     clients = result.task_result('Info')['clients']
     assert {c['name'] for c in clients} == {'Ansible automation', 'Visible', 'Hidden'}
     assert all('secret' not in key for c in clients for key in c)
+
+
+def test_a_stored_session_never_outlives_a_wrong_password_or_secret(simulator, run_playbook, cache_path):
+    """Issue 14, defect 3: the session (or token) of a good run is reused only with the credential it
+    was obtained with; a wrong one logs in again, and fails as a wrong one should."""
+    lookup = play("""
+    - name: Read the integrations
+      creatio.oauth.creatio_oauth_client_info:
+""")
+    good, log = _run(run_playbook, simulator, lookup)
+    assert good.rc == 0 and count(log, 'Login') == 1, good
+    again, log = _run(run_playbook, simulator, lookup)
+    assert again.rc == 0 and count(log, 'Login') == 0  # the same password: the session is reused
+    wrong, log = _run(run_playbook, simulator, lookup, env={'CREATIO_PASSWORD': 'definitely-wrong'})
+    assert wrong.rc == 2, wrong
+    assert [(e['endpoint'], e['status']) for e in log] == [('Login', 200)]  # Code 1: refused, and nothing else sent
+    assert 'refused the login' in msg_of(wrong.task_result('Read the integrations'))
+    assert 'definitely-wrong' not in wrong.output
+
+    # the same for an OAuth client secret while the token of a good run still lives
+    oauth = {'CREATIO_USERNAME': None, 'CREATIO_PASSWORD': None, 'CREATIO_CLIENT_ID': AUTOMATION_CLIENT_ID,
+             'CREATIO_CLIENT_SECRET': AUTOMATION_CLIENT_SECRET, 'CREATIO_IDENTITY_URL': simulator.identity_url}
+    good, log = _run(run_playbook, simulator, lookup, env=oauth)
+    assert good.rc == 0 and count(log, 'Token') == 1, good
+    reused, log = _run(run_playbook, simulator, lookup, env=oauth)
+    assert reused.rc == 0 and count(log, 'Token') == 0
+    wrong, log = _run(run_playbook, simulator, lookup, env=dict(oauth, CREATIO_CLIENT_SECRET='not-the-secret'))
+    assert wrong.rc == 2, wrong
+    assert [(e['endpoint'], e['status']) for e in log] == [('Token', 400)]
+    assert 'not-the-secret' not in wrong.output
+    assert 'not-the-secret' not in file_text(sessions_path(cache_path))

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
-from ansible_collections.creatio.oauth.plugins.module_utils._client import REDACTED, CreatioClient, odata_quote
+from ansible_collections.creatio.oauth.plugins.module_utils._client import REDACTED, odata_quote
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     AuthenticationError, BusinessError, CreatioError, HttpError, NotCreatioEndpointError, ReadNotPermittedError,
     RecordNotFoundError, TransportError)
@@ -82,7 +82,7 @@ def transport(timeout=5.0, retry=None, sleeps=None):
 
 def forms_client(site_url, username=ADMIN, password=ADMIN_PASSWORD, store=None, **transport_kwargs):
     return client_for(site_url, forms_login(site_url.rstrip('/'), username, password), transport(**transport_kwargs),
-                         session_store=store)
+                      session_store=store)
 
 
 def bearer_client(sim, secret=AUTOMATION_CLIENT_SECRET, store=None, **transport_kwargs):

@@ -137,8 +137,7 @@ def test_creatio_url_userinfo_refused_without_echoing_the_password():
 # --- identity URL ------------------------------------------------------------------------------------
 
 def test_cloud_identity_url_default():
-    result = validated(params(creatio_url='https://123-CRM.creatio.com/',
-                                                   creatio_client_id='cid', creatio_client_secret='sec'))
+    result = validated(params(creatio_url='https://123-CRM.creatio.com/', creatio_client_id='cid', creatio_client_secret='sec'))
     assert result == ('https://123-crm.creatio.com', 'oauth', 'https://123-crm-is.creatio.com')
 
 

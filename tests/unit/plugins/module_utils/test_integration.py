@@ -183,20 +183,44 @@ def test_the_snapshot_answers_only_what_it_was_asked_and_only_for_an_unchanged_c
     assert rows[0].name == 'A'
 
 
+def refused(message):
+    """A business error as the client raises it for Creatio's ``message``."""
+    return BusinessError('x', call='AddClient', creatio_message=message, site_wide=api.site_wide_kind(message)[0])
+
+
 @pytest.mark.parametrize('exc, one', [
     (ConfigurationError('x', option='name'), True),
     (LostAnswerError('x', call='AddClient'), True),
-    (BusinessError('x', call='AddClient', creatio_message='Specified system user is not valid.'), True),
+    (refused('Specified system user is not valid.'), True),
+    (refused('Angegebener Systembenutzer ist ungültig.'), True),  # another language: still one integration's
     (RecordNotFoundError('x', call='UpdateClient', creatio_message='Record with specified Id does not exist.'), True),
-    (BusinessError('x', call='AddClient', creatio_message='OAuth 2.0 integration is disabled'), False),
-    (BusinessError('x', call='AddClient', creatio_message='No permission: CanManageSolution'), False),
-    (BusinessError('x', call='AddClient', creatio_message='Identity service is unreachable'), False),
+    (refused('Unexpected error: something went wrong'), True),
+    # Creatio's own site-wide texts (contract section 3), in English and as a German site words them:
+    # recognised by the setting names and codes, which are not translated
+    (refused('To enable OAuth 2.0 set Feature-EnableOAuth20Integration = true in AppSettings section of application '
+             'config file'), False),
+    (refused('Um OAuth 2.0 zu aktivieren, setzen Sie Feature-EnableOAuth20Integration = true im Abschnitt AppSettings'), False),
+    (refused('Unable to connect to OAuth server at "https://is.example" (system setting OAuth20IdentityServerUrl)'), False),
+    (refused('Verbindung zum OAuth-Server unter "https://is.example" nicht möglich (Systemeinstellung '
+             'OAuth20IdentityServerUrl)'), False),
+    (refused('Unable to handle client application. Please check the values of the following system settings: '
+             'OAuth20IdentityServerClientId, OAuth20IdentityServerClientSecret.'), False),
+    (refused('Default resource does not exist'), False),
+    (refused('Insufficient rights for the CanManageSolution operation'), False),
     (AuthenticationError('x', call='Login'), False),
     (TransportError('x', call='AddClient'), False),
     (HttpError('x', call='AddClient', status=403), False),
 ])
 def test_which_failures_concern_one_integration(exc, one):
     assert concerns_one_integration(exc) is one
+
+
+def test_each_site_wide_text_has_its_own_hint():
+    hints = dict((kind, hint) for kind, _markers, hint in api.SITE_WIDE_MESSAGES)
+    assert len(set(hints.values())) == len(hints)
+    assert api.site_wide_kind('... (system setting OAuth20IdentityServerUrl)') == ('identity_unreachable', hints['identity_unreachable'])
+    assert 'OAuth20IdentityServerUrl' in hints['identity_unreachable']
+    assert api.site_wide_kind('Specified system user is not valid.') == (None, None)
 
 
 def test_a_configuration_error_is_placed_in_its_list_item():

@@ -137,7 +137,7 @@ def test_client_id():
 
 def test_url_rows_are_sorted_and_normalised():
     rows = url_rows([{'id': 'b', 'url': 'HTTPS://B.example/x'}, {'id': 'a', 'url': 'https://a.example/x'},
-                               {'id': None, 'url': 'https://a.example/x'}])
+                     {'id': None, 'url': 'https://a.example/x'}])
     assert rows == [
         {'id': None, 'url': 'https://a.example/x'}, {'id': 'a', 'url': 'https://a.example/x'}, {'id': 'b', 'url': 'https://b.example/x'}]
 

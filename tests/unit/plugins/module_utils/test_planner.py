@@ -5,8 +5,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import copy
-
 import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner

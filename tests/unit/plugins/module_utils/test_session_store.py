@@ -25,7 +25,7 @@ def forms_state(age=0):
 def test_file_beside_the_cache_with_mode_0600(tmp_path):
     store = SessionStore(str(tmp_path / 'cache' / 'sessions.json'))
     assert store.file.path == str(tmp_path / 'cache' / 'sessions.json')
-    store.save(SITE, 'forms:alice', forms_state())
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
     assert stat.S_IMODE(os.stat(store.file.path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(str(tmp_path / 'cache')).st_mode) == 0o700
     assert not (tmp_path / 'cache' / 'facts.json').exists()  # the facts cache itself is not touched
@@ -34,32 +34,55 @@ def test_file_beside_the_cache_with_mode_0600(tmp_path):
 def test_save_load_drop_per_site_and_identity(tmp_path):
     store = SessionStore(str(tmp_path / 'sessions.json'))
     state = forms_state()
-    store.save(SITE, 'forms:alice', state)
-    assert store.load(SITE, 'forms:alice') == state
-    assert store.load(SITE, 'forms:bob') is None
-    assert store.load('https://other.example', 'forms:alice') is None
+    store.save(SITE, 'forms:alice', state, 'pw')
+    assert store.load(SITE, 'forms:alice', 'pw') == state
+    assert store.load(SITE, 'forms:bob', 'pw') is None
+    assert store.load('https://other.example', 'forms:alice', 'pw') is None
     with open(store.file.path) as handle:
         document = json.load(handle)
     # keys are hashes: neither the site nor the user name is in the file as a key
     assert all(len(k) == 64 for k in document['sessions'])
     store.drop(SITE, 'forms:alice')
-    assert store.load(SITE, 'forms:alice') is None
+    assert store.load(SITE, 'forms:alice', 'pw') is None
     store.drop(SITE, 'forms:never-saved')
+
+
+def test_a_session_is_reused_only_with_the_credential_it_was_obtained_with(tmp_path):
+    store = SessionStore(str(tmp_path / 'sessions.json'))
+    store.save(SITE, 'forms:alice', forms_state(), 'the-right-password')
+    assert store.load(SITE, 'forms:alice', 'the-right-password')['kind'] == 'forms'
+    assert store.load(SITE, 'forms:alice', 'definitely-wrong') is None
+    assert store.load(SITE, 'forms:alice', '') is None
+    text = (tmp_path / 'sessions.json').read_text()
+    assert 'the-right-password' not in text  # only a salted hash of it
+    entry = list(json.loads(text)['sessions'].values())[0]
+    assert entry['credential']['iterations'] == session_store.CREDENTIAL_HASH_ITERATIONS
+    assert len(entry['credential']['salt']) == 32 and len(entry['credential']['pbkdf2_sha256']) == 64
+    # a second save salts anew: the same password never gives the same stored hash
+    store.save(SITE, 'forms:alice', forms_state(), 'the-right-password')
+    again = list(json.loads((tmp_path / 'sessions.json').read_text())['sessions'].values())[0]
+    assert again['credential']['salt'] != entry['credential']['salt']
+    # a session stored by an older version, without a hash, is not trusted
+    document = json.loads((tmp_path / 'sessions.json').read_text())
+    for value in document['sessions'].values():
+        value.pop('credential')
+    (tmp_path / 'sessions.json').write_text(json.dumps(document))
+    assert store.load(SITE, 'forms:alice', 'the-right-password') is None
 
 
 def test_old_forms_session_is_not_used(tmp_path):
     store = SessionStore(str(tmp_path / 'sessions.json'))
-    store.save(SITE, 'forms:alice', forms_state(age=session_store.MAX_SESSION_AGE + 5))
-    assert store.load(SITE, 'forms:alice') is None
-    store.save(SITE, 'forms:alice', forms_state(age=session_store.MAX_SESSION_AGE - 60))
-    assert store.load(SITE, 'forms:alice') is not None
+    store.save(SITE, 'forms:alice', forms_state(age=session_store.MAX_SESSION_AGE + 5), 'pw')
+    assert store.load(SITE, 'forms:alice', 'pw') is None
+    store.save(SITE, 'forms:alice', forms_state(age=session_store.MAX_SESSION_AGE - 60), 'pw')
+    assert store.load(SITE, 'forms:alice', 'pw') is not None
 
 
 def test_token_state_is_loaded_whatever_its_age(tmp_path):
     store = SessionStore(str(tmp_path / 'sessions.json'))
     state = {'kind': 'oauth', 'token': 'tok', 'expires_at': time.time() - 10}
-    store.save(SITE, 'oauth:cid', state)
-    assert store.load(SITE, 'oauth:cid') == state
+    store.save(SITE, 'oauth:cid', state, 'pw')
+    assert store.load(SITE, 'oauth:cid', 'pw') == state
     login = oauth_login('https://is.example', 'cid', 'secret')
     login.import_state(state)
     assert login.token == 'tok' and not login.is_fresh()  # an expired token is renewed, not used
@@ -69,12 +92,12 @@ def test_damaged_file_costs_only_a_login_and_is_replaced(tmp_path):
     store = SessionStore(str(tmp_path / 'sessions.json'))
     with open(store.file.path, 'w') as handle:
         handle.write('{not json')
-    assert store.load(SITE, 'forms:alice') is None
-    store.save(SITE, 'forms:alice', forms_state())
-    assert store.load(SITE, 'forms:alice')['kind'] == 'forms'
+    assert store.load(SITE, 'forms:alice', 'pw') is None
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
+    assert store.load(SITE, 'forms:alice', 'pw')['kind'] == 'forms'
     with open(store.file.path, 'w') as handle:
         json.dump({'schema_version': 99}, handle)
-    assert store.load(SITE, 'forms:alice') is None
+    assert store.load(SITE, 'forms:alice', 'pw') is None
     store.drop(SITE, 'forms:alice')
     with open(store.file.path) as handle:
         assert json.load(handle)['schema_version'] == 1
@@ -82,8 +105,8 @@ def test_damaged_file_costs_only_a_login_and_is_replaced(tmp_path):
 
 def test_unwritable_store_is_quiet(tmp_path):
     store = SessionStore('/proc/creatio-oauth-test/sessions.json')
-    store.save(SITE, 'forms:alice', forms_state())  # no exception: only a login is lost
-    assert store.load(SITE, 'forms:alice') is None
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')  # no exception: only a login is lost
+    assert store.load(SITE, 'forms:alice', 'pw') is None
 
 
 def test_exported_states_never_hold_the_password_or_secret():
