@@ -158,8 +158,8 @@ def test_81_every_client_is_client_credentials_with_a_system_user(admin, sim):
     sim.configure(creatio_version='8.1')
     base = {'name': 'Web', 'applicationUrl': 'https://web.example.com', 'grantType': 'authorization_code'}
     assert error_message(admin.call('AddClient', base)) == cs.MSG_BAD_USER  # systemUserId required, grantType ignored
-    res = result(admin.call('AddClient', dict(base, systemUserId=cs.WEBHOOK_USER_ID, redirectUrl='https://web/cb',
-                                                grantType=12)), 'AddClient')
+    inner = dict(base, systemUserId=cs.WEBHOOK_USER_ID, redirectUrl='https://web/cb', grantType=12)
+    res = result(admin.call('AddClient', inner), 'AddClient')
     assert res['success'] is True
     rec = next(c for c in sim.state()['clients'] if c['clientId'] == res['clientId'])
     assert rec['grantType'] == 'client_credentials' and rec['systemUserId'] == cs.WEBHOOK_USER_ID
@@ -358,7 +358,10 @@ def test_created_on_strictly_increasing_and_orderby(admin):
 def test_filter_grammar(admin):
     add_code(admin, 'A')
     add_code(admin, 'B')
-    names = lambda query: sorted(r['Name'] for r in rows(admin, 'OAuthClientApp', '?$select=Name&$filter=' + q(query)))  # noqa: E731
+
+    def names(query):
+        return sorted(r['Name'] for r in rows(admin, 'OAuthClientApp', '?$select=Name&$filter=' + q(query)))
+
     assert names("(Name eq 'A' or Name eq 'B') and IsActive eq true") == ['A', 'B']
     assert names("not (Name eq 'A') and SystemUserId eq null") == ['B']
     assert names("startswith(Name,'Ansible') or contains(Name,'B')") == ['Ansible automation', 'B']

@@ -206,7 +206,7 @@ class _Parser:
         if kind != 'ident' or op not in COMPARISONS:
             self.fail((kind, op, _pos))
         literal_type, literal = self.parse_literal()
-        if literal_type != NULL and literal_type != col_type:
+        if literal_type not in (NULL, col_type):
             raise ODataError('odata_types', left=col_type, right=literal_type, op=OPERATOR_KIND[op])
         if literal_type == NULL and op not in ('eq', 'ne'):
             raise ODataError('odata_types', left=col_type, right='null', op=OPERATOR_KIND[op])
