@@ -123,7 +123,7 @@ class DirectSession(object):
     def call(self, method, parameter, inner):
         csrf = next(c.value for c in self.jar if c.name == 'BPMCSRF')
         request = urllib.request.Request(
-            self.sim.url + '/0/rest/OAuthConfigService/' + method, method='POST',
+            self.sim.api_url + '/rest/OAuthConfigService/' + method, method='POST',  # {site}/0 or {site}
             data=json.dumps({parameter: inner}).encode('utf-8'),
             headers={'Content-Type': 'application/json', 'BPMCSRF': csrf})
         with self.opener.open(request, timeout=10) as response:  # nosec - loopback simulator
