@@ -19,7 +19,7 @@ BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 SUPERVISOR = ('Supervisor', 'Supervisor')
 POWERBI_USER_ID = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
 WEBHOOK_USER_ID = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
-AUTOMATION_CLIENT_ID = '0123456789abcdef0123456789abcdef'
+AUTOMATION_CLIENT_ID = '0123456789ABCDEF0123456789ABCDEF'
 AUTOMATION_CLIENT_SECRET = 'automation-secret'
 PLAY_HEADER = """
 - name: {name}
@@ -123,7 +123,7 @@ class DirectSession(object):
     def call(self, method, parameter, inner):
         csrf = next(c.value for c in self.jar if c.name == 'BPMCSRF')
         request = urllib.request.Request(
-            self.sim.url + '/0/rest/OAuthConfigService/' + method, method='POST',
+            self.sim.api_url + '/rest/OAuthConfigService/' + method, method='POST',  # {site}/0 or {site}
             data=json.dumps({parameter: inner}).encode('utf-8'),
             headers={'Content-Type': 'application/json', 'BPMCSRF': csrf})
         with self.opener.open(request, timeout=10) as response:  # nosec - loopback simulator

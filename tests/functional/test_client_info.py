@@ -59,7 +59,7 @@ def test_sources_check_mode_odata_refused_and_no_secret(simulator, run_playbook,
     assert clients['Both']['application_url'] == 'https://both.example.com' and clients['Both']['active'] is True
     assert clients['Both']['confirmed_at']
     assert clients['Ansible automation']['confirmed_at'] is None
-    assert clients['Ansible automation']['client_id'] == '0123456789abcdef0123456789abcdef'
+    assert clients['Ansible automation']['client_id'] == '0123456789ABCDEF0123456789ABCDEF'
     assert dict((r['url'], r['id']) for r in clients['Gone']['redirect_urls']) == server_urls(server_gone)
     one = first.task_result('One by name')['clients']
     assert [(c['name'], c['source']) for c in one] == [('Gone', 'cache+server')]

@@ -337,7 +337,7 @@ def test_token_check_module(simulator, run_playbook):
   tasks:
     - name: In check mode
       creatio.oauth.creatio_oauth_token_check:
-        client_id: 0123456789abcdef0123456789abcdef
+        client_id: 0123456789ABCDEF0123456789ABCDEF
         client_secret: "{{ good_secret }}"
       check_mode: true
       register: in_check_mode
@@ -345,19 +345,19 @@ def test_token_check_module(simulator, run_playbook):
     - name: Good secret
       creatio.oauth.creatio_oauth_token_check:
         name: Ansible automation
-        client_id: 0123456789abcdef0123456789abcdef
+        client_id: 0123456789ABCDEF0123456789ABCDEF
         client_secret: "{{ good_secret }}"
 
     - name: Wrong secret
       creatio.oauth.creatio_oauth_token_check:
         name: Ansible automation
-        client_id: 0123456789abcdef0123456789abcdef
+        client_id: 0123456789ABCDEF0123456789ABCDEF
         client_secret: "{{ wrong_secret }}"
       ignore_errors: true
 
     - name: No token URL
       creatio.oauth.creatio_oauth_token_check:
-        client_id: 0123456789abcdef0123456789abcdef
+        client_id: 0123456789ABCDEF0123456789ABCDEF
         client_secret: "{{ good_secret }}"
         creatio_identity_url: "{{ omit }}"
       environment:
@@ -378,7 +378,7 @@ def test_token_check_module(simulator, run_playbook):
     assert AUTOMATION_SECRET not in result.output
     wrong = result.task_result('Wrong secret')
     assert wrong['msg'].startswith('No access token was issued to integration Ansible automation (client id '
-                                   '0123456789abcdef0123456789abcdef) by %s: the identity service refused the client'
+                                   '0123456789ABCDEF0123456789ABCDEF) by %s: the identity service refused the client'
                                    % token_url), wrong['msg']
     assert 'not-the-secret' not in result.output
     unknown = result.task_result('No token URL')

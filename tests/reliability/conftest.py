@@ -7,10 +7,11 @@ Reuses the functional harness (tests/functional/conftest.py: ``collections_path`
 other ``conftest`` modules. Adds:
 
 ``simulator``
-    A :class:`reliability_lib.ReliabilitySimulator` (the strict simulator plus a hook that runs an
-    action, such as ``expire()``, right before the n-th request to an endpoint). The seeded
-    Supervisor password is replaced, for the test only, by a distinctive one
-    (``reliability_lib.ADMIN_PASSWORD``) so that the secrets scan can tell it from the user name.
+    A :class:`reliability_lib.ReliabilitySimulator` (the strict simulator; its ``trigger()`` hook runs
+    an action, such as ``expire()``, right before the n-th request to an endpoint). The seeded
+    Supervisor and Viewer passwords are replaced (the simulator's ``passwords`` argument) by
+    distinctive ones (``reliability_lib.ADMIN_PASSWORD``) so that the secrets scan can tell them
+    from the user names.
 
 ``rel``
     A :class:`reliability_lib.Reliability` bound to the test: runs ``ansible-playbook`` at -vvv with a
@@ -75,18 +76,14 @@ def _spawn_settings(collections_path, tmp_path, cache_path):
 
 
 @pytest.fixture
-def make_simulator(monkeypatch):
+def make_simulator():
     """``make_simulator(**kwargs)``: a started ReliabilitySimulator (127.0.0.1, free port; kwargs as
     Simulator's, e.g. tls_cert/tls_key) with the distinctive passwords, stopped after the test."""
-    module = lib.simulator_module()
-    for user in module.USERS:
-        if user['name'] == lib.ADMIN_USER:
-            monkeypatch.setitem(user, 'password', lib.ADMIN_PASSWORD)
-        elif user['name'] == lib.VIEWER_USER:
-            monkeypatch.setitem(user, 'password', lib.VIEWER_PASSWORD)
     started = []
+    passwords = {lib.ADMIN_USER: lib.ADMIN_PASSWORD, lib.VIEWER_USER: lib.VIEWER_PASSWORD}
 
     def _make(**kwargs):
+        kwargs.setdefault('passwords', passwords)
         sim = lib.ReliabilitySimulator(host='127.0.0.1', port=0, **kwargs)
         sim.start()
         started.append(sim)

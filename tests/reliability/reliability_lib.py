@@ -51,7 +51,8 @@ AUTOMATION_CLIENT_ID = creatio_simulator.AUTOMATION_CLIENT_ID
 AUTOMATION_CLIENT_SECRET = creatio_simulator.AUTOMATION_CLIENT_SECRET
 POWERBI_USER_ID = creatio_simulator.POWERBI_USER_ID
 WEBHOOK_USER_ID = creatio_simulator.WEBHOOK_USER_ID
-SERVICE_METHODS = tuple(creatio_simulator.SERVICE_METHODS)
+# The OAuthConfigService calls the workload makes (the simulator has more: GetClientSecret, CreateTechnicalUser).
+SERVICE_METHODS = ('AddClient', 'AddRedirectUrls', 'UpdateRedirectUrl', 'DeleteRedirectUrl', 'UpdateClient', 'DeleteClient')
 
 
 def simulator_module():
@@ -59,55 +60,11 @@ def simulator_module():
 
 
 class ReliabilitySimulator(creatio_simulator.Simulator):
-    """The strict simulator plus ``trigger(endpoint, action, skip=0)``: ``action(sim)`` runs right
-    before the (skip+1)-th request to ``endpoint`` is handled (so that request already sees its
-    effect: an expired session, a rotated CSRF token, a switch turned off). Also counts the requests
-    in progress, so that a test can wait for a slow faulted request to finish on the server."""
-
-    def __init__(self, *args, **kwargs):
-        super(ReliabilitySimulator, self).__init__(*args, **kwargs)
-        self._triggers = []
-        self.fired = []
-        self.active = 0
-
-    def trigger(self, endpoint, action, skip=0, label=None):
-        with self._lock:
-            self._triggers.append({'endpoint': endpoint, 'action': action, 'skip': skip, 'label': label or endpoint})
-
-    def pending_triggers(self):
-        with self._lock:
-            return [t['label'] for t in self._triggers]
-
-    def handle(self, ctx):
-        endpoint = self._route(ctx.path)[0]
-        with self._lock:
-            self.active += 1
-            for trig in self._triggers:
-                if trig['endpoint'] != endpoint:
-                    continue
-                if trig['skip']:
-                    trig['skip'] -= 1
-                    break
-                self._triggers.remove(trig)
-                trig['action'](self)
-                self.fired.append(trig['label'])
-                break
-        try:
-            return super(ReliabilitySimulator, self).handle(ctx)
-        finally:
-            with self._lock:
-                self.active -= 1
-
-    def wait_settled(self, timeout=30):
-        """Wait until the server is done with every request it received (a slow faulted request
-        goes on after its client gave up)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self.active:
-                    return
-            time.sleep(0.02)
-        raise AssertionError('the simulator still works on a request after %s s' % timeout)
+    """The strict simulator. Its public test hooks are used here: ``trigger(endpoint, action,
+    skip=0, label=None)`` runs ``action(sim)`` right before the (skip+1)-th request to ``endpoint``
+    is handled (so that request already sees its effect: an expired session, a rotated CSRF token, a
+    switch turned off), ``fired``, ``pending_triggers()``, ``in_flight()`` and ``wait_settled()``
+    (a slow faulted request goes on after its client gave up)."""
 
 
 # ---------------------------------------------------------------- logins
@@ -454,10 +411,10 @@ class Reliability(object):
     def known_secrets(self):
         """Every password and client secret in play, plus the session cookies and tokens the
         simulator handed out (those may be in sessions.json, nowhere else)."""
-        with self.sim._lock:  # pylint: disable=protected-access
-            client_secrets = dict(self.sim._secrets)  # pylint: disable=protected-access
-            sessions = list(self.sim._sessions.items())  # pylint: disable=protected-access
-            tokens = list(self.sim._tokens)  # pylint: disable=protected-access
+        issued = self.sim.issued_secrets()
+        client_secrets = issued['client_secrets']
+        sessions = [(s['aspxauth'], {'csrf': s['csrf']}) for s in issued['sessions']]
+        tokens = issued['tokens']
         secrets = {'admin password': ADMIN_PASSWORD, 'viewer password': VIEWER_PASSWORD}
         for client_id, secret in client_secrets.items():
             secrets['client secret of %s' % client_id] = secret

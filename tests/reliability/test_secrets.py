@@ -126,8 +126,7 @@ def test_secrets_reach_only_the_return_value_and_the_secret_file(rel, tmp_path):
         lost = rel.run(HEADER + LOST)
         assert lost.rc != 0, lost
         lost_ids = [c['clientId'] for c in lib.sim_clients(rel.sim)['Lost answer app']]
-        with rel.sim._lock:  # pylint: disable=protected-access
-            assert all(i in rel.sim._secrets for i in lost_ids)  # pylint: disable=protected-access
+        assert all(i in rel.sim.issued_secrets()['client_secrets'] for i in lost_ids)
         row['outcome'] = 'failed as documented; the lost secret is in no output'
         row['check'] = 'ok: scanned for the secret the simulator issued'
 

@@ -22,97 +22,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import creatio_simulator as cs  # noqa: E402  pylint: disable=wrong-import-position
+from sim_client import Client, add_cc, add_code, result, token_request  # noqa: E402  pylint: disable=wrong-import-position
 
 SITE = '/CreatioApp'
-HEX32 = re.compile(r'^[0-9a-f]{32}$')
+HEX32 = re.compile(r'^[0-9A-F]{32}$')
+HEX64 = re.compile(r'^[0-9A-F]{64}$')
 GUID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
-
-
-class Resp:
-    """A received answer."""
-
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def json(self):
-        """Body as JSON."""
-        return json.loads(self.body)
-
-
-class Client:
-    """Tiny HTTP client with a cookie jar and BPMCSRF handling (one keep-alive connection)."""
-
-    def __init__(self, simulator, context=None):
-        self.sim = simulator
-        parts = urllib.parse.urlsplit(simulator.url)
-        self.site = parts.path
-        if parts.scheme == 'https':
-            self.conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=5, context=context)
-        else:
-            self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-        self.cookies = {}
-        self.bearer = None
-
-    def close(self):
-        """Close the connection."""
-        self.conn.close()
-
-    def request(self, method, path, body=None, headers=None, csrf=True, cookies=True):
-        """Send one request and read the answer."""
-        hdrs = dict(headers or {})
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-            hdrs.setdefault('Content-Type', 'application/json; charset=utf-8')
-        if cookies and self.cookies:
-            hdrs['Cookie'] = '; '.join(f'{k}={v}' for k, v in self.cookies.items())
-        if csrf and 'BPMCSRF' in self.cookies:
-            hdrs.setdefault('BPMCSRF', self.cookies['BPMCSRF'])
-        if self.bearer:
-            hdrs['Authorization'] = f'Bearer {self.bearer}'
-        self.conn.request(method, path, body=body, headers=hdrs)
-        resp = self.conn.getresponse()
-        data = resp.read()
-        for cookie in resp.headers.get_all('Set-Cookie') or []:
-            name, _sep, rest = cookie.partition('=')
-            self.cookies[name] = rest.split(';', 1)[0]
-        return Resp(resp.status, resp.headers, data)
-
-    def login(self, user='Supervisor', password='Supervisor', path=None, headers=None):
-        """Forms login."""
-        hdrs = {'ForceUseSession': 'true'}
-        hdrs.update(headers or {})
-        return self.request('POST', path or f'{self.site}/ServiceModel/AuthService.svc/Login',
-                            {'UserName': user, 'UserPassword': password}, hdrs, csrf=False)
-
-    def call(self, method, inner, wrap=True, **kw):
-        """OAuthConfigService call."""
-        body = {cs.SERVICE_METHODS[method]: inner} if wrap else inner
-        return self.request('POST', f'{self.site}/0/rest/OAuthConfigService/{method}', body, **kw)
-
-    def odata(self, query=''):
-        """OData read."""
-        return self.request('GET', f'{self.site}/0/odata/OAuthClientApp{query}')
-
-
-def result(resp, method):
-    """Unwrapped result of a 200 service answer."""
-    assert resp.status == 200, resp.body
-    return resp.json()[f'{method}Result']
-
-
-def token_request(simulator, form, headers=None):
-    """POST to the identity token endpoint."""
-    parts = urllib.parse.urlsplit(simulator.identity_url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-    hdrs = {'Content-Type': 'application/x-www-form-urlencoded'}
-    hdrs.update(headers or {})
-    conn.request('POST', parts.path + '/connect/token', urllib.parse.urlencode(form), hdrs)
-    resp = conn.getresponse()
-    out = Resp(resp.status, resp.headers, resp.read())
-    conn.close()
-    return out
 
 
 @pytest.fixture(scope='module')
@@ -135,20 +50,6 @@ def client(sim):  # pylint: disable=redefined-outer-name
 def admin(client):  # pylint: disable=redefined-outer-name
     assert client.login().json()['Code'] == 0
     return client
-
-
-def add_cc(cl, name='Svc', user=cs.POWERBI_USER_ID):
-    """Create a client_credentials integration."""
-    return result(cl.call('AddClient', {'name': name, 'applicationUrl': 'https://app.example.com',
-                                        'grantType': 'client_credentials', 'systemUserId': user}), 'AddClient')
-
-
-def add_code(cl, name='Web', redirect=None):
-    """Create an authorization_code integration."""
-    inner = {'name': name, 'applicationUrl': 'https://web.example.com', 'grantType': 'authorization_code'}
-    if redirect:
-        inner['redirectUrl'] = redirect
-    return result(cl.call('AddClient', inner), 'AddClient')
 
 
 # ---------------------------------------------------------------- login
@@ -240,7 +141,7 @@ def test_required_fields(admin, field):  # pylint: disable=redefined-outer-name
     inner = {'name': 'X', 'applicationUrl': 'https://x', 'grantType': 'authorization_code'}
     del inner[field]
     res = result(admin.call('AddClient', inner), 'AddClient')
-    assert res['success'] is False and field in res['errorInfo']['message']
+    assert res['success'] is False and res['errorInfo']['message'] == f'Unexpected error: Parameter "{field}" is required.'
 
 
 def test_system_user_rules(admin):  # pylint: disable=redefined-outer-name
@@ -259,7 +160,7 @@ def test_add_client_no_dedupe(admin, sim):  # pylint: disable=redefined-outer-na
     first = add_cc(admin, 'Same')
     second = add_cc(admin, 'Same')
     for res in (first, second):
-        assert res['success'] is True and HEX32.match(res['clientId']) and len(res['clientSecret']) >= 32
+        assert res['success'] is True and HEX32.match(res['clientId']) and HEX64.match(res['clientSecret'])
     assert first['clientId'] != second['clientId']
     named = [c for c in sim.state()['clients'] if c['name'] == 'Same']
     assert len(named) == 2 and named[0]['systemUserId'] == cs.POWERBI_USER_ID and named[0]['seeded'] is False
@@ -324,8 +225,8 @@ def test_odata(admin, sim):  # pylint: disable=redefined-outer-name
     assert link.scheme == 'http' and link.path == f'{SITE}/0/odata/OAuthClientApp' and '$skip=2' in link.query
     doc2 = admin.request('GET', f'{link.path}?{link.query}').json()
     assert [r['Name'] for r in doc2['value']] == ['Other'] and '@odata.nextLink' not in doc2
-    for bad in ("?$filter=Name%20eq%20O'Brien", "?$filter=Name%20eq%20'x'%20and%20Name%20eq%20'y'", "?$filter=Secret%20eq%20'x'",
-                '?$select=ClientSecret', '?$orderby=Name'):
+    for bad in ("?$filter=Name%20eq%20O'Brien", "?$filter=Name%20eq%20'x'%20and", "?$filter=Secret%20eq%20'x'",
+                '?$select=ClientSecret', "?$filter=ClientSecret%20eq%20'x'", '?$expand=SystemUser'):
         resp = admin.odata(bad)
         assert resp.status == 400 and 'message' in resp.json()['error'], bad
     assert 'Secret' not in json.dumps(admin.odata().json()) and cs.AUTOMATION_CLIENT_SECRET not in admin.odata().body.decode()
@@ -463,12 +364,15 @@ def test_switch_identity_down(admin, sim):  # pylint: disable=redefined-outer-na
     cid = add_code(admin)['clientId']
     before = sim.state()['clients']
     sim.configure(identity_up=False)
-    assert add_code(admin)['errorInfo']['message'] == cs.MSG_IDENTITY_DOWN
-    assert result(admin.call('UpdateClient', {'clientId': cid, 'name': 'N'}), 'UpdateClient')['errorInfo']['message'] == cs.MSG_IDENTITY_DOWN
-    assert result(admin.call('DeleteClient', {'clientId': cid}), 'DeleteClient')['errorInfo']['message'] == cs.MSG_IDENTITY_DOWN
+    down = cs.MSG_IDENTITY_DOWN.format(url=sim.identity_url)
+    assert down == f'Unable to connect to OAuth server at "{sim.identity_url}" (system setting OAuth20IdentityServerUrl)'
+    assert add_code(admin)['errorInfo']['message'] == down
+    assert result(admin.call('UpdateClient', {'clientId': cid, 'name': 'N'}), 'UpdateClient')['errorInfo']['message'] == down
+    assert result(admin.call('DeleteClient', {'clientId': cid}), 'DeleteClient')['errorInfo']['message'] == down
     assert sim.state()['clients'] == before
     form = {'grant_type': 'client_credentials', 'client_id': cs.AUTOMATION_CLIENT_ID, 'client_secret': cs.AUTOMATION_CLIENT_SECRET}
-    assert token_request(sim, form).status == 503
+    resp = token_request(sim, form)
+    assert resp.status == 503 and resp.is_html and b'Service Unavailable' in resp.body
 
 
 def test_switch_admin_rights_and_viewer(admin, sim):  # pylint: disable=redefined-outer-name
