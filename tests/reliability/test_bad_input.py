@@ -90,7 +90,7 @@ def corpus(paths):
          ['purge_redirect_urls']),
         ('client_id with spaces', CLIENT, _client(client_id='abc def', **CC), ['client_id must be the client id']),
         # --- connection options
-        ('request_timeout 0', CLIENT, _client(request_timeout=0, **CC), ['request_timeout must be between']),
+        ('request_timeout 0', CLIENT, _client(request_timeout=0, **CC), ['request_timeout must be more than 0 and at most 3600']),
         ('request_timeout not a number', CLIENT, _client(request_timeout='soon', **CC), ['request_timeout']),
         ('validate_certs not a boolean', CLIENT, _client(validate_certs='perhaps', **CC), ['validate_certs']),
         ('creatio_url under /0/', CLIENT, _client(creatio_url='{sim}/0/rest', **CC), ['creatio_url must be the site root']),

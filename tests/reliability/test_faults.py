@@ -220,22 +220,7 @@ def _outcome(result, sim, scenario):
     return 'failed at %s: %s: %s' % (wl.task_of(task), error_type, lib.short(msg, 110))
 
 
-# The simulator follows the revised contract before the collection does: Creatio's real Identity
-# Service texts ("Unable to connect to OAuth server at ... (system setting OAuth20IdentityServerUrl)")
-# and the 503 HTML outage of the token endpoint are not matched by plugins/ yet (issue 13 item 3,
-# issue 14 item 6). Expected to fail until then; the table row still says what happened.
-PENDING_IN_THE_COLLECTION = {
-    'identity-down': 'issue 13 item 3 / issue 14 item 6: the collection does not yet match the revised '
-                     'Identity Service texts nor the 503 HTML token answer',
-}
-
-
-def _param(scenario):
-    reason = PENDING_IN_THE_COLLECTION.get(scenario.kind)
-    return pytest.param(scenario, marks=pytest.mark.xfail(strict=False, reason=reason)) if reason else scenario
-
-
-@pytest.mark.parametrize('scenario', [_param(s) for s in SCENARIOS], ids=[s.id for s in SCENARIOS])
+@pytest.mark.parametrize('scenario', SCENARIOS, ids=[s.id for s in SCENARIOS])
 def test_fault_then_recovery_converges(rel, scenario):
     sim = rel.sim
     ok, failing_task, words, uri_dups = scenario.expectation()

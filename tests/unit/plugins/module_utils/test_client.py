@@ -439,15 +439,14 @@ def test_bearer_token_endpoint_503(sim):
     assert_no_secret(info.value, client)
 
 
-@pytest.mark.xfail(strict=False, reason='issue 14 item 6: an Identity Service outage answers 503 with an HTML body '
-                                        '(the simulator does so since the revised contract); the client still reads '
-                                        'it as "not a Creatio identity service"')
 def test_bearer_identity_service_down(sim):
+    """Issue 14, defect 6: an outage answers 503 with an HTML page; the message says so, not 'wrong URL'."""
     sim.configure(identity_up=False)
     client = bearer_client(sim, retry=fast_retry(attempts=2))
     with pytest.raises(HttpError) as info:
         client.odata_clients()
     assert info.value.status == 503 and info.value.call == 'Token'
+    assert 'answered HTTP 503' in info.value.message and 'creatio_identity_url' not in (info.value.hint or '')
     assert len(entries(sim, 'Token')) == 2
     assert_no_secret(info.value, client)
 
