@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Internal to creatio.oauth (not a public API). The local facts cache: what this collection knows about each Creatio site.
 
-One JSON document per user. Read-modify-write happens under an exclusive flock on a sibling lock
-file; writes go to a temporary file that is fsynced and renamed over the old one, so a killed run
+One JSON document per site (FactsCache). Read-modify-write happens under an exclusive flock on a
+sibling lock file; writes go to a temporary file that is fsynced and renamed over the old one, so a killed run
 leaves the old or the new document, never a torn one. A corrupt file or an unknown schema version
 is an error naming the file: it is never silently replaced, because it is the only place where
 redirect URI ids live.
@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 
@@ -36,6 +37,8 @@ RECONFIRM_AFTER = 3600
 ISO_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 # Returned by a mutate function to have JsonFile.update() skip the write.
 UNCHANGED = object()
+# When set, every lock taken appends a line of timings to this file (see _record_lock_stats).
+LOCK_STATS_ENV = 'CREATIO_LOCK_STATS'
 
 
 def now_iso():
@@ -179,45 +182,104 @@ class JsonFile(object):
 
 
 class FactsCache(object):
-    """Clients by site and name. ``site`` is the normalised creatio_url."""
+    """Clients by site and name. ``site`` is the normalised creatio_url.
+
+    One file per site, in the folder ``sites_folder(path)`` beside ``path`` (``facts.json`` ->
+    ``facts.sites/``): runs on different sites (forks over an inventory of sites) never wait for each
+    other's lock, and each run parses and rewrites only its own site's facts. Each file is a facts
+    document of schema version 1 that holds one site. ``path`` itself is the single document of
+    earlier versions: the first run that may write moves its sites to their own files and renames it
+    ``<path>.migrated`` (kept, never overwritten); until then (check mode) it is read where a site
+    has no file of its own.
+    """
 
     def __init__(self, path):
-        self.file = JsonFile(path)
         self.path = path
+        self.legacy = JsonFile(path)
+        self.folder = sites_folder(path)
+        self._files = {}
+
+    def site_file(self, site):
+        """The JsonFile that holds ``site``."""
+        found = self._files.get(site)
+        if found is None:
+            found = self._files[site] = JsonFile(os.path.join(self.folder, site_file_name(site)))
+        return found
 
     def check_usable(self, writable):
-        self.file.check_usable(writable)
+        self.legacy.check_usable(writable)
+        if writable and os.path.exists(self.path):
+            self.migrate()
+
+    def _site(self, site):
+        """The site's entry as stored (shared: callers copy what they keep)."""
+        own = self.site_file(site)
+        entry = own.read_shared().get('sites', {}).get(site)
+        if entry is None and os.path.exists(self.path):
+            entry = self.legacy.read_shared().get('sites', {}).get(site)
+            if entry is None:  # migrated meanwhile by another run: its file is there now
+                entry = own.read_shared().get('sites', {}).get(site)
+        return entry or {}
 
     def clients(self, site):
-        return copy.deepcopy(self.file.read_shared().get('sites', {}).get(site, {}).get('clients', {}))
+        return copy.deepcopy(self._site(site).get('clients', {}))
 
     def get(self, site, name):
         # Only the one record is copied (clients() copies them all: 10x slower at 5,000 clients).
-        return copy.deepcopy(self.file.read_shared().get('sites', {}).get(site, {}).get('clients', {}).get(name))
+        return copy.deepcopy(self._site(site).get('clients', {}).get(name))
 
     def put(self, site, name, record):
         assert_no_secret(record)
         stored = copy.deepcopy(record)
         stored['confirmed_at'] = now_iso()
+        if _same_and_recent(self._site(site).get('clients', {}).get(name), stored):
+            return  # see RECONFIRM_AFTER: not even the lock is taken (checked again under it below otherwise)
 
         def mutate(document):
             clients = document.setdefault('sites', {}).setdefault(site, {}).setdefault('clients', {})
             if _same_and_recent(clients.get(name), stored):
-                return UNCHANGED  # see RECONFIRM_AFTER
+                return UNCHANGED
             clients[name] = stored
             return None
-        self.file.update(mutate)
+        self._update(site, mutate)
 
     def delete(self, site, name):
         def mutate(document):
-            document.get('sites', {}).get(site, {}).get('clients', {}).pop(name, None)
-        self.file.update(mutate)
+            clients = document.get('sites', {}).get(site, {}).get('clients', {})
+            if name not in clients:
+                return UNCHANGED
+            clients.pop(name)
+            return None
+        self._update(site, mutate)
+
+    def _update(self, site, mutate):
+        if os.path.exists(self.path):
+            self.migrate()
+        self.legacy.ensure_directory()
+        self.site_file(site).update(mutate)
+
+    def migrate(self):
+        """Move every site of the single document of earlier versions to its own file, then rename
+        that document ``<path>.migrated`` (or ``<path>.migrated.<time>``: never overwritten). A site
+        that already has a file keeps it; what the old document said of it stays in the renamed file."""
+        with self.legacy.locked():
+            if not os.path.exists(self.path):
+                return  # another run did it meanwhile
+            document = self.legacy.read()
+            for site, entry in sorted(document.get('sites', {}).items()):
+                def seed(own, site=site, entry=entry):
+                    if site in own.get('sites', {}):
+                        return UNCHANGED
+                    own.setdefault('sites', {})[site] = entry
+                    return None
+                self.site_file(site).update(seed)
+            keep_aside(self.path, self.path + '.migrated', 'cache_path')
 
     @contextlib.contextmanager
     def name_lock(self, site, name):
         """Serialises lookup-then-create for one integration across processes, so that two runs
         racing on one name cannot both decide to create it."""
-        self.file.ensure_directory()
+        self.legacy.ensure_directory()
         digest = hashlib.sha256(('%s\n%s' % (site, name)).encode('utf-8')).hexdigest()[:32]
         lock_dir = self.path + '.locks'
         try:
@@ -229,6 +291,37 @@ class FactsCache(object):
             yield
 
 
+def sites_folder(path):
+    """The folder of the per-site files of the facts cache ``path``: ``facts.json`` -> ``facts.sites``."""
+    return os.path.splitext(os.path.abspath(path))[0] + '.sites'
+
+
+def site_file_name(site):
+    """A site's file: its host and path, readable, and a hash of the whole site URL (unique)."""
+    readable = re.sub(r'[^A-Za-z0-9.-]+', '_', re.sub(r'^[A-Za-z]+://', '', site)).strip('_')[:60]
+    return '%s-%s.json' % (readable or 'site', hashlib.sha256(site.encode('utf-8')).hexdigest()[:12])
+
+
+def keep_aside(path, target, option):
+    """Rename ``path`` to ``target``, or ``target.<UTC time>[.<n>]`` when that exists: a hard link
+    then an unlink, so that no file is ever overwritten. Returns the new name."""
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%dT%H%M%SZ')
+    candidates = [target] + ['%s.%s' % (target, stamp)] + ['%s.%s.%d' % (target, stamp, n) for n in range(1, 100)]
+    for candidate in candidates:
+        try:
+            os.link(path, candidate)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST or os.path.lexists(candidate):
+                continue
+            if exc.errno not in (errno.EPERM, errno.EXDEV, getattr(errno, 'ENOTSUP', errno.EPERM), errno.EOPNOTSUPP):
+                raise CacheError('%s: cannot rename %s to %s (%s)' % (option, path, candidate, exc.strerror), path=path)
+            os.rename(path, candidate)  # no hard links here: checked free just above
+            return candidate
+        os.unlink(path)
+        return candidate
+    raise CacheError('%s: cannot find a free name to rename %s to' % (option, path), path=path)
+
+
 @contextlib.contextmanager
 def exclusive_flock(lock_path, option, cache_path):
     """flock on ``lock_path``: the kernel releases it when the holder dies, so a killed run never
@@ -237,11 +330,39 @@ def exclusive_flock(lock_path, option, cache_path):
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise CacheError('%s: cannot open the lock file %s (%s)' % (option, lock_path, exc.strerror), path=cache_path)
+    stats = os.environ.get(LOCK_STATS_ENV)
+    waited, held_from = 0.0, None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (IOError, OSError) as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            started = time.time()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            waited = time.time() - started
+        held_from = time.time()
         yield
     finally:
         os.close(fd)
+        if stats and held_from is not None:
+            _record_lock_stats(stats, lock_path, waited, time.time() - held_from)
+
+
+def _record_lock_stats(stats_path, lock_path, waited, held):
+    """One JSON line per lock taken, appended to the file named by CREATIO_LOCK_STATS (a measurement
+    aid for the bench and for users who suspect lock contention): the lock file's name, the seconds
+    waited for it and held. Never anything else; a failure to write it is ignored."""
+    line = json.dumps({'lock': os.path.basename(lock_path), 'wait': round(waited, 6), 'held': round(held, 6),
+                       'pid': os.getpid()}) + '\n'
+    try:
+        fd = os.open(stats_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode('utf-8'))
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def _same_and_recent(current, stored):

@@ -82,11 +82,41 @@ def read_json(path):
         return json.load(handle)
 
 
+def cache_files(cache_path):
+    """The files of the facts cache: one per site in ``facts.sites/`` beside ``cache_path``, and
+    ``cache_path`` itself while it is the single document of an earlier version (not migrated yet)."""
+    folder = os.path.splitext(os.path.abspath(cache_path))[0] + '.sites'
+    found = sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith('.json')) if os.path.isdir(folder) else []
+    return found + ([cache_path] if os.path.exists(cache_path) else [])
+
+
+def cache_document(cache_path):
+    """Every site the facts cache holds, as one document {'schema_version': 1, 'sites': {...}} (a site's own
+    file wins over the old single document). Raises ValueError on a file that does not parse."""
+    merged = {'schema_version': 1, 'sites': {}}
+    for path in cache_files(cache_path):
+        document = read_json(path)
+        if document.get('schema_version') != 1:
+            merged['schema_version'] = document.get('schema_version')
+        for site, entry in document.get('sites', {}).items():
+            merged['sites'].setdefault(site, entry)
+    return merged
+
+
+def cache_text(cache_path):
+    """The text of every file of the facts cache (for secret scans)."""
+    return '\n'.join(file_text(path) for path in cache_files(cache_path))
+
+
+def remove_cache(cache_path):
+    """Lose the facts cache (every site's file), as a new controller or an AWX job starts."""
+    for path in cache_files(cache_path):
+        os.unlink(path)
+
+
 def cache_clients(cache_path, sim):
-    """{name: record} the facts cache holds for the simulator's site ({} when there is no file)."""
-    if not os.path.exists(cache_path):
-        return {}
-    return read_json(cache_path).get('sites', {}).get(site_key(sim), {}).get('clients', {})
+    """{name: record} the facts cache holds for the simulator's site ({} when there is none)."""
+    return cache_document(cache_path).get('sites', {}).get(site_key(sim), {}).get('clients', {})
 
 
 def cache_urls(record):

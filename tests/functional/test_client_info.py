@@ -8,7 +8,7 @@ __metaclass__ = type
 import json
 
 from helpers import (  # pylint: disable=import-error
-    POWERBI_USER_ID, cache_clients, cache_urls, delete_client_directly, file_text, play, server_client,
+    POWERBI_USER_ID, cache_clients, cache_text, cache_urls, delete_client_directly, file_text, play, server_client,
     server_urls, warnings_of, writes)
 
 INFO_TASKS = """
@@ -70,7 +70,7 @@ def test_sources_check_mode_odata_refused_and_no_secret(simulator, run_playbook,
 
     # gone from the server; info in check mode: reads only, nothing written, the cache untouched
     delete_client_directly(simulator, server_gone['clientId'])
-    cache_before = file_text(cache_path)
+    cache_before = cache_text(cache_path)
     second = run_playbook(play(INFO_TASKS), check=True)
     assert second.rc == 0, second
     assert second.statuses() == [('Every integration', 'ok'), ('One by name', 'ok')]
@@ -82,7 +82,7 @@ def test_sources_check_mode_odata_refused_and_no_secret(simulator, run_playbook,
     assert cache_urls(cache_clients(cache_path, simulator)['Gone']) == \
         dict((r['url'], r['id']) for r in clients['Gone']['redirect_urls'])
     assert [(c['name'], c['source']) for c in second.task_result('One by name')['clients']] == [('Gone', 'cache-only')]
-    assert file_text(cache_path) == cache_before
+    assert cache_text(cache_path) == cache_before
 
     # OData refused: from the cache, with a warning
     simulator.configure(odata_status=403)
@@ -99,7 +99,7 @@ def test_sources_check_mode_odata_refused_and_no_secret(simulator, run_playbook,
     assert [(c['name'], c['source']) for c in third.task_result('One by name')['clients']] == [('Gone', 'cache')]
     assert writes(simulator.log()) == []
     assert [e['status'] for e in simulator.log() if e['endpoint'] == 'OData'] == [403, 403]
-    assert file_text(cache_path) == cache_before
+    assert cache_text(cache_path) == cache_before
     for record in second.results + third.results:
         assert not any(secret in json.dumps(record['result']) for secret in secrets)
         assert 'secret' not in json.dumps(record['result']['clients']).lower()

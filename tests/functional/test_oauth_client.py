@@ -16,8 +16,9 @@ import urllib.request
 
 from helpers import (  # pylint: disable=import-error
     AUTOMATION_CLIENT_ID, AUTOMATION_CLIENT_SECRET, POWERBI_USER_ID, WEBHOOK_USER_ID, cache_clients, cache_urls,
-    count, delete_client_directly, endpoints, file_text, msg_of, play, read_json, server_client, server_clients,
-    server_urls, sessions_path, warnings_of, writes)
+    count, delete_client_directly, endpoints, file_text, msg_of, play, read_json, remove_cache, server_client,
+    server_clients, server_urls, sessions_path, warnings_of, writes)
+from helpers import cache_text as helpers_cache_text  # pylint: disable=import-error
 
 CC_NAME = 'Power BI'
 AC_NAME = 'Outlook add-in'
@@ -115,7 +116,7 @@ def test_check_apply_check_apply_is_idempotent(simulator, run_playbook, cache_pa
     assert document['token_url'] == simulator.identity_url + '/connect/token'
     # secrets: only in the creating task's client_secret
     secrets = [cc['client_secret'], ac['client_secret']]
-    cache_text = file_text(cache_path) + file_text(sessions_path(cache_path))
+    cache_text = helpers_cache_text(cache_path) + file_text(sessions_path(cache_path))
     for secret in secrets:
         assert secret not in cache_text
         for created in (cc, ac):
@@ -202,7 +203,7 @@ def test_adopt_recreate_update_grant_change_and_delete(simulator, run_playbook, 
     assert original['systemUserId'] == WEBHOOK_USER_ID
 
     # cache lost: both adopted from OData, no second AddClient, ok
-    os.unlink(cache_path)
+    remove_cache(cache_path)
     second, log = _run(run_playbook, simulator, LIFECYCLE)
     assert second.rc == 0, second
     assert second.statuses() == [('Lifecycle client', 'ok'), ('Lifecycle code client', 'ok')]
@@ -507,7 +508,7 @@ def test_no_secret_in_verbose_output_cache_or_sessions(simulator, run_playbook, 
     hidden = read_json(hidden_file)['client_secret']
     assert len(hidden) >= 20
     assert 'censored' in result.task_result('Create hidden')
-    cache_text = file_text(cache_path)
+    cache_text = helpers_cache_text(cache_path)
     sessions_text = file_text(sessions_path(cache_path))
     token = read_json(sessions_path(cache_path))['sessions']
     tokens = [entry['token'] for entry in token.values() if entry.get('token')]

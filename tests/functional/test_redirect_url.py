@@ -10,7 +10,8 @@ import json
 import os
 
 from helpers import (  # pylint: disable=import-error
-    add_redirect_urls_directly, cache_clients, cache_urls, endpoints, msg_of, play, server_client, server_urls, writes)
+    add_redirect_urls_directly, cache_clients, cache_urls, endpoints, msg_of, play, remove_cache, server_client, server_urls,
+    writes)
 
 CLIENT = 'Outlook add-in'
 BASE = 'https://app.example.com/base'
@@ -224,7 +225,7 @@ def test_unknown_ids_removed_by_value_fail_and_by_id_work(simulator, run_playboo
     # a URI added on the integration page, and a facts cache that was lost
     behind = add_redirect_urls_directly(simulator, client_id, ['https://hand.example.com/cb'])
     hand_id = behind['https://hand.example.com/cb']
-    os.unlink(cache_path)
+    remove_cache(cache_path)
     before = _urls(simulator)
 
     result, log = _run(run_playbook, simulator, play("""

@@ -41,6 +41,19 @@ if SIMULATOR_DIR not in sys.path:
 
 import creatio_simulator  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
+
+def _load_functional_helpers():
+    """tests/functional/helpers.py under a name of its own (the functional tests import it as ``helpers``)."""
+    import importlib.util  # pylint: disable=import-outside-toplevel
+    spec = importlib.util.spec_from_file_location('creatio_functional_helpers',
+                                                  os.path.join(ROOT, 'tests', 'functional', 'helpers.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_HELPERS = _load_functional_helpers()
+
 ADMIN_USER = 'Supervisor'
 # Distinctive (the seeded one equals the user name, which a scan cannot tell apart), with quotes
 # and a backslash: the login body must be JSON-encoded, never formatted.
@@ -251,13 +264,15 @@ def sim_clients(sim):
 
 
 def read_cache(cache_path):
-    with open(cache_path) as handle:
-        return json.load(handle)
+    """Every site of the facts cache as one document (one file per site; see helpers.cache_document)."""
+    return _HELPERS.cache_document(cache_path)
+
+
+def cache_exists(cache_path):
+    return bool(_HELPERS.cache_files(cache_path))
 
 
 def cache_clients(cache_path, sim):
-    if not os.path.exists(cache_path):
-        return {}
     return read_cache(cache_path).get('sites', {}).get(sim.url.rstrip('/'), {}).get('clients', {})
 
 
@@ -271,7 +286,7 @@ def check_converged(sim, cache_path, declared):
             conv.duplicate_clients[name] = len(clients)
     if set(server) != set(declared):
         conv.problems.append('simulator has %s, declared %s' % (sorted(server), sorted(declared)))
-    if not os.path.exists(cache_path):
+    if not cache_exists(cache_path):
         conv.problems.append('no facts cache at %s' % cache_path)
         cached = {}
     else:
@@ -456,7 +471,7 @@ class Reliability(object):
         allowed_log = dict((s, len(re.findall(r'"client_secret":\s*"%s"' % re.escape(s), log_text))) for s in creating)
         sessions_text = _file_text(os.path.join(os.path.dirname(self.cache_path), 'sessions.json'))
         texts = {'stdout': result.stdout, 'stderr': result.stderr, 'ansible log': log_text,
-                 'results': json.dumps(results_copy), 'facts cache': _file_text(self.cache_path),
+                 'results': json.dumps(results_copy), 'facts cache': _HELPERS.cache_text(self.cache_path),
                  'simulator request log': json.dumps(self.sim.log())}
         findings = scan_for_secrets(texts, secrets, allowed={'stdout': allowed_echo, 'ansible log': allowed_log})
         findings += scan_for_secrets({'session file': sessions_text}, secrets)

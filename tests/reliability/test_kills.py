@@ -79,7 +79,7 @@ def _fresh_site(rel, secrets_dir):
 
 
 def _check_cache_parses(cache_path):
-    if not os.path.exists(cache_path):
+    if not lib.cache_exists(cache_path):
         return 'no cache yet'
     document = lib.read_cache(cache_path)  # raises on a torn file
     assert document['schema_version'] == 1, document

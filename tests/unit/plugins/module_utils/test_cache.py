@@ -25,6 +25,11 @@ def record(name='App', client_id='cid'):
             'system_user_id': None, 'active': True, 'redirect_urls': []}
 
 
+def site_path(path, site=SITE):
+    """The file of ``site`` in the facts cache ``path`` (one file per site)."""
+    return FactsCache(str(path)).site_file(site).path
+
+
 def mode_of(path):
     return stat.S_IMODE(os.stat(str(path)).st_mode)
 
@@ -45,18 +50,21 @@ def test_put_get_delete_roundtrip(tmp_path):
     got['client_id'] = 'changed'
     assert cache.get(SITE, 'App')['client_id'] == 'cid'  # a copy
     assert cache.get('https://other.example', 'App') is None
-    with open(path) as handle:
+    assert not os.path.exists(path)  # one file per site, in facts.sites/ beside it
+    with open(site_path(path)) as handle:
         document = json.load(handle)
     assert document['schema_version'] == 1 and list(document['sites'][SITE]['clients']) == ['App']
+    assert os.path.dirname(site_path(path)) == str(tmp_path / 'facts.sites')
+    assert site_path(path) != site_path(path, 'https://other.example')
     cache.delete(SITE, 'App')
     cache.delete(SITE, 'Never there')
     assert cache.get(SITE, 'App') is None
 
 
 def test_atomic_write_keeps_the_old_file_on_a_failed_rename(tmp_path, monkeypatch):
-    path = tmp_path / 'facts.json'
-    cache = FactsCache(str(path))
+    cache = FactsCache(str(tmp_path / 'facts.json'))
     cache.put(SITE, 'First', record('First'))
+    path = tmp_path / 'facts.sites' / os.path.basename(site_path(tmp_path / 'facts.json'))
     before = path.read_bytes()
 
     def crash(src, dst):
@@ -67,14 +75,14 @@ def test_atomic_write_keeps_the_old_file_on_a_failed_rename(tmp_path, monkeypatc
         cache.put(SITE, 'Second', record('Second'))
     monkeypatch.undo()
     assert path.read_bytes() == before
-    assert sorted(os.listdir(str(tmp_path))) == ['facts.json', 'facts.json.lock']  # no temporary file left
-    assert list(FactsCache(str(path)).clients(SITE)) == ['First']
+    assert sorted(os.listdir(str(path.parent))) == [path.name, path.name + '.lock']  # no temporary file left
+    assert list(FactsCache(str(tmp_path / 'facts.json')).clients(SITE)) == ['First']
 
 
 def test_atomic_write_cleans_up_when_fsync_fails(tmp_path, monkeypatch):
-    path = tmp_path / 'facts.json'
-    cache = FactsCache(str(path))
+    cache = FactsCache(str(tmp_path / 'facts.json'))
     cache.put(SITE, 'First', record('First'))
+    path = tmp_path / 'facts.sites' / os.path.basename(site_path(tmp_path / 'facts.json'))
     before = path.read_bytes()
 
     def full_disk(fd):
@@ -85,7 +93,7 @@ def test_atomic_write_cleans_up_when_fsync_fails(tmp_path, monkeypatch):
         cache.put(SITE, 'Second', record('Second'))
     monkeypatch.undo()
     assert path.read_bytes() == before
-    assert sorted(os.listdir(str(tmp_path))) == ['facts.json', 'facts.json.lock']
+    assert sorted(os.listdir(str(path.parent))) == [path.name, path.name + '.lock']
 
 
 def _put_many(path, index):
@@ -151,8 +159,9 @@ def test_permissions_even_with_umask_0(tmp_path):
     finally:
         os.umask(old)
     assert mode_of(tmp_path / 'newdir') == 0o700
-    assert mode_of(path) == 0o600
-    assert mode_of(str(path) + '.lock') == 0o600
+    assert mode_of(tmp_path / 'newdir' / 'facts.sites') == 0o700
+    assert mode_of(site_path(path)) == 0o600
+    assert mode_of(site_path(path) + '.lock') == 0o600
     assert mode_of(str(path) + '.locks') == 0o700
     lock_files = os.listdir(str(path) + '.locks')
     assert len(lock_files) == 1 and mode_of(os.path.join(str(path) + '.locks', lock_files[0])) == 0o600
@@ -162,9 +171,9 @@ def test_rewrite_keeps_mode_0600(tmp_path):
     path = tmp_path / 'facts.json'
     cache = FactsCache(str(path))
     cache.put(SITE, 'A', record())
-    os.chmod(str(path), 0o644)
+    os.chmod(site_path(path), 0o644)
     cache.put(SITE, 'B', record())
-    assert mode_of(path) == 0o600
+    assert mode_of(site_path(path)) == 0o600
 
 
 def test_check_usable_missing_parent_folder(tmp_path):
@@ -208,7 +217,7 @@ def test_assert_no_secret(tmp_path, key):
     path = tmp_path / 'facts.json'
     with pytest.raises(CacheError):
         FactsCache(str(path)).put(SITE, 'App', dict(record(), **{key: 'value'}))
-    assert not path.exists()
+    assert not path.exists() and not os.path.exists(site_path(path))
     assert_no_secret(record())  # the usual record passes
 
 
@@ -240,7 +249,7 @@ def test_name_lock_serialises_across_processes(tmp_path):
 
 
 def _hold_file_lock(path, ready, releasing, hold):
-    with JsonFile(path).locked():
+    with FactsCache(path).site_file(SITE).locked():
         ready.set()
         time.sleep(hold)
         releasing.set()
@@ -283,3 +292,171 @@ def test_reads_parse_once_and_see_every_write_of_another_process(tmp_path, monke
     assert reader.get(SITE, 'B')['client_id'] == 'b1'
     writer.delete(SITE, 'A')
     assert reader.get(SITE, 'A') is None and sorted(reader.clients(SITE)) == ['B']
+
+
+# --- one file per site (issue 15): the layout, the migration of an old single document, the lock stats
+
+OTHER = 'https://other.example/CreatioApp'
+
+
+def legacy_document():
+    return {'schema_version': 1, 'sites': {
+        SITE: {'clients': {'App': dict(record(), confirmed_at='2024-01-01T00:00:00Z')}},
+        OTHER: {'clients': {'Other': dict(record('Other', 'oid'), redirect_urls=[{'id': 'r1', 'url': 'https://o.example/cb'}],
+                                          confirmed_at='2024-01-01T00:00:00Z')}}}}
+
+
+def test_sites_have_their_own_files_and_locks(tmp_path):
+    path = str(tmp_path / 'facts.json')
+    cache = FactsCache(path)
+    cache.put(SITE, 'App', record())
+    cache.put(OTHER, 'Other', record('Other', 'oid'))
+    names = sorted(os.listdir(str(tmp_path / 'facts.sites')))
+    assert len([n for n in names if n.endswith('.json')]) == 2 and len([n for n in names if n.endswith('.lock')]) == 2
+    assert any(n.startswith('other.example_CreatioApp-') for n in names)  # readable, and unique by a hash
+    with open(site_path(path, OTHER)) as handle:
+        assert list(json.load(handle)['sites']) == [OTHER]  # a file holds its own site only
+    assert cache_mod.site_file_name(SITE) != cache_mod.site_file_name(SITE + '/x')
+    assert cache_mod.site_file_name('https://a.example/x_y') != cache_mod.site_file_name('https://a.example/x/y')
+
+
+def test_an_old_single_document_is_migrated_and_kept(tmp_path):
+    path = tmp_path / 'facts.json'
+    path.write_text(json.dumps(legacy_document()))
+    original = path.read_text()
+    FactsCache(str(path)).check_usable(writable=True)  # what the first module run that may write does
+    assert not path.exists()
+    assert (tmp_path / 'facts.json.migrated').read_text() == original  # never lost
+    cache = FactsCache(str(path))
+    assert cache.get(SITE, 'App')['client_id'] == 'cid'
+    assert cache.get(OTHER, 'Other')['redirect_urls'] == [{'id': 'r1', 'url': 'https://o.example/cb'}]  # ids kept
+    assert mode_of(site_path(path, OTHER)) == 0o600
+
+
+def test_check_mode_reads_the_old_document_without_migrating(tmp_path):
+    path = tmp_path / 'facts.json'
+    path.write_text(json.dumps(legacy_document()))
+    cache = FactsCache(str(path))
+    cache.check_usable(writable=False)
+    assert cache.get(OTHER, 'Other')['client_id'] == 'oid' and sorted(cache.clients(SITE)) == ['App']
+    assert path.exists() and not (tmp_path / 'facts.sites').exists()
+
+
+def test_a_write_migrates_first_even_without_check_usable(tmp_path):
+    path = tmp_path / 'facts.json'
+    path.write_text(json.dumps(legacy_document()))
+    FactsCache(str(path)).put(SITE, 'New', record('New', 'nid'))
+    cache = FactsCache(str(path))
+    assert sorted(cache.clients(SITE)) == ['App', 'New'] and cache.get(OTHER, 'Other')['client_id'] == 'oid'
+    assert not path.exists() and (tmp_path / 'facts.json.migrated').exists()
+
+
+def test_migration_keeps_a_newer_site_file_and_never_overwrites_an_earlier_migrated_file(tmp_path):
+    path = tmp_path / 'facts.json'
+    cache = FactsCache(str(path))
+    cache.put(SITE, 'App', record('App', 'newer'))
+    (tmp_path / 'facts.json.migrated').write_text('an earlier migration')
+    path.write_text(json.dumps(legacy_document()))  # say an older version of the collection wrote it again
+    FactsCache(str(path)).check_usable(writable=True)
+    assert FactsCache(str(path)).get(SITE, 'App')['client_id'] == 'newer'  # the site's own file wins
+    assert FactsCache(str(path)).get(OTHER, 'Other')['client_id'] == 'oid'
+    assert (tmp_path / 'facts.json.migrated').read_text() == 'an earlier migration'
+    kept = [n for n in os.listdir(str(tmp_path)) if n.startswith('facts.json.migrated.')]
+    assert len(kept) == 1 and json.loads((tmp_path / kept[0]).read_text()) == legacy_document()
+
+
+def test_a_corrupt_old_document_is_not_migrated(tmp_path):
+    path = tmp_path / 'facts.json'
+    path.write_text('{"schema_version": 1, "sites": {')
+    with pytest.raises(CacheError) as info:
+        FactsCache(str(path)).check_usable(writable=True)
+    assert 'not valid JSON' in info.value.message
+    assert path.read_text() == '{"schema_version": 1, "sites": {' and not (tmp_path / 'facts.json.migrated').exists()
+
+
+def _put_site(path, index):
+    cache = FactsCache(path)
+    for round_ in range(5):
+        cache.put('https://site%02d.example' % index, 'client-%d' % round_, record('client-%d' % round_, 'c%d' % round_))
+
+
+def test_migration_and_writes_of_many_processes_lose_nothing(tmp_path):
+    ctx = fork_context()
+    path = tmp_path / 'facts.json'
+    path.write_text(json.dumps(legacy_document()))
+    procs = [ctx.Process(target=_put_site, args=(str(path), i)) for i in range(10)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(30)
+    assert [p.exitcode for p in procs] == [0] * 10
+    cache = FactsCache(str(path))
+    for index in range(10):
+        assert sorted(cache.clients('https://site%02d.example' % index)) == ['client-%d' % r for r in range(5)]
+    assert cache.get(OTHER, 'Other')['client_id'] == 'oid'
+    assert [n for n in os.listdir(str(tmp_path)) if n.startswith('facts.json')] == ['facts.json.lock', 'facts.json.migrated']
+
+
+def _hold_site_lock(path, site, ready, releasing, hold):
+    with FactsCache(path).site_file(site).locked():
+        ready.set()
+        time.sleep(hold)
+        releasing.set()
+
+
+def test_a_write_on_one_site_does_not_wait_for_another_site(tmp_path):
+    ctx = fork_context()
+    path = str(tmp_path / 'facts.json')
+    ready, releasing = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_site_lock, args=(path, OTHER, ready, releasing, 1.0))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        FactsCache(path).put(SITE, 'App', record())
+        did_not_wait = not releasing.is_set()
+    finally:
+        holder.join(10)
+    assert did_not_wait and holder.exitcode == 0
+
+
+def test_lock_stats_and_no_lock_for_an_unchanged_put(tmp_path, monkeypatch):
+    stats = tmp_path / 'locks.jsonl'
+    monkeypatch.setenv(cache_mod.LOCK_STATS_ENV, str(stats))
+    cache = FactsCache(str(tmp_path / 'facts.json'))
+    cache.put(SITE, 'App', record())
+    with cache.name_lock(SITE, 'App'):
+        pass
+    lines = [json.loads(line) for line in stats.read_text().splitlines()]
+    assert [sorted(line) for line in lines] == [['held', 'lock', 'pid', 'wait']] * 2
+    assert lines[0]['lock'] == os.path.basename(site_path(tmp_path / 'facts.json')) + '.lock'
+    assert all(line['wait'] == 0 and line['held'] >= 0 for line in lines)
+    cache.put(SITE, 'App', record())  # the same, confirmed a moment ago: neither written nor locked
+    assert len(stats.read_text().splitlines()) == 2
+    monkeypatch.delenv(cache_mod.LOCK_STATS_ENV)
+    cache.put(SITE, 'App', record('App', 'changed'))
+    assert len(stats.read_text().splitlines()) == 2  # off unless asked for
+
+
+def test_lock_stats_count_the_wait(tmp_path, monkeypatch):
+    ctx = fork_context()
+    stats = tmp_path / 'locks.jsonl'
+    path = str(tmp_path / 'facts.json')
+    ready, releasing = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_site_lock, args=(path, SITE, ready, releasing, 0.5))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        monkeypatch.setenv(cache_mod.LOCK_STATS_ENV, str(stats))
+        FactsCache(path).put(SITE, 'App', record())
+    finally:
+        holder.join(10)
+    (line,) = [json.loads(text) for text in stats.read_text().splitlines()]
+    assert 0.2 < line['wait'] < 5
+
+
+def test_keep_aside_never_overwrites(tmp_path):
+    (tmp_path / 'a').write_text('first')
+    (tmp_path / 'a.old').write_text('taken')
+    kept = cache_mod.keep_aside(str(tmp_path / 'a'), str(tmp_path / 'a.old'), 'cache_path')
+    assert kept.startswith(str(tmp_path / 'a.old.')) and open(kept).read() == 'first'
+    assert (tmp_path / 'a.old').read_text() == 'taken' and not (tmp_path / 'a').exists()

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import json
 import os
+import shutil
 import time
 
 import pytest
@@ -45,8 +46,9 @@ def endpoints(sim, name):
 
 
 def cache_text(tmp_path):
-    path = tmp_path / 'cache' / 'facts.json'
-    return path.read_text() if path.exists() else ''
+    """Every file of the facts cache (one per site, in cache/facts.sites/)."""
+    folder = tmp_path / 'cache' / 'facts.sites'
+    return ''.join(p.read_text() for p in sorted(folder.glob('*.json'))) if folder.exists() else ''
 
 
 def create(run, desired):
@@ -65,7 +67,7 @@ def test_check_mode_sends_no_write_and_keeps_the_cache_untouched(sim, tmp_path):
     assert outcome.record.client_id == NEW_CLIENT and outcome.secret is None and created == []
     assert writes(sim) == [] and len(endpoints(sim, 'OData')) == 1
     # the facts cache is not written (the login may still be kept in sessions.json beside it)
-    assert not (tmp_path / 'cache' / 'facts.json').exists() and not (tmp_path / 'cache' / 'facts.json.lock').exists()
+    assert not (tmp_path / 'cache' / 'facts.json').exists() and not (tmp_path / 'cache' / 'facts.sites').exists()
 
 
 def test_real_run_keeps_the_cache_in_step_without_the_secret(sim, tmp_path):
@@ -102,7 +104,7 @@ def test_verify_false_trusts_the_cache_without_a_request(sim, tmp_path):
 
 def test_adopts_an_integration_found_only_on_the_server(sim, tmp_path):
     create(make_run(sim, tmp_path), desired_cc())
-    os.unlink(str(tmp_path / 'cache' / 'facts.json'))
+    shutil.rmtree(str(tmp_path / 'cache' / 'facts.sites'))
     run = make_run(sim, tmp_path)
     found = lookup(run, 'PowerBI')
     assert found.source == 'server' and found.record.grant_type == 'client_credentials'
