@@ -79,6 +79,7 @@ def declare_all(items, secrets_dir):
         from_dir = bool(secrets_dir and not desired['client_secret_file'] and desired['state'] == 'present')
         if from_dir:
             desired['client_secret_file'] = os.path.join(secrets_dir, rules.secret_file_name(desired['name']))
+            desired['keep_stale_secret_file'] = True  # a file of an integration deleted since is kept aside (issue 15)
         path = desired['client_secret_file']
         if path and path in files:
             problems.append(ConfigurationError('%s: its secrets file %s would be the same as the one of %r (rename one of them)'

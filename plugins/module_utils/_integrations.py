@@ -88,8 +88,10 @@ def apply(run, desired):
             if found.confirmed:
                 run.remember(name, record)  # adopted, or confirmed: confirmed_at moves on (unchanged: hourly)
         plan = planner.plan_client(desired, record, recreate=found.recreate)
+        kept = None
         if path and any(op.call == 'AddClient' for op in plan.operations):
-            secret_file.check_secret_file(path)
+            kept = secret_file.make_way_for_secret_file(run, path, name, record.client_id if record and not found.recreate else None,
+                                                        desired.get('keep_stale_secret_file'))
         known = None if found.recreate else record
 
         def save_secret(client_id, secret):
@@ -109,6 +111,8 @@ def apply(run, desired):
     }
     if outcome.secret:
         result['client_secret'] = outcome.secret
+    if kept:
+        result['stale_secret_file'] = kept
     if run.diff:
         result['diff'] = {'before': diff_view_of(known), 'after': diff_view_of(outcome.record)}
     return result

@@ -70,4 +70,12 @@ def build(declared, results, check_mode, secrets_dir):
     elif unsaved:
         lines.append('Note: no secrets folder is set (creatio_integrations_secrets_dir), so the client secrets of %s '
                      'would not be saved' % ', '.join(unsaved))
+    lines.extend(stale_secret_file_lines(results, check_mode))
     return entries, lines
+
+
+def stale_secret_file_lines(results, check_mode):
+    """A line per secret file of a deleted integration that was kept aside to make way for the new one."""
+    return ['%s the secret file of the earlier %s (client id %s, which Creatio no longer has): %s -> %s' % (
+        'Would keep' if check_mode else 'Kept', r['name'], r['stale_secret_file']['client_id'], r['stale_secret_file']['path'],
+        r['stale_secret_file']['kept_as']) for r in results if r.get('stale_secret_file')]

@@ -111,6 +111,10 @@ options:
         named after the integration (characters other than letters, digits, C(_), C(.) and C(-) become C(_)), as
         O(clients[].client_secret_file) would write it. The folder is made (mode 0700) when missing; in check mode
         nothing is made.
+      - A file of the folder that this collection wrote for an earlier integration of the same name, which Creatio no
+        longer has (deleted by hand, say), does not block its creation again: it is kept as C(<file>.<old client id>)
+        (never overwritten, never deleted), with a warning and a line in RV(summary), and the new secret takes its
+        place. Any other existing file is refused, as with O(clients[].client_secret_file).
     type: path
   verify_tokens:
     description:
@@ -222,6 +226,22 @@ clients:
       description: Whether the identity service issued a token to the new integration (O(verify_tokens)).
       type: bool
       returned: when its token was checked
+    stale_secret_file:
+      description:
+        - The secret file of an earlier integration of that name, deleted since, that was kept aside (in check mode,
+          would be) to make way for the new one (see O(secrets_dir)), with the old client id.
+      type: dict
+      returned: when such a file was in the way
+      contains:
+        path:
+          description: The file the new secret is written to.
+          type: str
+        kept_as:
+          description: Where the old file is now.
+          type: str
+        client_id:
+          description: The client id of the earlier integration.
+          type: str
 integrations:
   description:
     - One entry per item, as the C(creatio.oauth.integrations) role publishes them in C(creatio_integrations_result).
