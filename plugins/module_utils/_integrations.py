@@ -11,6 +11,7 @@ creatio_oauth_client_info lists them: all through the functions here, so they de
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.creatio.oauth.plugins.module_utils import _export as export
 from ansible_collections.creatio.oauth.plugins.module_utils import _normalize as normalize
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
@@ -139,7 +140,8 @@ def list_clients(run):
                 entries.append(_listed(row, 'server'))
         entries += [_listed(record, 'cache-only') for n, record in cached.items() if n not in seen]
     entries.sort(key=lambda e: (e['name'] or '', e['client_id'] or ''))
-    return {'changed': False, 'clients': entries, 'odata_readable': server is not None}
+    return {'changed': False, 'clients': entries, 'odata_readable': server is not None,
+            'integrations': export.integrations(entries, run.warn)}
 
 
 def _listed(record, source):

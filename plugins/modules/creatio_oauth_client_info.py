@@ -15,6 +15,9 @@ description:
   - Starts from the local facts cache and confirms and completes it from Creatio (OData C(OAuthClientApp)) when the
     site lets the user read it. Each integration says where it came from in RV(clients[].source).
   - Never returns a client secret (Creatio never shows one again after creation). Never writes anything.
+  - RV(integrations) is the same list as code, in the shape of the C(creatio_integrations) items of the
+    C(creatio.oauth.integrations) role, ready to apply to another site (the C(creatio.oauth.export) playbook writes it
+    to a YAML file).
 author:
   - creatio.oauth contributors (@creatio-oauth)
 extends_documentation_fragment:
@@ -47,6 +50,12 @@ EXAMPLES = r'''
     - name: Show the inactive ones
       ansible.builtin.debug:
         msg: "{{ integrations.clients | rejectattr('active') | map(attribute='name') | list }}"
+
+    - name: Keep the site as code, for the integrations role
+      ansible.builtin.copy:
+        content: "{{ {'creatio_integrations': integrations.integrations} | to_nice_yaml(indent=2, sort_keys=false) }}"
+        dest: ./integrations-of-mycompany.yml
+        mode: '0600'
 '''
 
 RETURN = r'''
@@ -92,6 +101,32 @@ odata_readable:
   description: Whether Creatio let the user read the integrations through OData.
   returned: always
   type: bool
+integrations:
+  description:
+    - The integrations of the site (those in Creatio, not the ones only the cache remembers), as items of the
+      C(creatio_integrations) list of the C(creatio.oauth.integrations) role, sorted by name. Applied to another site
+      with the role, they make the same integrations there.
+    - Each item has C(name) and C(preset). The preset is recognised from the grant type and the application URL when
+      they are those of a preset that gives a default application URL (V(powerbi), V(clio), V(outlook_addin)); the
+      default is then left out. Anything else is V(custom), with C(grant_type) and C(application_url).
+    - C(system_user_id) for a client credentials integration; C(redirect_urls) for an authorization code integration
+      when they are known (a warning names an integration whose redirect URIs are not known: add them before applying
+      the list); C(active) only when it is V(false).
+    - Of several integrations with one name (Creatio allows it), the first by client id is exported, with a warning.
+    - Never a client id or a secret.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: Power BI Connector
+      preset: powerbi
+      system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+    - name: Order webhooks
+      preset: custom
+      grant_type: client_credentials
+      application_url: https://hooks.example.com
+      system_user_id: 0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02
+      active: false
 '''
 
 from ansible.module_utils.basic import AnsibleModule

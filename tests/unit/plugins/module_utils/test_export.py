@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Export of a site's integrations as the integrations role's items (_export.py, issue 15 item 3)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _batch as batch
+from ansible_collections.creatio.oauth.plugins.module_utils import _export as export
+from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
+
+USER = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
+
+
+def entry(name, grant, url, user=None, urls=(), active=True, source='server', client_id=None):
+    return {'name': name, 'client_id': client_id or ('%032X' % abs(hash(name)))[:32], 'grant_type': grant,
+            'application_url': url, 'system_user_id': user, 'active': active,
+            'redirect_urls': [{'id': None, 'url': u} for u in urls], 'source': source, 'confirmed_at': None}
+
+
+def test_presets_recognised_by_grant_and_default_url_and_the_default_left_out():
+    items = export.integrations([
+        entry('PowerBI', 'client_credentials', 'https://app.powerbi.com', USER),
+        entry('Clio', 'client_credentials', 'https://app.clio.com', USER, active=False),
+        entry('Outlook', 'authorization_code', 'https://outlook.office.com', urls=['https://b.example/cb', 'https://a.example/cb']),
+    ])
+    assert items == [
+        {'name': 'Clio', 'preset': 'clio', 'system_user_id': USER, 'active': False},
+        {'name': 'Outlook', 'preset': 'outlook_addin', 'redirect_urls': ['https://a.example/cb', 'https://b.example/cb']},
+        {'name': 'PowerBI', 'preset': 'powerbi', 'system_user_id': USER},
+    ]
+
+
+@pytest.mark.parametrize('grant, url', [
+    ('client_credentials', 'https://hooks.example.com'),       # webhooks has no default URL: nothing tells it apart
+    ('client_credentials', 'https://outlook.office.com'),      # the outlook default, with the other grant
+    ('authorization_code', 'https://app.powerbi.com'),         # the powerbi default, with the other grant
+    ('client_credentials', 'https://app.powerbi.com/'),        # not exactly the default
+])
+def test_anything_else_is_custom_with_everything_explicit(grant, url):
+    user = USER if grant == 'client_credentials' else None
+    (item,) = export.integrations([entry('X', grant, url, user, urls=['https://x.example/cb'] if user is None else ())])
+    assert item['preset'] == 'custom' and item['grant_type'] == grant and item['application_url'] == url
+    assert ('system_user_id' in item) == (grant == 'client_credentials') and ('redirect_urls' in item) != ('system_user_id' in item)
+
+
+def test_cache_only_left_out_duplicates_and_unknown_redirect_uris_warned():
+    warnings = []
+    items = export.integrations([
+        entry('Gone', 'client_credentials', 'https://gone.example', USER, source='cache-only'),
+        entry('Twice', 'client_credentials', 'https://t.example', USER, client_id='B' * 32),
+        entry('Twice', 'client_credentials', 'https://t2.example', USER, client_id='A' * 32),
+        entry('By hand', 'authorization_code', 'https://h.example'),
+    ], warnings.append)
+    assert [i['name'] for i in items] == ['By hand', 'Twice']
+    assert items[1]['application_url'] == 'https://t2.example'  # the first by client id
+    assert 'redirect_urls' not in items[0]
+    assert len(warnings) == 2
+    assert "redirect URIs of 'By hand' are not known" in warnings[0]
+    assert "named 'Twice': only the one with client id %s is exported" % ('A' * 32) in warnings[1]
+    assert 'client id %s is left out' % ('B' * 32) in warnings[1]
+
+
+def test_no_client_id_nor_secret_and_every_item_is_valid_for_the_role():
+    entries = [entry('PowerBI', 'client_credentials', 'https://app.powerbi.com', USER),
+               entry('Custom', 'authorization_code', 'https://c.example', urls=['https://c.example/cb'], active=False),
+               entry('Hooks', 'client_credentials', 'https://hooks.example.com', USER)]
+    items = export.integrations(entries)
+    assert not [k for i in items for k in i if 'client' in k or 'secret' in k]
+    spec = batch.item_argspec()
+    params = [dict(dict((k, v.get('default')) for k, v in spec.items()), **i) for i in items]
+    declared = batch.declare_all(params, None)  # the role's own validation: raises on any problem
+    assert [d.desired['application_url'] for d in declared] == ['https://c.example', 'https://hooks.example.com',
+                                                               rules.PRESETS['powerbi'].defaults['application_url']]
+
+
+def test_grant_inferred_when_not_given():
+    assert export.grant_of({'system_user_id': USER}) == 'client_credentials'
+    assert export.grant_of({'system_user_id': None}) == 'authorization_code'
+    assert export.grant_of({'grant_type': 'authorization_code', 'system_user_id': USER}) == 'authorization_code'
