@@ -8,6 +8,8 @@ summary lines the role prints. Never a secret."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.creatio.oauth.plugins.module_utils import _drift as drift
+
 ACTIONS = ('created', 'updated', 'unchanged', 'removed', 'failed')
 CHECK_MODE_NOTE = ' (CHECK MODE: nothing was changed; a real run would do this)'
 
@@ -39,6 +41,7 @@ def entry_of(item, result, check_mode):
         'secret_file': item.secret_file if action == 'created' and not check_mode else None,
         'verified': result.get('verified'),
         'operations': [op['summary'] for op in result.get('operations') or []],
+        'fields': drift.fields_of(result.get('operations')),
     }
     if action == 'failed':
         entry['error'] = result.get('msg') or 'failed'

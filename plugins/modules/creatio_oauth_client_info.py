@@ -110,7 +110,7 @@ integrations:
       they are those of a preset that gives a default application URL (V(powerbi), V(clio), V(outlook_addin)); the
       default is then left out. Anything else is V(custom), with C(grant_type) and C(application_url).
     - C(system_user_id) for a client credentials integration; C(redirect_urls) for an authorization code integration
-      when they are known (a warning names an integration whose redirect URIs are not known: add them before applying
+      when they are known (a warning names an integration whose redirect URIs are not known; add them before applying
       the list); C(active) only when it is V(false).
     - Of several integrations with one name (Creatio allows it), the first by client id is exported, with a warning.
     - Never a client id or a secret.

@@ -112,7 +112,7 @@ options:
         O(clients[].client_secret_file) would write it. The folder is made (mode 0700) when missing; in check mode
         nothing is made.
       - A file of the folder that this collection wrote for an earlier integration of the same name, which Creatio no
-        longer has (deleted by hand, say), does not block its creation again: it is kept as C(<file>.<old client id>)
+        longer has (deleted by hand, say), does not block its creation again. It is kept as C(<file>.<old client id>)
         (never overwritten, never deleted), with a warning and a line in RV(summary), and the new secret takes its
         place. Any other existing file is refused, as with O(clients[].client_secret_file).
     type: path
@@ -273,6 +273,12 @@ integrations:
       type: str
     operations:
       description: One line per Creatio call the run made (in check mode, would make).
+      type: list
+      elements: str
+    fields:
+      description:
+        - The declared fields those calls change (V(application_url), V(system_user_id), V(active), V(redirect_urls),
+          ...), sorted; what the drift report shows for an integration that would be updated.
       type: list
       elements: str
     secret_file:

@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API). The drift report over many sites: what a check-mode
+run of the integrations role found on each site (its published ``creatio_integrations_result``),
+classified integration by integration, and written as one table (Markdown) and as JSON.
+
+Pure, but for ``write_report``: no request to any site. Never a secret: the role's published result
+holds none, and nothing else is read.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import json
+import os
+import tempfile
+
+# What each action of a check-mode run means for the site.
+IN_LINE = 'in line'
+WOULD_CREATE = 'would create'
+WOULD_UPDATE = 'would update'
+WOULD_DELETE = 'would delete'
+UNKNOWN = 'unknown'
+STATES = (IN_LINE, WOULD_CREATE, WOULD_UPDATE, WOULD_DELETE, UNKNOWN)
+BY_ACTION = {'unchanged': IN_LINE, 'created': WOULD_CREATE, 'updated': WOULD_UPDATE, 'removed': WOULD_DELETE,
+             'failed': UNKNOWN}
+
+# The field of the declaration each OAuthConfigService call changes: UpdateClient by the members of
+# its request, the redirect URI calls the redirect URIs.
+UPDATE_CLIENT_FIELDS = {'name': 'name', 'applicationUrl': 'application_url', 'systemUserId': 'system_user_id',
+                        'isActive': 'active', 'redirectUrl': 'redirect_urls', 'description': 'description'}
+REDIRECT_CALLS = ('AddRedirectUrls', 'UpdateRedirectUrl', 'DeleteRedirectUrl')
+SITE_IN_LINE, SITE_DRIFT, SITE_UNKNOWN = 'in line', 'drift', 'unknown'
+
+
+def fields_of(operations):
+    """The declared fields that ``operations`` (a module result's list of {'call', 'request', ...})
+    change, sorted; for the published entry of an updated integration."""
+    fields = set()
+    for operation in operations or []:
+        call = operation.get('call')
+        if call == 'UpdateClient':
+            fields.update(UPDATE_CLIENT_FIELDS.get(key, key) for key in (operation.get('request') or {}) if key != 'clientId')
+        elif call in REDIRECT_CALLS:
+            fields.add('redirect_urls')
+    return sorted(fields)
+
+
+def classify_site(site):
+    """One site of the report from what the playbook gathered for it.
+
+    ``site``: {'site': inventory name, 'url': its creatio_url, 'declared': [names], 'results': the
+    role's creatio_integrations_result (a list) or None, 'error': why the role failed there, or None}.
+    Returns {'site', 'url', 'status', 'reason', 'integrations': [{'name', 'state', 'fields',
+    'operations', 'reason'}]}: one cell per declared name, in the declared order."""
+    results = site.get('results') or []
+    by_name = dict((entry.get('name'), entry) for entry in results if isinstance(entry, dict))
+    names = list(site.get('declared') or [])
+    names += [n for n in by_name if n not in names]
+    error = site.get('error')
+    cells = []
+    for name in names:
+        entry = by_name.get(name)
+        if entry is None:
+            cells.append(_cell(name, UNKNOWN, reason=error or 'no result for this integration'))
+            continue
+        state = BY_ACTION.get(entry.get('action'), UNKNOWN)
+        reason = None
+        if state == UNKNOWN:
+            reason = entry.get('error') or error or 'no result for this integration'
+        fields = list(entry.get('fields') or []) if state == WOULD_UPDATE else []
+        cells.append(_cell(name, state, fields, entry.get('operations') or [], reason))
+    states = set(cell['state'] for cell in cells)
+    if not cells:
+        status = SITE_UNKNOWN if error else SITE_IN_LINE
+    elif states == set([IN_LINE]):
+        status = SITE_IN_LINE
+    elif states - set([IN_LINE, UNKNOWN]):
+        status = SITE_DRIFT
+    else:
+        status = SITE_UNKNOWN
+    reasons = sorted(set(cell['reason'] for cell in cells if cell['reason']))
+    site_reason = error or (reasons[0] if status == SITE_UNKNOWN and len(reasons) == 1 else None)
+    return {'site': site.get('site'), 'url': site.get('url') or None, 'status': status, 'reason': site_reason,
+            'integrations': cells}
+
+
+def _cell(name, state, fields=(), operations=(), reason=None):
+    return {'name': name, 'state': state, 'fields': list(fields), 'operations': list(operations), 'reason': reason}
+
+
+def build_report(sites, generated_at=None):
+    """The whole report: every site classified (sorted by name), the integrations (columns, in the
+    order first declared) and the counts."""
+    rows = sorted((classify_site(site) for site in sites), key=lambda row: str(row['site']))
+    columns = []
+    for row in rows:
+        columns.extend(cell['name'] for cell in row['integrations'] if cell['name'] not in columns)
+    counts = dict((state, sum(1 for row in rows for cell in row['integrations'] if cell['state'] == state)) for state in STATES)
+    return {
+        'generated_at': generated_at or datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+        'sites': rows,
+        'integrations': columns,
+        'summary': {
+            'sites': len(rows),
+            'sites_in_line': sum(1 for row in rows if row['status'] == SITE_IN_LINE),
+            'sites_with_drift': sum(1 for row in rows if row['status'] == SITE_DRIFT),
+            'sites_unknown': sum(1 for row in rows if row['status'] == SITE_UNKNOWN),
+            'cells': counts,
+        },
+    }
+
+
+def cell_text(cell):
+    if cell is None:
+        return '-'
+    if cell['state'] == WOULD_UPDATE and cell['fields']:
+        return '%s (%s)' % (WOULD_UPDATE, ', '.join(cell['fields']))
+    return cell['state']
+
+
+def summary_line(report):
+    summary = report['summary']
+    return '%d of %d site(s) in line, %d with drift, %d unknown' % (
+        summary['sites_in_line'], summary['sites'], summary['sites_with_drift'], summary['sites_unknown'])
+
+
+def markdown(report):
+    """The report as Markdown: the count, one table site x integration, then the details of every
+    cell that is not in line (the calls a real run would make, or why it is unknown)."""
+    lines = ['# Creatio OAuth integrations: drift report', '',
+             'Generated %s by a check-mode run (nothing was written to any site).' % report['generated_at'], '',
+             '**%s.**' % summary_line(report), '']
+    columns = report['integrations']
+    lines.append('| site | status | %s |' % ' | '.join(_md(c) for c in columns) if columns else '| site | status |')
+    lines.append('|' + '---|' * (2 + len(columns)))
+    for row in report['sites']:
+        cells = dict((cell['name'], cell) for cell in row['integrations'])
+        lines.append('| %s | %s |%s' % (_md(row['site']), row['status'],
+                                         ''.join(' %s |' % _md(cell_text(cells.get(c))) for c in columns)))
+    details = []
+    for row in report['sites']:
+        reasons = set(cell['reason'] for cell in row['integrations'])
+        if row['status'] == SITE_UNKNOWN and len(reasons) == 1 and None not in reasons:
+            details.append('- %s: unknown: %s' % (_md(row['site']), _md(reasons.pop())))  # the site as a whole
+            continue
+        for cell in row['integrations']:
+            if cell['state'] == IN_LINE:
+                continue
+            text = '- %s / %s: %s' % (_md(row['site']), _md(cell['name']), _md(cell_text(cell)))
+            if cell['reason']:
+                text += ': %s' % _md(cell['reason'])
+            details.append(text)
+            details.extend('  - %s' % _md(op) for op in cell['operations'])
+    if details:
+        lines += ['', '## Details', ''] + details
+    return '\n'.join(lines) + '\n'
+
+
+def _md(text):
+    """Text safe in a Markdown table cell."""
+    return str(text).replace('\\', '\\\\').replace('|', '\\|').replace('\n', ' ')
+
+
+def text_lines(report):
+    """The report for the play's output: the count, then one line per site and integration that is not in line."""
+    lines = [summary_line(report)]
+    for row in report['sites']:
+        if row['status'] == SITE_UNKNOWN and row['reason']:
+            lines.append('%s: unknown: %s' % (row['site'], row['reason']))
+            continue
+        for cell in row['integrations']:
+            if cell['state'] != IN_LINE:
+                lines.append('%s: %s: %s%s' % (row['site'], cell['name'], cell_text(cell),
+                                               (': %s' % cell['reason']) if cell['reason'] else ''))
+    return lines
+
+
+def write_report(path, text):
+    """Write ``text`` to ``path`` atomically (mode 0644: a report holds no secret); True when the
+    file changed."""
+    try:
+        with open(path) as handle:
+            if handle.read() == text:
+                return False
+    except (IOError, OSError):
+        pass
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=folder)
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, 'w') as handle:
+            handle.write(text)
+        os.rename(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return True
+
+
+def as_json(report):
+    return json.dumps(report, indent=2, sort_keys=True) + '\n'
+
+
+def report_service(params, check_mode):
+    """The service of creatio_drift_report: the report, its files (not in check mode), its result."""
+    report = build_report(params['sites'])
+    text = markdown(report)
+    changed = False
+    written = []
+    for key, content in (('markdown_path', text), ('json_path', as_json(report))):
+        path = params.get(key)
+        if not path:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            return {'failed': True, 'changed': changed, 'msg': '%s: the folder %s does not exist' % (key, folder)}
+        if check_mode:
+            changed = True
+            continue
+        try:
+            changed = write_report(path, content) or changed
+        except (IOError, OSError) as exc:
+            return {'failed': True, 'changed': changed, 'msg': '%s: cannot write %s (%s)' % (key, path, exc.strerror)}
+        written.append(os.path.abspath(path))
+    result = {'changed': changed, 'report': report, 'markdown': text, 'summary': text_lines(report),
+              'sites_in_line': report['summary']['sites_in_line'], 'files': written,
+              'in_line': report['summary']['sites_in_line'] == report['summary']['sites']}
+    if params.get('fail_on_drift') and not result['in_line']:
+        result['failed'] = True
+        result['msg'] = 'drift: %s' % summary_line(report)
+    return result

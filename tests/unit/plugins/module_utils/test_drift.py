@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The drift report (_drift.py, issue 15 item 2): classification, the table, the files."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _drift as drift
+from ansible_collections.creatio.oauth.plugins.module_utils import _report as report_mod
+
+NAMES = ['Power BI', 'Webhooks', 'Outlook']
+
+
+def entry(name, action, fields=(), operations=(), error=None):
+    result = {'name': name, 'preset': None, 'state': 'present', 'grant_type': 'client_credentials', 'client_id': None,
+              'changed': action not in ('unchanged', 'failed'), 'action': action, 'operations': list(operations),
+              'fields': list(fields), 'secret_file': None, 'verified': None}
+    if error:
+        result['error'] = error
+    return result
+
+
+def site(name, results=None, error=None, declared=NAMES):
+    return {'site': name, 'url': 'https://%s.example' % name, 'declared': list(declared), 'results': results, 'error': error}
+
+
+def in_line(name):
+    return site(name, [entry(n, 'unchanged') for n in NAMES])
+
+
+def test_fields_of_the_calls():
+    operations = [{'call': 'UpdateClient', 'request': {'clientId': 'X', 'applicationUrl': 'a', 'isActive': False}},
+                  {'call': 'AddRedirectUrls', 'request': {'clientId': 'X', 'redirectUrls': ['u']}},
+                  {'call': 'DeleteRedirectUrl', 'request': {'redirectUrlId': 'i'}},
+                  {'call': 'UpdateClient', 'request': {'clientId': 'X', 'someNewMember': 1}}]
+    assert drift.fields_of(operations) == ['active', 'application_url', 'redirect_urls', 'someNewMember']
+    assert drift.fields_of([{'call': 'AddClient', 'request': {'name': 'X'}}]) == []
+    assert drift.fields_of(None) == []
+
+
+def test_the_role_publishes_the_fields_of_an_update():
+    class Item(object):
+        name, preset, secret_file = 'W', 'webhooks', None
+        desired = {'state': 'present', 'grant_type': 'client_credentials'}
+    result = {'changed': True, 'client': {'client_id': 'C'}, 'operations': [
+        {'call': 'UpdateClient', 'summary': "update integration W: application_url 'a' -> 'b'",
+         'request': {'clientId': 'C', 'applicationUrl': 'b'}}]}
+    published = report_mod.entry_of(Item(), result, check_mode=True)
+    assert published['action'] == 'updated' and published['fields'] == ['application_url']
+
+
+def test_each_action_its_state_and_the_site_status():
+    drifting = site('b', [entry('Power BI', 'unchanged'),
+                          entry('Webhooks', 'updated', ['application_url'], ["update integration Webhooks: application_url 'a' -> 'b'"]),
+                          entry('Outlook', 'created', operations=['create integration Outlook (authorization_code)'])])
+    deleting = site('c', [entry('Power BI', 'removed', operations=['delete integration Power BI (client id X)'])],
+                    declared=['Power BI'])
+    offline = site('d', [entry(n, 'failed', error='not attempted: Login failed') for n in NAMES], error='3 not attempted')
+    never_ran = site('e', None, error='vault password missing')
+    report = drift.build_report([drifting, in_line('a'), deleting, offline, never_ran], generated_at='2026-01-01T00:00:00Z')
+    rows = dict((row['site'], row) for row in report['sites'])
+    assert [row['site'] for row in report['sites']] == ['a', 'b', 'c', 'd', 'e']
+    assert [(r, rows[r]['status']) for r in 'abcde'] == [('a', 'in line'), ('b', 'drift'), ('c', 'drift'), ('d', 'unknown'),
+                                                         ('e', 'unknown')]
+    cells = dict((c['name'], c) for c in rows['b']['integrations'])
+    assert [cells[n]['state'] for n in NAMES] == ['in line', 'would update', 'would create']
+    assert cells['Webhooks']['fields'] == ['application_url'] and cells['Outlook']['fields'] == []
+    assert rows['c']['integrations'][0]['state'] == 'would delete'
+    assert all(c['state'] == 'unknown' and c['reason'] == 'not attempted: Login failed' for c in rows['d']['integrations'])
+    assert [(c['name'], c['state'], c['reason']) for c in rows['e']['integrations']] == [
+        (n, 'unknown', 'vault password missing') for n in NAMES]  # declared, never reached: still one cell each
+    assert report['integrations'] == NAMES
+    assert report['summary'] == {'sites': 5, 'sites_in_line': 1, 'sites_with_drift': 2, 'sites_unknown': 2,
+                                 'cells': {'in line': 4, 'would create': 1, 'would update': 1, 'would delete': 1,
+                                           'unknown': 6}}
+
+
+def test_a_site_with_one_undecided_integration_and_no_drift_is_unknown_not_in_line():
+    partial = site('p', [entry('Power BI', 'unchanged'), entry('Webhooks', 'failed', error='ambiguous name'),
+                         entry('Outlook', 'unchanged')])
+    row = drift.classify_site(partial)
+    assert row['status'] == 'unknown' and row['reason'] == 'ambiguous name'
+
+
+def test_markdown_table_details_and_escaping():
+    weird = site('x|y', [entry('A|B', 'updated', ['redirect_urls'], ['authorize https://e.example/cb|x for A|B'])], declared=['A|B'])
+    report = drift.build_report([in_line('a'), weird], generated_at='2026-01-01T00:00:00Z')
+    text = drift.markdown(report)
+    assert '**1 of 2 site(s) in line, 1 with drift, 0 unknown.**' in text
+    assert '| site | status | Power BI | Webhooks | Outlook | A\\|B |' in text
+    assert '| a | in line | in line | in line | in line | - |' in text
+    assert '| x\\|y | drift | - | - | - | would update (redirect_urls) |' in text
+    assert text.split('## Details\n\n')[1] == '- x\\|y / A\\|B: would update (redirect_urls)\n  - authorize https://e.example/cb\\|x for A\\|B\n'
+    assert drift.text_lines(report) == ['1 of 2 site(s) in line, 1 with drift, 0 unknown', 'x|y: A|B: would update (redirect_urls)']
+
+
+def test_report_service_writes_both_files_not_in_check_mode_and_gates(tmp_path):
+    params = {'sites': [in_line('a'), site('b', [entry('Power BI', 'created')], declared=['Power BI'])],
+              'markdown_path': str(tmp_path / 'drift.md'), 'json_path': str(tmp_path / 'drift.json'), 'fail_on_drift': False}
+    checked = drift.report_service(params, check_mode=True)
+    assert checked['changed'] is True and checked['files'] == [] and not os.listdir(str(tmp_path))
+    result = drift.report_service(params, check_mode=False)
+    assert result['changed'] is True and result['sites_in_line'] == 1 and result['in_line'] is False
+    assert sorted(result['files']) == [str(tmp_path / 'drift.json'), str(tmp_path / 'drift.md')]
+    written = json.loads((tmp_path / 'drift.json').read_text())
+    assert written['summary']['sites_in_line'] == 1 and written == json.loads(json.dumps(result['report']))
+    assert (tmp_path / 'drift.md').read_text() == result['markdown']
+    assert oct(os.stat(str(tmp_path / 'drift.md')).st_mode & 0o777) == oct(0o644)
+    gated = drift.report_service(dict(params, fail_on_drift=True), check_mode=False)
+    assert gated['failed'] is True and gated['msg'] == 'drift: 1 of 2 site(s) in line, 1 with drift, 0 unknown'
+    missing = drift.report_service(dict(params, markdown_path=str(tmp_path / 'no' / 'drift.md')), check_mode=False)
+    assert missing['failed'] is True and 'does not exist' in missing['msg']
+    assert drift.report_service(dict(params, sites=[in_line('a')], fail_on_drift=True), check_mode=False)['in_line'] is True
+
+
+def test_nothing_but_what_the_results_say_reaches_the_report():
+    secretish = entry('Power BI', 'created')
+    secretish['client_secret'] = 'THIS-MUST-NOT-SHOW'  # the role never publishes one; even if it did
+    report = drift.build_report([site('a', [secretish], declared=['Power BI'])])
+    assert 'THIS-MUST-NOT-SHOW' not in drift.as_json(report) + drift.markdown(report)
