@@ -81,7 +81,7 @@ attributes:
     support: N/A
     platforms: posix
 notes:
-  - It is not part of the C(creatio.oauth.creatio) action group: it takes no connection options.
+  - It is not part of the C(creatio.oauth.creatio) action group, since it takes no connection options.
 seealso:
   - ref: ansible_collections.creatio.oauth.docsite.sites
     description: Many sites from one inventory, the drift report, and export.
