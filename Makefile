@@ -95,7 +95,7 @@ docs: venv
 	$(TOOLS_PY) tools/build_docs.py
 
 bench: venv
-	$(TOOLS_PY) tools/bench.py
+	$(TOOLS_PY) tools/bench $(BENCH_ARGS)
 
 reliability: venv
 	CREATIO_RELIABILITY_SIZE=$${CREATIO_RELIABILITY_SIZE:-full} $(TOOLS_PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/reliability $(PYTEST_ARGS)

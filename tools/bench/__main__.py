@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Entry point: ``python tools/bench`` (what ``make bench`` runs). See the package docstring."""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+if __package__ in (None, ''):  # run as ``python tools/bench``: import the package from tools/
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import bench  # noqa: E402  pylint: disable=wrong-import-position
+from bench.common import (ALL_SCENARIOS, BIN_DIR, COLLECTION_SCENARIOS, DEFAULT_OUTPUT, DEFAULT_SCENARIOS,  # noqa: E402
+                          OPT_IN_SCENARIOS, ROLE_TASKS, SCENARIO_HELP)
+from bench.micro import cache_bench, startup_bench  # noqa: E402
+from bench.report import machine, print_report, rst_tables, summarise, targets, _loadavg  # noqa: E402
+from bench.runner import Bench  # noqa: E402
+
+# ---------------------------------------------------------------- main
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=bench.__doc__.split('\n\n', maxsplit=1)[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--sizes', help='numbers of integrations, comma separated (default 1,10,50)')
+    parser.add_argument('--repeat', type=int, help='runs per scenario; the median is reported (default 3)')
+    parser.add_argument('--cache-sizes', help='clients in the facts cache micro benchmark (default 10,500,5000)')
+    parser.add_argument('--quick', action='store_true', help='defaults become: sizes 1,10, one run each, cache sizes 10,500')
+    parser.add_argument('--via', choices=('auto', 'role', 'loop'), default='auto',
+                        help='how the collection is driven: the integrations role (auto: when it exists) or one looping task')
+    parser.add_argument('--scenarios', default=','.join(DEFAULT_SCENARIOS),
+                        help='default: %s; also: %s' % (', '.join(DEFAULT_SCENARIOS), ', '.join(OPT_IN_SCENARIOS)))
+    parser.add_argument('--output', default=DEFAULT_OUTPUT, help='JSON results file (default build/bench/results.json)')
+    parser.add_argument('--strict', action='store_true', help='exit 1 when a timing target is missed too')
+    parser.add_argument('--keep', action='store_true', help='keep the work directory (playbooks, caches)')
+    args = parser.parse_args(argv)
+    for key, full, quick in (('sizes', '1,10,50', '1,10'), ('repeat', 3, 1), ('cache_sizes', '10,500,5000', '10,500')):
+        if getattr(args, key) is None:
+            setattr(args, key, quick if args.quick else full)
+    args.size_list = sorted(set(int(x) for x in args.sizes.split(',') if x.strip()))
+    args.cache_size_list = [int(x) for x in args.cache_sizes.split(',') if x.strip()]
+    args.scenario_list = [s.strip() for s in args.scenarios.split(',') if s.strip()]
+    unknown = set(args.scenario_list) - set(ALL_SCENARIOS)
+    if unknown or args.repeat < 1 or not args.size_list or min(args.size_list) < 1:
+        parser.error('bad --scenarios/--repeat/--sizes')
+    if args.via == 'auto':
+        args.via = 'role' if os.path.exists(ROLE_TASKS) else 'loop'
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if not os.path.exists(os.path.join(BIN_DIR, 'ansible-playbook')):
+        print('ansible-playbook is not beside %s: run this with the tools venv (make bench)' % sys.executable, file=sys.stderr)
+        return 2
+    work = tempfile.mkdtemp(prefix='creatio-bench-')
+    bench = Bench(args, work)
+    raw = {}
+    started = time.time()
+    info = machine()
+    try:
+        bench.setup()
+        collection_wanted = [s for s in args.scenario_list if s in COLLECTION_SCENARIOS]
+        for repetition in range(args.repeat):
+            for size in args.size_list:
+                per_size = raw.setdefault(str(size), {})
+                print('[%4.0f s] repetition %d/%d, N=%d' % (time.time() - started, repetition + 1, args.repeat, size), flush=True)
+                if collection_wanted:
+                    for scenario, result in bench.collection_runs(size, args.via, collection_wanted).items():
+                        if scenario in collection_wanted:
+                            per_size.setdefault(scenario, []).append(result)
+                if 'baseline' in args.scenario_list:
+                    per_size.setdefault('baseline', []).append(bench.baseline_run(size))
+                if 'floor' in args.scenario_list:
+                    per_size.setdefault('floor', []).append(bench.floor_run(size))
+        print('[%4.0f s] micro benchmarks' % (time.time() - started), flush=True)
+        cache_rows = cache_bench(args.cache_size_list, bench.collections) if args.cache_size_list else []
+        startup = startup_bench(bench.collections, 3 if args.quick else 7)
+    finally:
+        bench.close()
+        if args.keep:
+            print('work directory kept: %s' % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    info['loadavg_end'] = _loadavg()
+    info['bench_seconds'] = round(time.time() - started, 1)
+    table, marginal, marginal_cpu = summarise(raw, args.size_list)
+    result = {
+        'machine': info,
+        'config': {'sizes': args.size_list, 'repeat': args.repeat, 'via': args.via, 'cache_sizes': args.cache_size_list,
+                   'scenarios': dict((s, SCENARIO_HELP[s]) for s in args.scenario_list), 'output': args.output},
+        'table': table, 'marginal': marginal, 'marginal_cpu': marginal_cpu, 'cache': cache_rows, 'startup': startup,
+        'checks': bench.checks, 'raw': raw,
+    }
+    result['targets'] = targets(table, marginal, marginal_cpu, cache_rows, bench.checks, args.size_list)
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    with open(args.output, 'w', encoding='utf-8') as handle:
+        json.dump(result, handle, indent=1, sort_keys=True)
+        handle.write('\n')
+    with open(os.path.splitext(args.output)[0] + '.rst', 'w', encoding='utf-8') as handle:
+        handle.write(rst_tables(result))
+    print_report(result)
+    failed_checks = [c for c in bench.checks if not c['ok']]
+    missed = [t for t in result['targets'] if not t['ok']]
+    if failed_checks or (args.strict and missed):
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
+

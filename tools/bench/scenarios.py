@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the bench declares and runs: the integrations, and the playbooks of every scenario."""
+
+from __future__ import absolute_import, division, print_function
+
+import importlib
+import os
+import sys
+import tempfile
+
+import yaml
+
+from bench.common import POWERBI_USER_ID, WEBHOOK_USER_ID, testbed
+
+# ---------------------------------------------------------------- the declared integrations
+
+def integrations(count):
+    """A deterministic mix of the role's presets. Every 5th (outlook_addin) has two redirect URIs,
+    so its first run needs AddClient + AddRedirectUrls."""
+    items = []
+    for index in range(count):
+        name = 'bench-%03d' % index
+        kind = index % 5
+        if kind == 0:
+            items.append({'name': name, 'preset': 'powerbi', 'system_user_id': POWERBI_USER_ID})
+        elif kind == 1:
+            items.append({'name': name, 'preset': 'webhooks', 'application_url': 'https://hooks%d.example.com' % index,
+                          'system_user_id': WEBHOOK_USER_ID})
+        elif kind == 2:
+            items.append({'name': name, 'preset': 'clio', 'system_user_id': WEBHOOK_USER_ID})
+        elif kind == 3:
+            items.append({'name': name, 'preset': 'outlook_addin',
+                          'redirect_urls': ['https://addin%d.example.com/callback' % index,
+                                            'https://addin%d.example.com/silent-callback' % index]})
+        else:
+            items.append({'name': name, 'preset': 'custom', 'grant_type': 'authorization_code',
+                          'application_url': 'https://app%d.example.com' % index,
+                          'redirect_urls': ['https://app%d.example.com/oauth/callback' % index]})
+    return items
+
+
+def collection_module(name):
+    """A module_utils module of the collection in this checkout (imported through a linked tree)."""
+    collections = testbed.linked_collection(os.path.join(tempfile.gettempdir(), 'creatio-bench-collections-%d' % os.getuid()))
+    if collections not in sys.path:
+        sys.path.insert(0, collections)
+    return importlib.import_module('ansible_collections.creatio.oauth.plugins.module_utils.' + name)
+
+
+def effective(item):
+    """The module arguments an item stands for: the collection's own presets decide."""
+    expanded, problems = collection_module('_rules').expand_preset(dict(item, state='present'), item['name'])
+    assert not problems, problems
+    settings = {'name': item['name'], 'grant_type': expanded['grant_type'], 'application_url': expanded['application_url']}
+    for key in ('system_user_id', 'redirect_urls'):
+        if key in item:
+            settings[key] = item[key]
+    return settings
+
+
+def redirect_calls(items):
+    """AddRedirectUrls calls of a first run: (what the collection sends, the issue's minimum).
+
+    The collection sends one per authorization_code integration, even with a single URI: AddClient's
+    own redirectUrl would create the URI without telling its id, and the id is what later updates and
+    removals need (planner._plan_create). The issue's minimum counts only clients with more than one URI.
+    """
+    urls = [len(effective(item).get('redirect_urls') or []) for item in items]
+    return sum(1 for n in urls if n >= 1), sum(1 for n in urls if n > 1)
+
+
+def odata_requests(collections_path, names, with_client_ids):
+    """How many OData requests one lookup of ``names`` takes (the collection's own split)."""
+    if collections_path not in sys.path:
+        sys.path.insert(0, collections_path)
+    from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api_assumptions  # pylint: disable=import-outside-toplevel
+    from ansible_collections.creatio.oauth.plugins.module_utils._client import filter_chunks  # pylint: disable=import-outside-toplevel
+    clauses = ["Name eq '%s'" % name for name in names]
+    if with_client_ids:
+        clauses += ["ClientId eq '%s'" % ('0' * 32) for _name in names]  # client ids: 32 hex digits
+    return len(filter_chunks(clauses, api_assumptions.ODATA_MAX_FILTER_LENGTH))
+
+
+# ---------------------------------------------------------------- playbooks
+
+def _dump(document):
+    return '---\n' + yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=200)
+
+
+def role_playbook(noverify=False):
+    play = {'name': 'Bootstrap the integrations (bench, through the role)', 'hosts': 'localhost', 'connection': 'local',
+            'gather_facts': False}
+    if noverify:
+        # The role has no variable for the modules' verify option: a play-level group default reaches
+        # its module tasks (its own module_defaults are keyed by module and do not set verify).
+        play['module_defaults'] = {'group/creatio.oauth.creatio': {'verify': False}}
+    play['roles'] = [{'role': 'creatio.oauth.integrations'}]
+    return _dump([play])
+
+
+def loop_playbook(noverify=False):
+    task = {
+        'name': 'Apply the integrations',
+        'creatio.oauth.creatio_oauth_client': {
+            'name': '{{ item.name }}',
+            'grant_type': '{{ item.grant_type }}',
+            'application_url': '{{ item.application_url }}',
+            'system_user_id': '{{ item.system_user_id | default(omit) }}',
+            'redirect_urls': '{{ item.redirect_urls | default(omit) }}',
+            'verify': not noverify,
+        },
+        'loop': '{{ bench_integrations }}',
+        'loop_control': {'label': '{{ item.name }}'},
+        'no_log': True,
+    }
+    return _dump([{'name': 'Bootstrap the integrations (bench, one looping task)', 'hosts': 'localhost',
+                   'gather_facts': False, 'tasks': [task]}])
+
+
+def baseline_playbook(items):
+    """What users write today: uri login, the headers by hand, then one AddClient task per integration."""
+    tasks = [
+        {'name': 'Log in to Creatio',
+         'ansible.builtin.uri': {
+             'url': '{{ creatio_site }}/ServiceModel/AuthService.svc/Login',
+             'method': 'POST',
+             'body_format': 'json',
+             'headers': {'ForceUseSession': 'true'},
+             'body': {'UserName': "{{ lookup('ansible.builtin.env', 'CREATIO_USERNAME') }}",
+                      'UserPassword': "{{ lookup('ansible.builtin.env', 'CREATIO_PASSWORD') }}"},
+             'return_content': True,
+             'status_code': 200},
+         'register': 'creatio_login',
+         'no_log': True},
+        {'name': 'Keep the session cookies and the CSRF token',
+         'ansible.builtin.set_fact': {
+             'creatio_cookie': "{{ creatio_login.cookies | dict2items | map(attribute='key') | zip(creatio_login.cookies "
+                               "| dict2items | map(attribute='value')) | map('join', '=') | join('; ') }}",
+             'creatio_csrf': '{{ creatio_login.cookies.BPMCSRF }}'},
+         'no_log': True},
+    ]
+    for item in items:
+        settings = effective(item)
+        request = {'name': settings['name'], 'applicationUrl': settings['application_url'], 'grantType': settings['grant_type']}
+        if settings.get('system_user_id'):
+            request['systemUserId'] = settings['system_user_id']
+        if settings.get('redirect_urls'):
+            request['redirectUrl'] = settings['redirect_urls'][0]
+        tasks.append({
+            'name': 'Create the integration %s' % settings['name'],
+            'ansible.builtin.uri': {
+                'url': '{{ creatio_site }}/0/rest/OAuthConfigService/AddClient',
+                'method': 'POST',
+                'body_format': 'json',
+                'headers': {'Cookie': '{{ creatio_cookie }}', 'BPMCSRF': '{{ creatio_csrf }}'},
+                'body': {'addClientRequest': request},
+                'status_code': 200},
+            'no_log': True})
+    return _dump([{'name': 'Bootstrap the integrations (bench baseline, ansible.builtin.uri)', 'hosts': 'localhost',
+                   'gather_facts': False, 'tasks': tasks}])
+
+
+def floor_playbook(count):
+    tasks = [{'name': 'Ping %d' % index, 'ansible.builtin.ping': None} for index in range(count)]
+    return _dump([{'name': 'Floor (ansible.builtin.ping)', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}])
+
