@@ -24,7 +24,9 @@ WEBHOOK_USER_ID = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
 COLLECTION_SCENARIOS = ('first', 'rerun', 'check', 'rerun-noverify', 'check-new', 'rerun-nosession')
 ALL_SCENARIOS = COLLECTION_SCENARIOS + ('baseline', 'floor')
 OPT_IN_SCENARIOS = ('check-new', 'rerun-nosession')
-DEFAULT_SCENARIOS = tuple(s for s in ALL_SCENARIOS if s not in OPT_IN_SCENARIOS)
+# Many sites (issue 15): its own runs over a fleet of simulated sites (see runner.SitesBench).
+SITES_SCENARIO = 'sites'
+DEFAULT_SCENARIOS = tuple(s for s in ALL_SCENARIOS if s not in OPT_IN_SCENARIOS) + (SITES_SCENARIO,)
 SCENARIO_HELP = {
     'first': 'collection, first run (fresh site, empty cache)',
     'rerun': 'collection, re-run with nothing to do',
@@ -34,6 +36,7 @@ SCENARIO_HELP = {
     'rerun-nosession': 'collection, re-run with reuse_session: false (a login per task: one through the role)',
     'baseline': 'ansible.builtin.uri: login + 1 AddClient task per integration',
     'floor': 'ansible.builtin.ping: N tasks',
+    'sites': 'many sites: S simulated sites x N integrations, forks F (first, rerun, check, ping, uri baseline)',
 }
 # "well under the cost of one task": a cache update at 5,000 clients must stay below this share of it
 CACHE_SHARE_OF_TASK = 0.25

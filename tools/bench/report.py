@@ -143,7 +143,8 @@ def targets(table, marginal, marginal_cpu, cache_rows, checks, sizes):
         add('cache update at %d clients well under one task (< %d%%)' % (big[0]['clients'], CACHE_SHARE_OF_TASK * 100),
             big[0]['update_ms'] < CACHE_SHARE_OF_TASK * task, 'update %.1f ms vs %.0f ms per task' % (big[0]['update_ms'], task))
     failed = [c for c in checks if not c['ok']]
-    add('every run did what it must (%d checks)' % len(checks), not failed, '%d failed' % len(failed))
+    if checks:
+        add('every run did what it must (%d checks)' % len(checks), not failed, '%d failed' % len(failed))
     return out
 
 
@@ -189,6 +190,7 @@ def print_report(result):
         for row in result['startup']:
             note = '' if row['loads_requests'] else '  (requests not imported)'
             print('  %-50s %7.1f ms  %4d modules%s' % (row['what'], row['ms'], row['modules_loaded'], note))
+    print_sites(result)
     print()
     print('targets:')
     for target in result['targets']:
@@ -234,6 +236,7 @@ def rst_tables(result):
         rows = [[r['what'], '%.0f' % r['ms'], '%d' % r['modules_loaded'], 'yes' if r['loads_requests'] else 'no'] for r in result['startup']]
         out += ['', 'Start-up of a fresh interpreter (import only):', '']
         out += _simple_table(['import', 'ms', 'modules loaded', 'requests imported'], rows)
+    out += sites_rst(result)
     return '\n'.join(out) + '\n'
 
 
@@ -257,3 +260,124 @@ def _ratio(value):
     return 'x%.2f' % value if value is not None else '-'
 
 
+
+
+# ---------------------------------------------------------------- many sites (issue 15)
+
+SITES_SCENARIOS = ('first', 'rerun', 'check', 'module', 'ping', 'baseline')
+SITES_HELP = {
+    'first': 'creatio.oauth.sites (the role on every site): first run, fresh sites, empty cache',
+    'rerun': 'creatio.oauth.sites: re-run with nothing to do',
+    'check': 'creatio.oauth.sites --check of the converged sites',
+    'module': "the role's creatio_oauth_clients task alone per site, nothing to do (a re-run without the role's other tasks)",
+    'ping': 'one ansible.builtin.ping per site',
+    'baseline': 'ansible.builtin.uri on every site: login, headers, one AddClient task per integration',
+}
+RERUN_PING_FACTOR = 1.3
+FIRST_URI_FACTOR = 0.3
+LOCK_WAIT_SHARE = 0.05
+
+
+def sites_summary(out):
+    """One row per scenario: medians, ratios, what every site got, the lock waits."""
+    rows = []
+    for scenario in SITES_SCENARIOS:
+        runs = out.get(scenario) or []
+        if not runs:
+            continue
+        walls = [r['wall'] for r in runs]
+        median_run = sorted(runs, key=lambda r: r['wall'])[len(runs) // 2]
+        per_site = median_run['per_site']
+        rows.append({
+            'scenario': scenario, 'runs': len(runs), 'wall_s': statistics.median(walls), 'wall_min_s': min(walls),
+            'cpu_s': statistics.median([r['cpu'] for r in runs]),
+            'logins_per_site': sorted(set(s['logins'] for s in per_site)),
+            'reads_per_site': sorted(set(s['reads'] for s in per_site)),
+            'writes_per_site': sorted(set(s['writes'] for s in per_site)),
+            'lock_waits': max(r['locks']['wait_s'] for r in runs), 'locks': median_run['locks']['locks'],
+            'lock_share_of_wall': max(r['locks']['share_of_wall'] for r in runs),
+            'lock_share_of_forks': max(r['locks']['share_of_forks'] for r in runs),
+            'locks_by_kind': median_run['locks']['by_kind'],
+        })
+    by = dict((r['scenario'], r) for r in rows)
+    for row in rows:
+        for other, key in (('ping', 'vs_ping'), ('baseline', 'vs_uri')):
+            base = by.get(other)
+            row[key] = row['wall_s'] / base['wall_s'] if base else None
+            row['cpu_' + key] = row['cpu_s'] / base['cpu_s'] if base else None
+    return rows
+
+
+def sites_targets(rows, config, checks):
+    by = dict((r['scenario'], r) for r in rows)
+    out = []
+    label = '%d sites x %d integrations, forks %d' % (config['sites'], config['size'], config['forks'])
+
+    def add(name, ok, detail):
+        out.append({'target': name, 'ok': ok, 'detail': detail})
+
+    if 'rerun' in by and 'ping' in by:
+        row = by['rerun']
+        add('many sites: re-run <= %.1f x one ping per site (%s, median wall)' % (RERUN_PING_FACTOR, label),
+            row['vs_ping'] <= RERUN_PING_FACTOR, '%.2f s vs %.2f s: x%.2f (CPU time: x%.2f)' % (
+                row['wall_s'], by['ping']['wall_s'], row['vs_ping'], row['cpu_vs_ping']))
+        add('many sites: re-run sends 0 writes, 1 read and 0 or 1 login per site',
+            row['writes_per_site'] == [0] and len(row['reads_per_site']) == 1 and max(row['logins_per_site']) <= 1,
+            'per site: writes %s, OData reads %s, logins %s' % (row['writes_per_site'], row['reads_per_site'], row['logins_per_site']))
+    if 'first' in by and 'baseline' in by:
+        row = by['first']
+        add('many sites: first run <= %.1f x the uri baseline (%s)' % (FIRST_URI_FACTOR, label), row['vs_uri'] <= FIRST_URI_FACTOR,
+            '%.2f s vs %.2f s: x%.2f (CPU time: x%.2f)' % (row['wall_s'], by['baseline']['wall_s'], row['vs_uri'], row['cpu_vs_uri']))
+    collection = [r for r in rows if r['scenario'] in ('first', 'rerun', 'check')]
+    if collection:
+        worst = max(collection, key=lambda r: r['lock_share_of_wall'])
+        add('many sites: lock wait < %d%% of the run (forks %d)' % (LOCK_WAIT_SHARE * 100, config['forks']),
+            worst['lock_share_of_wall'] < LOCK_WAIT_SHARE,
+            'worst: %s, %.2f s waited in all (summed over every module process) in a %.1f s run: %.1f%% (%.2f%% of the time of '
+            'the %d forks)' % (worst['scenario'], worst['lock_waits'], worst['wall_s'], worst['lock_share_of_wall'] * 100,
+                               worst['lock_share_of_forks'] * 100, config['forks']))
+    failed = [c for c in checks if not c['ok']]
+    add('many sites: every run did what it must (%d checks)' % len(checks), not failed, '%d failed' % len(failed))
+    return out
+
+
+def print_sites(result):
+    sites = result.get('sites')
+    if not sites:
+        return
+    config = sites['config']
+    print()
+    print('many sites: %d simulated sites x %d integrations, forks %d, %d run(s) of rerun/check/ping (median)' % (
+        config['sites'], config['size'], config['forks'], config['repeat']))
+    header = '  %-9s %5s %8s %8s %8s %7s %7s %8s %8s %7s %7s %10s %7s' % (
+        'scenario', 'runs', 'wall s', 'min s', 'cpu s', 'x ping', 'x uri', 'cpu/ping', 'logins', 'reads', 'writes',
+        'lock wait', '% wall')
+    print(header)
+    print('  ' + '-' * (len(header) - 2))
+    for row in sites['table']:
+        print('  %-9s %5d %8.2f %8.2f %8.2f %7s %7s %8s %8s %7s %7s %9.2fs %6.1f%%' % (
+            row['scenario'], row['runs'], row['wall_s'], row['wall_min_s'], row['cpu_s'], _ratio(row['vs_ping']),
+            _ratio(row['vs_uri']), _ratio(row['cpu_vs_ping']), _per_site(row['logins_per_site']), _per_site(row['reads_per_site']),
+            _per_site(row['writes_per_site']), row['lock_waits'], row['lock_share_of_wall'] * 100))
+
+
+def sites_rst(result):
+    sites = result.get('sites')
+    if not sites:
+        return []
+    config = sites['config']
+    out = ['', 'Many sites: %d simulated sites (one ``SimulatorFleet``), %d integrations each, ``--forks %d``; first run and '
+               'baseline once, the others the median of %d runs:' % (config['sites'], config['size'], config['forks'], config['repeat']),
+           '']
+    rows = [[r['scenario'], '%.2f' % r['wall_s'], '%.2f' % r['wall_min_s'], '%.2f' % r['cpu_s'], _ratio(r['vs_ping']),
+             _ratio(r['vs_uri']), _ratio(r['cpu_vs_ping']), _per_site(r['logins_per_site']), _per_site(r['reads_per_site']),
+             _per_site(r['writes_per_site']), '%d' % r['locks'], '%.2f' % r['lock_waits'], '%.1f %%' % (r['lock_share_of_wall'] * 100)]
+            for r in sites['table']]
+    out += _simple_table(['scenario', 'wall (s)', 'min (s)', 'CPU (s)', 'vs ping', 'vs uri', 'CPU vs ping', 'logins/site',
+                          'reads/site', 'writes/site', 'locks', 'lock wait (s)', 'wait / wall'], rows)
+    out += [''] + ['- ``%s``: %s' % (r['scenario'], SITES_HELP[r['scenario']]) for r in sites['table']]
+    return out
+
+
+def _per_site(values):
+    return '-'.join(str(v) for v in (values[0], values[-1])) if len(values) > 1 else str(values[0])

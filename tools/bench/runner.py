@@ -8,14 +8,16 @@ import collections
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
 from bench.common import ADMIN_PASSWORD, ADMIN_USER, BIN_DIR, COLLECTION_SCENARIOS, SIMULATOR_DIR, testbed
-from bench.scenarios import (baseline_playbook, effective, floor_playbook, integrations, loop_playbook, odata_requests,
-                             redirect_calls, role_playbook)
+from bench.scenarios import (SITES_GROUP, baseline_playbook, effective, floor_playbook, integrations, loop_playbook,
+                             odata_requests, redirect_calls, role_playbook, sites_baseline_playbook, sites_inventory,
+                             sites_module_playbook, sites_ping_playbook, sites_role_playbook)
 
 # ---------------------------------------------------------------- running
 
@@ -221,3 +223,200 @@ def _stamps(folder):
 def _tail(text, lines=40):
     return '\n'.join(text.splitlines()[-lines:])
 
+
+
+# ---------------------------------------------------------------- many sites (issue 15)
+
+class SitesBench(object):
+    """S simulated sites (SimulatorFleet), N integrations each, an inventory with one host per site,
+    ``ansible-playbook`` with forks F: the collection's sites playbook (first run, re-run, check), one
+    ``ansible.builtin.ping`` per site, and the ``uri`` baseline. Every site's request log is counted
+    and checked, and the locks the modules take are timed (CREATIO_LOCK_STATS)."""
+
+    def __init__(self, sites, size, forks, work, collections):
+        self.sites = sites
+        self.size = size
+        self.forks = forks
+        self.work = os.path.join(work, 'sites')
+        self.collections = collections
+        self.fleet = None
+        self.counter = 0
+        self.checks = []
+        self.items = integrations(size)
+        self.inventory = None
+        self.env = None
+        self.cache_dir = None
+        self.converged = []
+
+    def setup(self):
+        if SIMULATOR_DIR not in sys.path:
+            sys.path.insert(0, SIMULATOR_DIR)
+        import creatio_simulator  # pylint: disable=import-error,import-outside-toplevel
+        self.fleet = creatio_simulator.SimulatorFleet(self.sites).start()
+        home = os.path.join(self.work, 'home')
+        os.makedirs(os.path.join(home, '.ansible', 'tmp'))
+        config = os.path.join(self.work, 'ansible.cfg')
+        with open(config, 'w', encoding='utf-8') as handle:
+            handle.write('[defaults]\n')
+        self.inventory = os.path.join(self.work, 'inventory.yml')
+        with open(self.inventory, 'w', encoding='utf-8') as handle:
+            handle.write(sites_inventory([site.url for site in self.fleet], self.items, sys.executable,
+                                         os.path.join(self.work, 'secrets')))
+        env = dict((k, v) for k, v in os.environ.items() if not (k.startswith('ANSIBLE_') or k.startswith('CREATIO_')))
+        env.update({
+            'PATH': BIN_DIR + os.pathsep + os.environ.get('PATH', ''),
+            'HOME': home,
+            'ANSIBLE_HOME': os.path.join(home, '.ansible'),
+            'ANSIBLE_LOCAL_TEMP': os.path.join(home, '.ansible', 'tmp'),
+            'ANSIBLE_REMOTE_TEMP': os.path.join(home, '.ansible', 'tmp'),
+            'ANSIBLE_CONFIG': config,
+            'ANSIBLE_COLLECTIONS_PATH': self.collections,
+            'ANSIBLE_NOCOLOR': '1',
+            'ANSIBLE_FORCE_COLOR': '0',
+            'ANSIBLE_RETRY_FILES_ENABLED': '0',
+            'ANSIBLE_STDOUT_CALLBACK': 'default',
+        })
+        self.env = env
+
+    def close(self):
+        if self.fleet is not None:
+            self.fleet.stop()
+
+    def reset(self):
+        """Every site back to its seed; a new, empty facts cache and secrets folder."""
+        self.fleet.reset()
+        self.cache_dir = tempfile.mkdtemp(prefix='cache-', dir=self.work)
+        secrets = os.path.join(self.work, 'secrets')
+        if os.path.isdir(secrets):
+            shutil.rmtree(secrets)
+
+    def run(self, scenario, text, check=False, extra_vars=None):
+        self.counter += 1
+        run_dir = os.path.join(self.work, 'runs', '%04d-%s' % (self.counter, scenario))
+        os.makedirs(run_dir)
+        path = os.path.join(run_dir, 'playbook.yml')
+        with open(path, 'w', encoding='utf-8') as handle:
+            handle.write(text)
+        stats = os.path.join(run_dir, 'locks.jsonl')
+        cmd = [os.path.join(BIN_DIR, 'ansible-playbook'), '-i', self.inventory, '-f', str(self.forks),
+               '-e', json.dumps(dict(extra_vars or {}, creatio_sites=SITES_GROUP)), path]
+        if check:
+            cmd.insert(1, '--check')
+        env = dict(self.env, CREATIO_CACHE_PATH=os.path.join(self.cache_dir, 'facts.json'), CREATIO_LOCK_STATS=stats)
+        for site in self.fleet:
+            site.clear_log()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=run_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True, check=False, timeout=3600)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        per_site = []
+        for site in self.fleet:
+            log = site.log()
+            kinds = collections.Counter(entry['kind'] for entry in log)
+            endpoints = collections.Counter(entry['endpoint'] for entry in log)
+            per_site.append({'logins': kinds.get('login', 0) + kinds.get('token', 0), 'reads': kinds.get('read', 0),
+                             'writes': kinds.get('write', 0), 'requests': len(log), 'endpoints': dict(endpoints)})
+        recap = testbed.parse_recap(proc.stdout)
+        result = {
+            'scenario': scenario, 'rc': proc.returncode, 'wall': wall,
+            'cpu': (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+            'per_site': per_site, 'locks': lock_summary(stats, wall, self.forks),
+            'changed_hosts': sorted(h for h, c in recap.items() if c.get('changed')),
+            'failed_hosts': sorted(h for h, c in recap.items() if c.get('failed') or c.get('unreachable')),
+            'hosts': len(recap),
+        }
+        if proc.returncode != 0:
+            result['output_tail'] = _tail(proc.stdout + proc.stderr)
+        return result
+
+    def runs(self, repeat):
+        """first (fresh sites, empty cache), then ``repeat`` times: ping, re-run, check, and the role's
+        module task alone (the breakdown of a re-run); then the uri baseline on fresh sites. Returns
+        {scenario: [run, ...]}."""
+        out = {'first': [], 'rerun': [], 'check': [], 'ping': [], 'module': [], 'baseline': []}
+        self.reset()
+        out['first'].append(self.run('first', sites_role_playbook()))
+        self.converged = [len([c for c in site.state()['clients'] if not c.get('seeded')]) for site in self.fleet]
+        for _repetition in range(repeat):
+            out['ping'].append(self.run('ping', sites_ping_playbook()))
+            out['rerun'].append(self.run('rerun', sites_role_playbook()))
+            out['check'].append(self.run('check', sites_role_playbook(), check=True))
+            out['module'].append(self.run('module', sites_module_playbook()))
+        self.reset()
+        out['baseline'].append(self.run('baseline', sites_baseline_playbook(self.items)))
+        self.verify(out)
+        return out
+
+    # --- what must hold ---------------------------------------------------------------------------
+    def check(self, scenario, what, ok, run):
+        entry = {'size': 'sites', 'scenario': 'sites-' + scenario, 'check': what, 'ok': bool(ok)}
+        if not ok:
+            entry['counts'] = {'rc': run.get('rc'), 'failed_hosts': run.get('failed_hosts'),
+                               'changed_hosts': run.get('changed_hosts'),
+                               'per_site': [dict((k, s[k]) for k in ('logins', 'reads', 'writes')) for s in run.get('per_site', [])]}
+            entry['output_tail'] = run.get('output_tail')
+        self.checks.append(entry)
+
+    def verify(self, out):
+        redirects, _minimum = redirect_calls(self.items)
+        reads = odata_requests(self.collections, [i['name'] for i in self.items], with_client_ids=True)
+        first_reads = odata_requests(self.collections, [i['name'] for i in self.items], with_client_ids=False)
+        for scenario, runs in out.items():
+            for run in runs:
+                self.check(scenario, 'ran on every site (rc 0, %d hosts)' % self.sites,
+                           run['rc'] == 0 and run['hosts'] == self.sites and not run['failed_hosts'], run)
+        for run in out['first']:
+            sites = run['per_site']
+            self.check('first', 'one login per site', all(s['logins'] == 1 for s in sites), run)
+            self.check('first', 'one read per site (%d OData request(s))' % first_reads, all(s['reads'] == first_reads for s in sites), run)
+            self.check('first', '%d writes per site (AddClient per integration, AddRedirectUrls per authorization code one)'
+                       % (self.size + redirects), all(s['writes'] == self.size + redirects for s in sites), run)
+        self.check('first', 'every site has its %d integrations' % self.size, all(n == self.size for n in self.converged), out['first'][0])
+        for scenario in ('rerun', 'check', 'module'):
+            for run in out[scenario]:
+                sites = run['per_site']
+                self.check(scenario, 'no write on any site', all(s['writes'] == 0 for s in sites), run)
+                self.check(scenario, 'one read per site (%d OData request(s))' % reads, all(s['reads'] == reads for s in sites), run)
+                self.check(scenario, '0 or 1 login per site', all(s['logins'] <= 1 for s in sites), run)
+                self.check(scenario, 'nothing reported changed', not run['changed_hosts'], run)
+        for run in out['ping']:
+            self.check('ping', 'no request to any site', all(s['requests'] == 0 for s in run['per_site']), run)
+        for run in out['baseline']:
+            sites = run['per_site']
+            self.check('baseline', 'one login and %d AddClient per site' % self.size,
+                       all(s['logins'] == 1 and s['endpoints'].get('AddClient', 0) == self.size for s in sites), run)
+
+
+def lock_summary(path, wall, forks):
+    """What the CREATIO_LOCK_STATS lines of one run say: locks taken, seconds waited, by kind of lock."""
+    entries = []
+    if os.path.exists(path):
+        with open(path, encoding='utf-8') as handle:
+            entries = [json.loads(line) for line in handle if line.strip()]
+    kinds = collections.defaultdict(lambda: {'locks': 0, 'wait_s': 0.0, 'held_s': 0.0, 'max_wait_s': 0.0})
+    for entry in entries:
+        kind = lock_kind(entry['lock'])
+        kinds[kind]['locks'] += 1
+        kinds[kind]['wait_s'] += entry['wait']
+        kinds[kind]['held_s'] += entry['held']
+        kinds[kind]['max_wait_s'] = max(kinds[kind]['max_wait_s'], entry['wait'])
+    waited = sum(entry['wait'] for entry in entries)
+    return {'locks': len(entries), 'wait_s': waited, 'max_wait_s': max([e['wait'] for e in entries] or [0.0]),
+            'held_s': sum(entry['held'] for entry in entries),
+            # summed over every process, against the wall time of the run: an upper bound of the share
+            'share_of_wall': waited / wall if wall else 0.0,
+            # against the time of all the forks together
+            'share_of_forks': waited / (wall * forks) if wall else 0.0,
+            'by_kind': dict(kinds)}
+
+
+def lock_kind(name):
+    if name == 'sessions.json.lock':
+        return 'session store'
+    if name.endswith('.json.lock') and '-' in name:
+        return 'facts cache (site file)'
+    if name.endswith('.json.lock'):
+        return 'facts cache (single document)'
+    return 'integration name'

@@ -11,7 +11,7 @@ import tempfile
 
 import yaml
 
-from bench.common import POWERBI_USER_ID, WEBHOOK_USER_ID, testbed
+from bench.common import ADMIN_PASSWORD, ADMIN_USER, POWERBI_USER_ID, WEBHOOK_USER_ID, testbed
 
 # ---------------------------------------------------------------- the declared integrations
 
@@ -118,17 +118,20 @@ def loop_playbook(noverify=False):
                    'gather_facts': False, 'tasks': [task]}])
 
 
-def baseline_playbook(items):
-    """What users write today: uri login, the headers by hand, then one AddClient task per integration."""
+def baseline_playbook(items, hosts='localhost', site='{{ creatio_site }}',
+                      username="{{ lookup('ansible.builtin.env', 'CREATIO_USERNAME') }}",
+                      password="{{ lookup('ansible.builtin.env', 'CREATIO_PASSWORD') }}"):
+    """What users write today: uri login, the headers by hand, then one AddClient task per integration.
+    ``hosts``, ``site`` and the credentials are Jinja expressions: localhost and the environment for
+    one site, the inventory's variables for many."""
     tasks = [
         {'name': 'Log in to Creatio',
          'ansible.builtin.uri': {
-             'url': '{{ creatio_site }}/ServiceModel/AuthService.svc/Login',
+             'url': site + '/ServiceModel/AuthService.svc/Login',
              'method': 'POST',
              'body_format': 'json',
              'headers': {'ForceUseSession': 'true'},
-             'body': {'UserName': "{{ lookup('ansible.builtin.env', 'CREATIO_USERNAME') }}",
-                      'UserPassword': "{{ lookup('ansible.builtin.env', 'CREATIO_PASSWORD') }}"},
+             'body': {'UserName': username, 'UserPassword': password},
              'return_content': True,
              'status_code': 200},
          'register': 'creatio_login',
@@ -150,14 +153,14 @@ def baseline_playbook(items):
         tasks.append({
             'name': 'Create the integration %s' % settings['name'],
             'ansible.builtin.uri': {
-                'url': '{{ creatio_site }}/0/rest/OAuthConfigService/AddClient',
+                'url': site + '/0/rest/OAuthConfigService/AddClient',
                 'method': 'POST',
                 'body_format': 'json',
                 'headers': {'Cookie': '{{ creatio_cookie }}', 'BPMCSRF': '{{ creatio_csrf }}'},
                 'body': {'addClientRequest': request},
                 'status_code': 200},
             'no_log': True})
-    return _dump([{'name': 'Bootstrap the integrations (bench baseline, ansible.builtin.uri)', 'hosts': 'localhost',
+    return _dump([{'name': 'Bootstrap the integrations (bench baseline, ansible.builtin.uri)', 'hosts': hosts,
                    'gather_facts': False, 'tasks': tasks}])
 
 
@@ -165,3 +168,56 @@ def floor_playbook(count):
     tasks = [{'name': 'Ping %d' % index, 'ansible.builtin.ping': None} for index in range(count)]
     return _dump([{'name': 'Floor (ansible.builtin.ping)', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}])
 
+
+
+# ---------------------------------------------------------------- many sites (issue 15)
+
+SITES_GROUP = 'bench_sites'
+
+
+def site_names(count):
+    return ['site-%03d' % index for index in range(count)]
+
+
+def sites_inventory(urls, items, interpreter, secrets_base):
+    """An inventory of sites as users keep it: one host per site (connection local), its
+    creatio_url in host vars, the credentials and the integrations in group vars."""
+    hosts = dict((name, {'creatio_url': url}) for name, url in zip(site_names(len(urls)), urls))
+    group_vars = {
+        'ansible_connection': 'local',
+        'ansible_python_interpreter': interpreter,
+        'creatio_username': ADMIN_USER,
+        'creatio_password': ADMIN_PASSWORD,
+        'creatio_integrations': items,
+        'creatio_integrations_secrets_dir': secrets_base + '/{{ inventory_hostname }}',
+    }
+    return _dump({'all': {'children': {SITES_GROUP: {'hosts': hosts, 'vars': group_vars}}}})
+
+
+def sites_role_playbook():
+    """The collection's own playbook for many sites (the integrations role on every host); run it with
+    the extra var creatio_sites=SITES_GROUP."""
+    return _dump([{'name': 'Apply the integrations to every site (bench)', 'ansible.builtin.import_playbook': 'creatio.oauth.sites'}])
+
+
+def sites_ping_playbook():
+    """Ansible's own cost of one module task per site, with the same forks."""
+    return _dump([{'name': 'One ping per site (bench floor)', 'hosts': SITES_GROUP, 'gather_facts': False,
+                   'tasks': [{'name': 'Ping', 'ansible.builtin.ping': None}]}])
+
+
+def sites_module_playbook():
+    """For the breakdown of a re-run: the role's one module task alone on every site (no role, none
+    of its other tasks), with the connection from the inventory's variables."""
+    task = {'name': 'Apply the integrations', 'no_log': True, 'creatio.oauth.creatio_oauth_clients': {
+        'clients': '{{ creatio_integrations }}', 'secrets_dir': '{{ creatio_integrations_secrets_dir }}',
+        'creatio_url': '{{ creatio_url }}', 'creatio_username': '{{ creatio_username }}',
+        'creatio_password': '{{ creatio_password }}'}}
+    return _dump([{'name': 'The module task alone on every site (bench)', 'hosts': SITES_GROUP, 'gather_facts': False,
+                   'tasks': [task]}])
+
+
+def sites_baseline_playbook(items):
+    """The uri baseline on every site: login, headers, one AddClient task per integration."""
+    return baseline_playbook(items, hosts=SITES_GROUP, site='{{ creatio_url }}', username='{{ creatio_username }}',
+                             password='{{ creatio_password }}')
