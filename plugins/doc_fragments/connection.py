@@ -70,9 +70,11 @@ options:
     default: 30
   cache_path:
     description:
-      - Path of the local facts cache, the JSON file where the collection keeps what it knows about each
-        Creatio site (integrations by name, client ids, redirect URI ids). It never holds a password,
-        secret, cookie or token.
+      - Path of the local facts cache, where the collection keeps what it knows about each Creatio site
+        (integrations by name, client ids, redirect URI ids). It never holds a password, secret, cookie or token.
+      - Each site has its own JSON file in the folder beside it named after it (C(facts.sites/) for
+        C(facts.json)). A single C(facts.json) of an earlier version is moved there by the first run that may
+        write, and kept as C(facts.json.migrated).
       - Defaults to C(~/.ansible/creatio_oauth/facts.json) of the user running the module.
       - Its folder must exist or be creatable (its parent must exist).
       - Falls back to the E(CREATIO_CACHE_PATH) environment variable.
