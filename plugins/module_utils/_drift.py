@@ -138,8 +138,8 @@ def markdown(report):
     lines.append('|' + '---|' * (2 + len(columns)))
     for row in report['sites']:
         cells = dict((cell['name'], cell) for cell in row['integrations'])
-        lines.append('| %s | %s |%s' % (_md(row['site']), row['status'],
-                                         ''.join(' %s |' % _md(cell_text(cells.get(c))) for c in columns)))
+        row_cells = ''.join(' %s |' % _md(cell_text(cells.get(c))) for c in columns)
+        lines.append('| %s | %s |%s' % (_md(row['site']), row['status'], row_cells))
     details = []
     for row in report['sites']:
         reasons = set(cell['reason'] for cell in row['integrations'])

@@ -8,7 +8,7 @@ __metaclass__ = type
 import json
 
 from helpers import (  # pylint: disable=import-error
-    POWERBI_USER_ID, cache_clients, cache_text, cache_urls, delete_client_directly, file_text, play, server_client,
+    POWERBI_USER_ID, cache_clients, cache_text, cache_urls, delete_client_directly, play, server_client,
     server_urls, warnings_of, writes)
 
 INFO_TASKS = """

@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
 
 from helpers import (  # pylint: disable=import-error
     add_redirect_urls_directly, cache_clients, cache_urls, endpoints, msg_of, play, remove_cache, server_client, server_urls,

@@ -25,6 +25,7 @@ from bench.runner import Bench, SitesBench  # noqa: E402
 
 # ---------------------------------------------------------------- main
 
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=bench.__doc__.split('\n\n', maxsplit=1)[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--sizes', help='numbers of integrations, comma separated (default 1,10,50)')
@@ -137,4 +138,3 @@ def main(argv=None):
 
 if __name__ == '__main__':
     sys.exit(main())
-

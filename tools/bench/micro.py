@@ -15,6 +15,7 @@ import uuid
 
 # ---------------------------------------------------------------- micro benchmarks
 
+
 def cache_bench(sizes, collections_path):
     """FactsCache straight from plugins/module_utils/_cache.py: parse, lookup, update, size."""
     if collections_path not in sys.path:
@@ -101,4 +102,3 @@ def startup_bench(collections_path, repeat):
         rows.append({'what': label, 'ms': statistics.median(times) * 1e3, 'modules_loaded': len(loaded),
                      'loads_requests': 'requests' in loaded})
     return rows
-

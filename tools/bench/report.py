@@ -15,6 +15,7 @@ from bench.scenarios import integrations, redirect_calls
 
 # ---------------------------------------------------------------- report
 
+
 def machine():
     model = None
     try:
@@ -258,8 +259,6 @@ def _size(count):
 
 def _ratio(value):
     return 'x%.2f' % value if value is not None else '-'
-
-
 
 
 # ---------------------------------------------------------------- many sites (issue 15)

@@ -21,6 +21,7 @@ from bench.scenarios import (SITES_GROUP, baseline_playbook, effective, floor_pl
 
 # ---------------------------------------------------------------- running
 
+
 class Bench(object):
 
     def __init__(self, args, work):
@@ -224,8 +225,8 @@ def _tail(text, lines=40):
     return '\n'.join(text.splitlines()[-lines:])
 
 
-
 # ---------------------------------------------------------------- many sites (issue 15)
+
 
 class SitesBench(object):
     """S simulated sites (SimulatorFleet), N integrations each, an inventory with one host per site,

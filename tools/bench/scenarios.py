@@ -15,6 +15,7 @@ from bench.common import ADMIN_PASSWORD, ADMIN_USER, POWERBI_USER_ID, WEBHOOK_US
 
 # ---------------------------------------------------------------- the declared integrations
 
+
 def integrations(count):
     """A deterministic mix of the role's presets. Every 5th (outlook_addin) has two redirect URIs,
     so its first run needs AddClient + AddRedirectUrls."""
@@ -83,6 +84,7 @@ def odata_requests(collections_path, names, with_client_ids):
 
 
 # ---------------------------------------------------------------- playbooks
+
 
 def _dump(document):
     return '---\n' + yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=200)
@@ -167,7 +169,6 @@ def baseline_playbook(items, hosts='localhost', site='{{ creatio_site }}',
 def floor_playbook(count):
     tasks = [{'name': 'Ping %d' % index, 'ansible.builtin.ping': None} for index in range(count)]
     return _dump([{'name': 'Floor (ansible.builtin.ping)', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}])
-
 
 
 # ---------------------------------------------------------------- many sites (issue 15)

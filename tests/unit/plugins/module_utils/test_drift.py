@@ -23,8 +23,9 @@ def entry(name, action, fields=(), operations=(), error=None):
     return result
 
 
-def site(name, results=None, error=None, declared=NAMES):
-    return {'site': name, 'url': 'https://%s.example' % name, 'declared': list(declared), 'results': results, 'error': error}
+def site(name, results=None, error=None, declared=None):
+    return {'site': name, 'url': 'https://%s.example' % name, 'declared': list(NAMES if declared is None else declared),
+            'results': results, 'error': error}
 
 
 def in_line(name):

@@ -72,8 +72,8 @@ def test_no_client_id_nor_secret_and_every_item_is_valid_for_the_role():
     spec = batch.item_argspec()
     params = [dict(dict((k, v.get('default')) for k, v in spec.items()), **i) for i in items]
     declared = batch.declare_all(params, None)  # the role's own validation: raises on any problem
-    assert [d.desired['application_url'] for d in declared] == ['https://c.example', 'https://hooks.example.com',
-                                                               rules.PRESETS['powerbi'].defaults['application_url']]
+    powerbi_default = rules.PRESETS['powerbi'].defaults['application_url']
+    assert [d.desired['application_url'] for d in declared] == ['https://c.example', 'https://hooks.example.com', powerbi_default]
 
 
 def test_grant_inferred_when_not_given():
