@@ -20,8 +20,13 @@ from ansible_collections.creatio.oauth.plugins.module_utils._records import Reco
 LOGIN_PATH = '/ServiceModel/AuthService.svc/Login'
 # DOC: OAuth 2.0 token endpoint of the identity service.
 TOKEN_PATH = '/connect/token'
-# DOC + LIVE: the API root {api} is {site}/0 on .NET Framework; the paths below are under it.
-API_ROOT_NETFRAMEWORK = '/0'
+# DOC + LIVE: the API root {api} is {site}/0 on .NET Framework (Windows installs, the usual cloud
+# site) and {site} itself on .NET Core / .NET 6+ (on-site Linux installs); the paths below are under it.
+API_ROOTS = {'netframework': '/0', 'netcore': ''}
+PLATFORM_OF_ROOT = dict((path, platform) for platform, path in API_ROOTS.items())
+# DOC 8.3: the OpenID configuration, anonymous, lists token_endpoint. Under {api} on both platforms
+# (.NET Core: ASSUMED); absent before 8.3.
+OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration'
 # SRC: the service behind the "OAuth 2.0 integrated applications" page.
 SERVICE_PATH = '/rest/OAuthConfigService/'
 # SRC entity; ASSUMED: that a site lets an administrator read it through OData 4.

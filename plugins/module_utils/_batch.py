@@ -141,7 +141,7 @@ def _read_ahead(run, declared):
 
 def _check_token_url(run, declared):
     """Before any write: every client credentials integration this run would create can be verified."""
-    if run.connection.token_url:
+    if run.client.token_url():
         return
     snapshot = run.reader.snapshot
     creating = []
@@ -158,7 +158,8 @@ def _check_token_url(run, declared):
     if creating:
         raise ConfigurationError(
             'verify_tokens needs the token URL of the identity service to check %s, which this run would create, and it is '
-            'unknown: creatio_identity_url is not set and %s is not a Creatio cloud site' % (', '.join(creating), run.site),
+            'unknown: creatio_identity_url is not set, %s publishes no OpenID configuration (Creatio before 8.3), and it is '
+            'not a Creatio cloud site' % (', '.join(creating), run.site),
             option='creatio_identity_url',
             hint='set creatio_identity_url (or CREATIO_IDENTITY_URL) to the OAuth20IdentityServerUrl system setting; '
                  'nothing was written to Creatio')

@@ -208,6 +208,19 @@ class FactsCache(object):
             return None
         self.file.update(mutate)
 
+    def site_fact(self, site, key):
+        """What the cache learned about a site itself (where its API lives), or None."""
+        return self.file.read_shared().get('sites', {}).get(site, {}).get('facts', {}).get(key)
+
+    def put_site_fact(self, site, key, value):
+        def mutate(document):
+            facts = document.setdefault('sites', {}).setdefault(site, {}).setdefault('facts', {})
+            if facts.get(key) == value:
+                return UNCHANGED
+            facts[key] = value
+            return None
+        self.file.update(mutate)
+
     def delete(self, site, name):
         def mutate(document):
             document.get('sites', {}).get(site, {}).get('clients', {}).pop(name, None)

@@ -15,8 +15,8 @@ import functools
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._auth import login_for, message_of, parse_json
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    BusinessError, CreatioError, HttpError, NotCreatioEndpointError, ReadNotPermittedError,
-    RecordNotFoundError)
+    BusinessError, ConfigurationError, CreatioError, HttpError, NotCreatioEndpointError, ReadNotPermittedError,
+    RecordNotFoundError, TransportError)
 
 try:
     from urllib.parse import quote, urlsplit
@@ -66,21 +66,37 @@ def _scrubbed(method):
 class CreatioClient(object):
     """Requests to one site, as the Connection value says: its URLs, its login, its TLS settings."""
 
-    def __init__(self, connection, login, transport, session_store=None):
+    def __init__(self, connection, login, transport, session_store=None, api_path=None, on_api_path=None):
         self.connection = connection
         self.site_url = connection.site_url
         self.login_method = login
         self.transport = transport
         self.session_store = session_store
         self._restored = False
+        # Where the API lives: tried in this order until one answers like Creatio's API, then kept
+        # for the run; ``on_api_path`` is told when that is not the first guess (to remember it).
+        self._api_paths = connection.api_paths(api_path)
+        self._api_path_confirmed = len(self._api_paths) == 1
+        self._on_api_path = on_api_path
+        self._discovered = None
 
     @classmethod
-    def for_connection(cls, connection):
+    def for_connection(cls, connection, api_path=None, on_api_path=None):
         # Imported here so that a module whose input fails validation never pays for importing requests.
         from ansible_collections.creatio.oauth.plugins.module_utils._session_store import SessionStore
         from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport
         store = SessionStore(connection.session_path) if connection.reuse_session else None
-        return cls(connection, login_for(connection), HttpTransport.for_connection(connection), session_store=store)
+        return cls(connection, login_for(connection), HttpTransport.for_connection(connection), session_store=store,
+                   api_path=api_path, on_api_path=on_api_path)
+
+    @property
+    def api_path(self):
+        return self._api_paths[0]
+
+    @property
+    def platform(self):
+        """'netframework' or 'netcore' once an API answer confirmed it, else None."""
+        return api.PLATFORM_OF_ROOT[self.api_path] if self._api_path_confirmed else None
 
     # --- secrets -----------------------------------------------------------------------------
     def secrets(self):
@@ -104,6 +120,8 @@ class CreatioClient(object):
 
     def _login(self):
         self.login_method.invalidate()
+        if self.login_method.kind == 'oauth' and not self.login_method.token_url:
+            self.login_method.token_url = self.token_url(required_by='creatio_client_id')
         self.login_method.login(self.transport)
         if self.session_store is not None:
             self.session_store.save(self.site_url, self.login_method.identity, self.login_method.export_state(),
@@ -134,6 +152,68 @@ class CreatioClient(object):
             # A second refusal right after a fresh login is not expiry: the caller classifies it.
             return response
 
+    def _api(self, method, path, call, safe, anonymous=False, **kwargs):
+        """A request under the API root. While the root is not confirmed, an answer that shows no
+        API there (404, a page that is not JSON, a redirect) is asked once more under the other root:
+        nothing ran at a root without the API, so even AddClient is safe to send there."""
+        send = self._send_anonymous if anonymous else self._send
+        response = send(method, self.connection.api_url(path, self.api_path), call, safe, **kwargs)
+        if self._api_path_confirmed:
+            return response
+        if not _no_api_here(response):
+            self._confirm(self.api_path)
+            return response
+        for other in self._api_paths[1:]:
+            second = send(method, self.connection.api_url(path, other), call, safe, **kwargs)
+            if not _no_api_here(second):
+                self._confirm(other)
+                return second
+        return response
+
+    def _confirm(self, api_path):
+        moved = api_path != self._api_paths[0]
+        self._api_paths = [api_path]
+        self._api_path_confirmed = True
+        if moved and self._on_api_path is not None:
+            self._on_api_path(api_path)
+
+    def _send_anonymous(self, method, url, call, safe, **kwargs):
+        return self.transport.request(method, url, call=call, safe=safe, **kwargs)
+
+    # --- the identity service ------------------------------------------------------------------
+    def token_url(self, required_by=None):
+        """The identity service's token endpoint: given (creatio_identity_url), else published by the
+        site (its OpenID configuration, Creatio 8.3), else the Creatio cloud convention; None when
+        none of them is known, or a ConfigurationError naming ``required_by`` when it is required."""
+        if self.connection.token_url:
+            return self.connection.token_url
+        if self._discovered is None:
+            self._discovered = self.openid_configuration().get('token_endpoint') or ''
+        if self._discovered:
+            return self._discovered
+        if self.connection.cloud_token_url:
+            return self.connection.cloud_token_url
+        if required_by:
+            raise ConfigurationError(
+                'the token URL of the identity service is unknown: creatio_identity_url is not set, %s does not publish '
+                'an OpenID configuration (Creatio before 8.3), and it is not a Creatio cloud site' % self.site_url,
+                option='creatio_identity_url',
+                hint='set creatio_identity_url (or CREATIO_IDENTITY_URL) to the OAuth20IdentityServerUrl system setting; '
+                     '%s needs it' % required_by)
+        return None
+
+    def openid_configuration(self):
+        """The site's OpenID configuration (anonymous), or {} when it publishes none."""
+        try:
+            response = self._api('GET', api.OPENID_CONFIGURATION_PATH, 'OpenID configuration', True, anonymous=True,
+                                 headers={'Accept': 'application/json'})
+        except TransportError:
+            return {}
+        body = parse_json(response) if response.status_code == 200 else None
+        if not isinstance(body, dict) or not isinstance(body.get('token_endpoint'), str):
+            return {}
+        return body
+
     def _session_refused(self, response, method):
         status = response.status_code
         if status == 401:
@@ -155,9 +235,8 @@ class CreatioClient(object):
         """Call one OAuthConfigService method with the inner request object; return the inner
         result. ``success: false`` raises BusinessError (RecordNotFoundError for a missing id)."""
         method = api.SERVICE_METHODS[method_name]
-        url = self.connection.service_url(method_name)
-        response = self._send(
-            'POST', url, call=method_name, safe=method.safe_to_repeat,
+        response = self._api(
+            'POST', api.SERVICE_PATH + method_name, method_name, method.safe_to_repeat,
             headers={'Content-Type': 'application/json; charset=utf-8', 'Accept': 'application/json'},
             json={method.parameter: payload})
         body = self._json_or_raise(response, method_name)
@@ -197,11 +276,16 @@ class CreatioClient(object):
         query = '$select=' + ','.join(api.ODATA_FIELDS)
         if encoded_filter:
             query += '&$filter=' + encoded_filter
-        url = self.connection.api_url(api.ODATA_CLIENTS_PATH) + '?' + query
+        path = api.ODATA_CLIENTS_PATH + '?' + query
         rows = []
         seen_links = set()
-        while url:
-            response = self._send('GET', url, call='OData OAuthClientApp', safe=True, headers={'Accept': 'application/json'})
+        url = None
+        while path or url:
+            if path:
+                response = self._api('GET', path, 'OData OAuthClientApp', True, headers={'Accept': 'application/json'})
+                path = None
+            else:
+                response = self._send('GET', url, call='OData OAuthClientApp', safe=True, headers={'Accept': 'application/json'})
             if response.status_code in api.ODATA_REFUSED_STATUSES:
                 raise ReadNotPermittedError(
                     'Reading OAuthClientApp through OData is not permitted on this site', call='OData OAuthClientApp',
@@ -244,6 +328,14 @@ class CreatioClient(object):
                 '%s answered with something that is not JSON: not a Creatio API endpoint' % call, call=call,
                 status=status, hint='wrong creatio_url, or a single sign-on page in front of it')
         return body
+
+
+def _no_api_here(response):
+    """An answer that says the API is not at this root (contract section 0: what the wrong root
+    answers is not specified: 404, an HTML page, or a redirect to the login page)."""
+    if response.status_code == 404 or 300 <= response.status_code < 400:
+        return True
+    return response.status_code == 200 and parse_json(response) is None
 
 
 def filter_chunks(clauses, limit):

@@ -98,7 +98,7 @@ def apply(run, desired):
                 if warning:
                     run.warn(warning)
                 secret_file.write_secret_file(path, {'name': name, 'client_id': client_id, 'client_secret': secret,
-                                                     'token_url': run.connection.token_url})
+                                                     'token_url': run.client.token_url()})
 
         outcome = execute(run, name, plan, known, on_created=save_secret)
     result = {

@@ -46,7 +46,8 @@ class ModuleRun(object):
             if not HAS_REQUESTS:
                 self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
             from ansible_collections.creatio.oauth.plugins.module_utils._client import CreatioClient
-            self._client = CreatioClient.for_connection(self.connection)
+            remembered = self.cache.site_fact(self.site, 'api_path') if self.cache is not None else None
+            self._client = CreatioClient.for_connection(self.connection, api_path=remembered, on_api_path=self._remember_api_path)
         return self._client
 
     def transport(self):
@@ -56,6 +57,11 @@ class ModuleRun(object):
             self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport
         return HttpTransport.for_connection(self.connection)
+
+    def _remember_api_path(self, api_path):
+        # Detection costs one request on a site the cache has not met; a check run keeps no facts.
+        if self.cache is not None and not self.check_mode:
+            self.cache.put_site_fact(self.site, 'api_path', api_path)
 
     def warn(self, message):
         if message not in self.warnings:

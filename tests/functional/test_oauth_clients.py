@@ -69,8 +69,9 @@ def test_check_first_rerun_and_trusted_rerun_in_one_task(simulator, run_playbook
     # first run: the writes of a first run, one OData read, the check run's session reused
     first, log = _run(run_playbook, simulator, batch)
     assert first.rc == 0, first
-    assert endpoints(log) == ['OData', 'AddClient', 'AddClient', 'AddClient', 'AddRedirectUrls', 'AddClient',
-                              'AddRedirectUrls'], log
+    # the secret file names the token URL: read once from the site's OpenID configuration (anonymous)
+    assert endpoints(log) == ['OData', 'AddClient', 'OpenIdConfiguration', 'AddClient', 'AddClient', 'AddRedirectUrls',
+                              'AddClient', 'AddRedirectUrls'], log
     result = first.task_result(TASK)
     assert result['changed'] is True and [c['changed'] for c in result['clients']] == [True] * 4
     server = _new_on_server(simulator)
@@ -86,6 +87,7 @@ def test_check_first_rerun_and_trusted_rerun_in_one_task(simulator, run_playbook
     assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
     assert secret['client_id'] == server['Power BI'][0]['clientId']
     assert secret['client_secret'] == result['clients'][0]['client_secret']
+    assert secret['token_url'] == simulator.identity_url + '/connect/token'  # discovered, not guessed
     facts_stamp = os.stat(cache_path).st_mtime_ns
     for entry in result['clients']:
         assert entry['client_secret'] not in open(cache_path).read()
