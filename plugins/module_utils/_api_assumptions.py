@@ -32,7 +32,14 @@ SERVICE_PATH = '/rest/OAuthConfigService/'
 # SRC entity; ASSUMED: that a site lets an administrator read it through OData 4.
 ODATA_CLIENTS_PATH = '/odata/OAuthClientApp'
 # SRC: the columns of OAuthClientApp we read. ClientSecret is never selected (and never returned).
-ODATA_FIELDS = ('Id', 'Name', 'ClientId', 'ApplicationUrl', 'RedirectUrl', 'IsActive', 'SystemUserId')
+ODATA_FIELDS = ('Id', 'Name', 'ClientId', 'ApplicationUrl', 'RedirectUrl', 'IsActive', 'SystemUserId', 'CreatedOn')
+ODATA_CLIENTS_ENTITY = 'OAuthClientApp'
+# ASSUMED (issue 14): Creatio 8.3's integration page lists each client's redirect URIs with their ids,
+# so they live in an entity; its name is published nowhere. The collection looks for it in $metadata:
+# an entity set with a lookup to OAuthClientApp (a navigation property, or this column) and a column
+# whose name ends in "url".
+REDIRECT_ENTITY_LOOKUP = 'OAuthClientAppId'
+REDIRECT_ENTITY_URL_SUFFIX = 'url'
 
 
 class ServiceMethod(object):
@@ -110,6 +117,8 @@ LOGIN_PAGE_MARKERS = ('/login/nuilogin.aspx', '/login/login.html')
 # ASSUMED (IdentityServer convention): token failures are HTTP 400 {"error": "..."}.
 TOKEN_ERROR_KEY = 'error'
 
+# OData 4: the service describes itself (CSDL XML) at $metadata.
+ODATA_METADATA_PATH = '/odata/$metadata'
 # ASSUMED: OData refusal after a good login shows as one of these statuses.
 ODATA_REFUSED_STATUSES = (401, 403, 404)
 # ASSUMED: long result sets are paged with the standard OData 4 "@odata.nextLink".
@@ -183,15 +192,17 @@ def record_from_odata(row):
     """A Record from an OAuthClientApp row.
 
     ASSUMED: OData does not expose the grant type; an integration with a system user is a
-    client_credentials one (Creatio only accepts systemUserId with that grant). ``RedirectUrl`` holds
-    one redirect URI at most (or is empty when there is none), so the full list and its ids stay
-    unknown: ``redirect_urls`` is None unless the column is empty.
+    client_credentials one (Creatio 8.3 only accepts systemUserId with that grant; before 8.3 every
+    client has one). ``RedirectUrl`` holds one redirect URI at most: before 8.3 that is the whole list
+    (SRC), on 8.3 its meaning is unknown. So ``redirect_urls`` stays unknown (None) here: the lookup
+    settles it from evidence (the site's version, the redirect-URI entity).
     """
     lowered = lower_keys(row)
     system_user = lowered.get('systemuserid') or None
     if system_user and str(system_user).lower() == EMPTY_GUID:
         system_user = None
     first_redirect = lowered.get('redirecturl') or None
+    app_id = lowered.get('id')
     return Record(
         name=lowered.get('name'),
         client_id=lowered.get('clientid'),
@@ -199,5 +210,7 @@ def record_from_odata(row):
         system_user_id=str(system_user).lower() if system_user else None,
         active=bool(lowered['isactive']) if lowered.get('isactive') is not None else None,
         grant_type='client_credentials' if system_user else 'authorization_code',
-        redirect_urls=[] if not first_redirect else None,
-        server_redirect_url=first_redirect)
+        redirect_urls=None,
+        server_redirect_url=first_redirect,
+        app_id=str(app_id).lower() if app_id else None,
+        created_on=lowered.get('createdon'))

@@ -78,7 +78,7 @@ class CreatioClient(object):
         self._api_paths = connection.api_paths(api_path)
         self._api_path_confirmed = len(self._api_paths) == 1
         self._on_api_path = on_api_path
-        self._discovered = None
+        self._openid = None
 
     @classmethod
     def for_connection(cls, connection, api_path=None, on_api_path=None):
@@ -187,10 +187,9 @@ class CreatioClient(object):
         none of them is known, or a ConfigurationError naming ``required_by`` when it is required."""
         if self.connection.token_url:
             return self.connection.token_url
-        if self._discovered is None:
-            self._discovered = self.openid_configuration().get('token_endpoint') or ''
-        if self._discovered:
-            return self._discovered
+        discovered = self.openid_configuration().get('token_endpoint')
+        if discovered:
+            return discovered
         if self.connection.cloud_token_url:
             return self.connection.cloud_token_url
         if required_by:
@@ -203,7 +202,12 @@ class CreatioClient(object):
         return None
 
     def openid_configuration(self):
-        """The site's OpenID configuration (anonymous), or {} when it publishes none."""
+        """The site's OpenID configuration (anonymous, read once per run), or {} when it publishes none."""
+        if self._openid is None:
+            self._openid = self._read_openid_configuration()
+        return self._openid
+
+    def _read_openid_configuration(self):
         try:
             response = self._api('GET', api.OPENID_CONFIGURATION_PATH, 'OpenID configuration', True, anonymous=True,
                                  headers={'Accept': 'application/json'})
@@ -273,30 +277,42 @@ class CreatioClient(object):
         return rows
 
     def _odata_rows(self, encoded_filter):
-        query = '$select=' + ','.join(api.ODATA_FIELDS)
-        if encoded_filter:
-            query += '&$filter=' + encoded_filter
-        path = api.ODATA_CLIENTS_PATH + '?' + query
-        rows = []
-        seen_links = set()
-        url = None
+        return self.odata_rows('OAuthClientApp', api.ODATA_FIELDS, encoded_filter)
+
+    @_scrubbed
+    def odata_rows(self, entity, columns, encoded_filter=None):
+        """The rows of OData entity set ``entity`` (``columns`` selected, ``encoded_filter`` a
+        percent-encoded $filter), following paging on this site only. Raises ReadNotPermittedError
+        when the site does not let this user read the entity."""
+        call = 'OData %s' % entity
+        query = '$select=' + ','.join(columns) + ('&$filter=' + encoded_filter if encoded_filter else '')
+        path = '/odata/%s?%s' % (entity, query)
+        rows, seen_links, url = [], set(), None
         while path or url:
             if path:
-                response = self._api('GET', path, 'OData OAuthClientApp', True, headers={'Accept': 'application/json'})
+                response = self._api('GET', path, call, True, headers={'Accept': 'application/json'})
                 path = None
             else:
-                response = self._send('GET', url, call='OData OAuthClientApp', safe=True, headers={'Accept': 'application/json'})
+                response = self._send('GET', url, call=call, safe=True, headers={'Accept': 'application/json'})
             if response.status_code in api.ODATA_REFUSED_STATUSES:
                 raise ReadNotPermittedError(
-                    'Reading OAuthClientApp through OData is not permitted on this site', call='OData OAuthClientApp',
+                    'Reading %s through OData is not permitted on this site' % entity, call=call,
                     status=response.status_code, creatio_message=message_of(parse_json(response)),
-                    hint='the collection falls back to its local facts cache')
-            body = self._json_or_raise(response, 'OData OAuthClientApp')
+                    hint='grant the user the "Access to OData" system operation (and read access to %s)' % entity)
+            body = self._json_or_raise(response, call)
             rows.extend(row for row in (body.get('value') or []) if isinstance(row, dict))
             url = body.get(api.ODATA_NEXT_LINK)
             if url:
                 url = self._same_site_link(url, seen_links)
         return rows
+
+    @_scrubbed
+    def odata_metadata(self):
+        """The OData service's own description (CSDL XML text), or None when it cannot be read."""
+        response = self._api('GET', api.ODATA_METADATA_PATH, 'OData $metadata', True, headers={'Accept': 'application/xml'})
+        if response.status_code != 200 or '<' not in (response.text or '')[:200]:
+            return None
+        return response.text
 
     def _same_site_link(self, link, seen):
         # Follow paging only on the same origin: the session cookies must not travel elsewhere.

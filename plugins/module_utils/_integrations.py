@@ -18,7 +18,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file 
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import (
-    SERVER_FIELDS, adopt_redirect_urls, lookup, server_query)
+    SERVER_FIELDS, lookup, server_query, settle_redirect_urls, unconfirmed_warning)
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, client_key, diff_view_of, view_of
 
 
@@ -35,6 +35,7 @@ def client_argspec():
         active=dict(type='bool'),
         client_id=dict(type='str'),
         client_secret_file=dict(type='path'),
+        add_unconfirmed_redirect_urls=dict(type='bool', default=False),
     )
 
 
@@ -51,6 +52,7 @@ def declare(params):
         'active': params['active'],
         'client_id': normalize.client_id(params['client_id']),
         'client_secret_file': params['client_secret_file'],
+        'add_unconfirmed_redirect_urls': params.get('add_unconfirmed_redirect_urls') or False,
     }
     if desired['state'] == 'absent':
         return desired
@@ -65,6 +67,11 @@ def declare(params):
 def apply_one(run):
     """The service of creatio_oauth_client."""
     return apply(run, declare(run.params))
+
+
+def _has_redirect_uris(desired, record):
+    return (desired['grant_type'] == 'authorization_code' or desired['redirect_urls'] is not None
+            or (record is not None and record.grant_type == 'authorization_code'))
 
 
 def lookup_query(run, desired):
@@ -83,11 +90,19 @@ def apply(run, desired):
         found = lookup(run, name, client_id=desired['client_id'], verify=run.params['verify'],
                        absent=desired['state'] == 'absent')
         record = found.record
-        if record and desired['state'] == 'present':
-            record = adopt_redirect_urls(run, record, desired['redirect_urls'])
+        present = desired['state'] == 'present'
+        # The site's version matters where redirect URIs do (before 8.3: one, in redirectUrl): asked
+        # then only, once per site (kept in the facts cache).
+        grant_types = run.facts.has_redirect_methods() if present and _has_redirect_uris(desired, record) else True
+        if record and present:
+            record = settle_redirect_urls(run, record, grant_types)
+            if record.redirect_urls is None and desired['add_unconfirmed_redirect_urls']:
+                record.redirect_urls = []  # the user checked the integration page: add what is missing, once
             if found.confirmed:
                 run.remember(name, record)  # adopted, or confirmed: confirmed_at moves on (unchanged: hourly)
-        plan = planner.plan_client(desired, record, recreate=found.recreate)
+        plan = planner.plan_client(desired, record, recreate=found.recreate, grant_types=grant_types)
+        if plan.unconfirmed:
+            run.warn(unconfirmed_warning(name, plan.unconfirmed))
         if path and any(op.call == 'AddClient' for op in plan.operations):
             secret_file.check_secret_file(path)
         known = None if found.recreate else record
@@ -107,6 +122,11 @@ def apply(run, desired):
         'operations': outcome.done,
         'source': found.source,
     }
+    if plan.unconfirmed:
+        result['unconfirmed_redirect_urls'] = plan.unconfirmed
+    site = run.site_summary()
+    if site:
+        result['site'] = site
     if outcome.secret:
         result['client_secret'] = outcome.secret
     if run.diff:

@@ -14,6 +14,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._cache import FactsC
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import ServerReader
+from ansible_collections.creatio.oauth.plugins.module_utils._site import SiteFacts
 
 
 class ModuleRun(object):
@@ -35,6 +36,7 @@ class ModuleRun(object):
         if self.cache is not None:
             self.cache.check_usable(writable=not self.check_mode)
         self.reader = ServerReader(self)
+        self.facts = SiteFacts(self)
         self._client = None
 
     @property
@@ -57,6 +59,16 @@ class ModuleRun(object):
             self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport
         return HttpTransport.for_connection(self.connection)
+
+    def site_summary(self):
+        """What this run found out about the site (nothing is asked for it)."""
+        summary = {}
+        if self._client is not None and self._client.platform:
+            summary['platform'] = self._client.platform
+        if self.facts.known_redirect_methods is not None:
+            summary['redirect_uri_methods'] = self.facts.known_redirect_methods
+            summary['creatio_version'] = '8.3 or later' if self.facts.known_redirect_methods else 'before 8.3'
+        return summary
 
     def _remember_api_path(self, api_path):
         # Detection costs one request on a site the cache has not met; a check run keeps no facts.

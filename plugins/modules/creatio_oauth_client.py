@@ -88,6 +88,17 @@ options:
         JSON, with mode 0600.
       - 'An existing file is never overwritten: the module fails before creating anything.'
     type: path
+  add_unconfirmed_redirect_urls:
+    description:
+      - Where the collection cannot tell which redirect URIs an existing integration has (the facts cache does not
+        know them, and the site does not let the redirect-URI entity be read), the declared URIs are
+        B(unconfirmed). By default they are reported (RV(unconfirmed_redirect_urls) and a warning) and never added,
+        so that a lost cache never adds a URI a second time.
+      - V(true) is the explicit step that makes them managed, after checking the integration page in Creatio,
+        adds the declared URIs once, and records their ids in the facts cache; a URI that was there then has two
+        rows (remove the extra one on the integration page).
+    type: bool
+    default: false
 notes:
   - 'Creatio shows a client secret only once. Put C(no_log: true) on tasks that create integrations, or use
     O(client_secret_file), so that the secret does not reach logs.'
@@ -178,6 +189,18 @@ operations:
   type: list
   elements: dict
   sample: [{"call": "AddClient", "summary": "create integration PowerBI (client_credentials)", "request": {}}]
+unconfirmed_redirect_urls:
+  description: The declared redirect URIs that could not be confirmed and were not added (see O(add_unconfirmed_redirect_urls)).
+  returned: when there are any
+  type: list
+  elements: str
+site:
+  description:
+    - What the run found out about the site, as far as it needed to (C(platform) V(netframework) or V(netcore);
+      C(redirect_uri_methods) and C(creatio_version), V(8.3 or later) or V(before 8.3), when redirect URIs were involved).
+    - Before 8.3 the one redirect URI of an integration is its C(redirectUrl) (AddClient, UpdateClient).
+  returned: when anything was found out
+  type: dict
 source:
   description: Where the module found the integration before acting (V(cache), V(server), V(cache+server), V(none), V(given)).
   returned: always

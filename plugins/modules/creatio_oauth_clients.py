@@ -92,6 +92,13 @@ options:
             JSON, mode 0600. An existing file is never overwritten. Unique in the list.
           - Overrides O(secrets_dir) for this item.
         type: path
+      add_unconfirmed_redirect_urls:
+        description:
+          - Add declared redirect URIs that cannot be confirmed (see
+            O(creatio.oauth.creatio_oauth_client#module:add_unconfirmed_redirect_urls)). By default they are reported
+            and not added.
+        type: bool
+        default: false
       preset:
         description:
           - What kind of integration this is. A preset fixes the grant type and fills in defaults for the keys the

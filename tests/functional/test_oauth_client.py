@@ -67,7 +67,8 @@ def test_check_apply_check_apply_is_idempotent(simulator, run_playbook, cache_pa
     assert first.rc == 0, first
     assert first.statuses() == [('Client credentials integration', 'changed'), ('Authorization code integration', 'changed')]
     assert writes(log) == [], log
-    assert set(endpoints(log)) <= {'Login', 'OData'}
+    # reads only; the authorization code integration asks which Creatio this is (its OpenID configuration)
+    assert set(endpoints(log)) <= {'Login', 'OData', 'OpenIdConfiguration'}
     cc, ac = first.task_result('Client credentials integration'), first.task_result('Authorization code integration')
     assert _ops(cc) == ['AddClient'] and _ops(ac) == ['AddClient', 'AddRedirectUrls']
     assert ac['operations'][1]['request']['redirectUrls'] == AC_URLS
@@ -210,12 +211,15 @@ def test_adopt_recreate_update_grant_change_and_delete(simulator, run_playbook, 
     assert second.task_result('Lifecycle client')['source'] == 'server'
     code = second.task_result('Lifecycle code client')
     assert code['source'] == 'server'
-    assert any('adopted without its redirect URI list' in w for w in warnings_of(code)), code
+    assert not warnings_of(code) and 'unconfirmed_redirect_urls' not in code, code
     cached = cache_clients(cache_path, simulator)
     assert cached['Lifecycle']['client_id'] == original['clientId']
     assert cached['Lifecycle']['grant_type'] == 'client_credentials'
     assert cached['Lifecycle code']['grant_type'] == 'authorization_code'
+    # the redirect URIs were read from the site (its redirect-URI entity, found in $metadata), with their ids
+    assert cache_urls(cached['Lifecycle code']) == server_urls(server_client(simulator, 'Lifecycle code'))
     assert sorted(cache_urls(cached['Lifecycle code'])) == ['com.example.app:/callback', 'https://code.example.com/cb']
+    assert {'Metadata', 'RedirectUrlEntity'} <= set(endpoints(log))
     assert len(server_clients(simulator)['Lifecycle']) == 1
 
     # deleted on the server: created again, with a warning
@@ -407,9 +411,6 @@ BAD_INPUTS = [
      'grant_type', 'grant_type'),
     ('System user not a GUID', {'name': 'X', 'grant_type': 'client_credentials', 'application_url': 'https://x.example.com',
                                 'system_user_id': 'PowerBIUser'}, 'system_user_id', 'GUID'),
-    ('System user with authorization code', {'name': 'X', 'grant_type': 'authorization_code',
-                                             'application_url': 'https://x.example.com', 'system_user_id': POWERBI_USER_ID,
-                                             'redirect_urls': ['https://x.example.com/cb']}, 'system_user_id', 'client_credentials'),
     ('Redirect URL with a fragment', {'name': 'X', 'grant_type': 'authorization_code', 'application_url': 'https://x.example.com',
                                       'redirect_urls': ['https://x.example.com/cb#frag']}, 'redirect_urls', 'fragment'),
     ('Redirect URLs with client credentials', {'name': 'X', 'grant_type': 'client_credentials',

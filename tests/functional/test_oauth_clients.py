@@ -70,6 +70,8 @@ def test_check_first_rerun_and_trusted_rerun_in_one_task(simulator, run_playbook
     first, log = _run(run_playbook, simulator, batch)
     assert first.rc == 0, first
     # the secret file names the token URL: read once from the site's OpenID configuration (anonymous)
+    # one anonymous read of the site's OpenID configuration tells the token URL (for the secret file) and
+    # that the site has the redirect URI methods (Creatio 8.3) before the first authorization code integration
     assert endpoints(log) == ['OData', 'AddClient', 'OpenIdConfiguration', 'AddClient', 'AddClient', 'AddRedirectUrls',
                               'AddClient', 'AddRedirectUrls'], log
     result = first.task_result(TASK)
