@@ -27,11 +27,14 @@ except ImportError:  # pragma: no cover
 REDACTED = '********'
 
 STATUS_HINTS = {
-    401: 'the credentials were refused: check creatio_username/creatio_password or creatio_client_id/creatio_client_secret',
+    401: 'the credentials were refused right after a good login: check that creatio_url is this site\'s root (a wrong '
+         'virtual directory logs in to another application), then creatio_username/creatio_password or '
+         'creatio_client_id/creatio_client_secret',
     403: 'the request was refused: a CSRF check (BPMCSRF) failed, or the user lacks the CanManageSolution '
          'system operation (OAuth integrations need an administrator)',
-    404: 'not found: check creatio_url (the site root, keeping any virtual directory), and that the OAuth 2.0 '
-         'feature (OAuth20Integration) is installed on this site',
+    404: 'not found: check creatio_url (the site root, keeping any virtual directory) and creatio_platform, that the '
+         'OAuth 2.0 feature (OAuth20Integration) is installed on this site, and its version (AddRedirectUrls, '
+         'UpdateRedirectUrl, DeleteRedirectUrl and CreateTechnicalUser need Creatio 8.3 or later)',
     429: 'Creatio is rate limiting: retry later, or lower the number of forks',
     500: 'Creatio failed internally: see its logs; a re-run is safe',
     502: 'a proxy in front of Creatio had no answer from it: a re-run is safe',
@@ -92,6 +95,10 @@ class CreatioClient(object):
     @property
     def api_path(self):
         return self._api_paths[0]
+
+    @property
+    def api_root_url(self):
+        return self.connection.api_url('', self.api_path) or self.site_url
 
     @property
     def platform(self):
@@ -294,6 +301,13 @@ class CreatioClient(object):
                 path = None
             else:
                 response = self._send('GET', url, call=call, safe=True, headers={'Accept': 'application/json'})
+            if response.status_code == 404 and parse_json(response) is None:
+                # A web server's page, not OData's own refusal: nothing answers there.
+                raise NotCreatioEndpointError(
+                    '%s answered HTTP 404 with a page that is not OData: the API is not at %s' % (call, self.api_root_url),
+                    call=call, status=404,
+                    hint='check creatio_url (the site root, keeping any virtual directory) and creatio_platform '
+                         '(auto finds where the API lives: under /0 on .NET Framework, at the root on .NET Core)')
             if response.status_code in api.ODATA_REFUSED_STATUSES:
                 raise ReadNotPermittedError(
                     'Reading %s through OData is not permitted on this site' % entity, call=call,
