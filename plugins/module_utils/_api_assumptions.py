@@ -65,7 +65,13 @@ SERVICE_METHODS = dict((m.name, m) for m in (
     ServiceMethod('UpdateClient', 'updateClientRequest', True),
     # A repeat answers "does not exist", which the engine treats as done.
     ServiceMethod('DeleteClient', 'deleteClientRequest', True),
+    # LIVE (newer versions; absent in 8.1): creates a technical user; never repeated blindly.
+    ServiceMethod('CreateTechnicalUser', 'createTechnicalUserRequest', False),
 ))
+# Users (contract section 4): SysAdminUnit rows whose SysAdminUnitTypeValue is 4; a systemUserId is the
+# Id of such a row (SRC), never the Id of the user's contact. Readable like any entity: ASSUMED.
+USERS_ENTITY = 'SysAdminUnit'
+USER_UNIT_TYPE = 4
 
 
 # ASSUMED: the AddRedirectUrls result lists the rows it created as {"id", "redirectUrl"} under

@@ -20,6 +20,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._executor import exe
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import (
     SERVER_FIELDS, lookup, server_query, settle_redirect_urls, unconfirmed_warning)
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, client_key, diff_view_of, view_of
+from ansible_collections.creatio.oauth.plugins.module_utils._users import resolve as resolve_system_users
 
 
 def client_argspec():
@@ -30,6 +31,8 @@ def client_argspec():
         grant_type=dict(type='str', choices=list(rules.GRANT_TYPES)),
         application_url=dict(type='str'),
         system_user_id=dict(type='str'),
+        system_user=dict(type='str'),
+        create_system_user=dict(type='bool', default=False),
         redirect_urls=dict(type='list', elements='str'),
         purge_redirect_urls=dict(type='bool', default=True),
         active=dict(type='bool'),
@@ -47,6 +50,8 @@ def declare(params):
         'grant_type': params['grant_type'],
         'application_url': normalize.url(params['application_url'], 'application_url') if params['application_url'] is not None else None,
         'system_user_id': normalize.guid(params['system_user_id'], 'system_user_id'),
+        'system_user': normalize.name(params['system_user'], 'system_user') if params.get('system_user') is not None else None,
+        'create_system_user': params.get('create_system_user') or False,
         'redirect_urls': normalize.redirect_urls(params['redirect_urls']),
         'purge_redirect_urls': params['purge_redirect_urls'],
         'active': params['active'],
@@ -54,6 +59,12 @@ def declare(params):
         'client_secret_file': params['client_secret_file'],
         'add_unconfirmed_redirect_urls': params.get('add_unconfirmed_redirect_urls') or False,
     }
+    if desired['system_user'] and desired['system_user_id']:
+        raise ConfigurationError('system_user and system_user_id name the same thing: give one of them', option='system_user',
+                                 hint='system_user is the user name, system_user_id the Id of its user record')
+    if desired['create_system_user'] and not desired['system_user']:
+        raise ConfigurationError('create_system_user needs system_user (the name of the technical user to create)',
+                                 option='create_system_user')
     if desired['state'] == 'absent':
         return desired
     rules.check_declared_grant(desired)
@@ -66,7 +77,9 @@ def declare(params):
 
 def apply_one(run):
     """The service of creatio_oauth_client."""
-    return apply(run, declare(run.params))
+    desired = declare(run.params)
+    users = resolve_system_users(run, [desired])
+    return apply(run, desired, users)
 
 
 def _has_redirect_uris(desired, record):
@@ -81,9 +94,10 @@ def lookup_query(run, desired):
                                                  desired['state'] == 'absent')
 
 
-def apply(run, desired):
+def apply(run, desired, users=None):
     """Make one declared integration so (or, in check mode, say what would be done). Returns the
-    module result of that integration; raises CreatioError subclasses."""
+    module result of that integration; raises CreatioError subclasses. ``users``: what
+    resolve_system_users found (its system user, by name)."""
     name = desired['name']
     path = desired['client_secret_file']
     with run.name_lock(name):
@@ -124,6 +138,8 @@ def apply(run, desired):
     }
     if plan.unconfirmed:
         result['unconfirmed_redirect_urls'] = plan.unconfirmed
+    if desired.get('system_user') and users and desired['system_user'] in users:
+        result['system_user'] = dict(users[desired['system_user']], name=desired['system_user'])
     site = run.site_summary()
     if site:
         result['site'] = site

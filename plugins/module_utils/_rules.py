@@ -84,9 +84,11 @@ def check_declared_grant(desired):
             verb = 'applies' if key == 'system_user_id' else 'apply'
             raise ConfigurationError('%s only %s to grant_type %s' % (key, verb, other_grant(grant)),
                                      option=key, hint=REFUSED_HINT[key])
-    if grant == 'client_credentials' and not desired.get('system_user_id'):
-        raise ConfigurationError('system_user_id is required with grant_type client_credentials', option='system_user_id',
-                                 hint='give the Id of the technical user the integration acts as')
+    if grant == 'client_credentials' and not desired.get('system_user_id') and not desired.get('system_user'):
+        raise ConfigurationError('system_user_id (or system_user) is required with grant_type client_credentials',
+                                 option='system_user_id',
+                                 hint='give the name of the technical user the integration acts as (system_user), or the Id '
+                                      'of its user record (system_user_id)')
 
 
 def check_known_grant(name, desired, grant):
@@ -141,7 +143,7 @@ def raise_needs_8_3(name, what):
 
 # --- presets -------------------------------------------------------------------------------------
 
-PRESET_KEYS = ('application_url', 'system_user_id', 'redirect_urls', 'active')
+PRESET_KEYS = ('application_url', 'system_user_id', 'system_user', 'create_system_user', 'redirect_urls', 'active')
 
 
 def expand_preset(item, where):
@@ -169,6 +171,8 @@ def expand_preset(item, where):
         problems.append('%s: grant_type is required (%s); the preset has no default for it' % (where, KEY_HELP['grant_type']))
         return expanded, problems
     for key in GRANT_RULES[grant]['required']:
+        if key == 'system_user_id' and expanded.get('system_user'):
+            continue
         if expanded.get(key) in (None, '', []):
             problems.append('%s: %s is required (%s); the preset has no default for it' % (where, key, KEY_HELP[key]))
     for key in DECLARATION_REFUSED[grant]:

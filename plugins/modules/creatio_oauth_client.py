@@ -53,8 +53,25 @@ options:
   system_user_id:
     description:
       - Id (GUID) of the user, usually a technical user, that a V(client_credentials) integration acts as.
-      - Required with O(grant_type=client_credentials); refused with V(authorization_code).
+      - The Id of the B(user record) (C(SysAdminUnit); the Id column of the user in System designer > Users), not
+        the Id of the user's contact, which Creatio refuses (C(Specified system user is not valid.)). O(system_user)
+        takes the user's name instead.
+      - A V(client_credentials) integration needs it (or O(system_user)). On Creatio 8.3 an V(authorization_code)
+        integration refuses it; before 8.3 every integration needs one, whatever its grant.
     type: str
+  system_user:
+    description:
+      - The name of the user the integration acts as (for example C(PowerBIUser)), resolved to the Id of its user
+        record through OData C(SysAdminUnit) before anything is written. Unknown or ambiguous names fail then.
+      - Use either this or O(system_user_id).
+    type: str
+  create_system_user:
+    description:
+      - With O(system_user), create that technical user (Creatio's C(CreateTechnicalUser), 8.3 and later) when no
+        user of that name exists. Idempotent by name; predicted in check mode; reported in RV(system_user).
+      - On a site without C(CreateTechnicalUser) the task fails before anything is written.
+    type: bool
+    default: false
   redirect_urls:
     description:
       - The authorized redirect URIs of an V(authorization_code) integration; at least one to create it.
@@ -124,7 +141,7 @@ EXAMPLES = r'''
         name: PowerBI
         grant_type: client_credentials
         application_url: https://app.powerbi.com
-        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        system_user: PowerBIUser   # the technical user's name; or system_user_id: <Id of its user record>
         client_secret_file: /secure/creatio-powerbi.json
       no_log: true
 
@@ -189,6 +206,10 @@ operations:
   type: list
   elements: dict
   sample: [{"call": "AddClient", "summary": "create integration PowerBI (client_credentials)", "request": {}}]
+system_user:
+  description: The user named by O(system_user) (C(name), C(id), and C(created) when this run created it).
+  returned: when O(system_user) was given
+  type: dict
 unconfirmed_redirect_urls:
   description: The declared redirect URIs that could not be confirmed and were not added (see O(add_unconfirmed_redirect_urls)).
   returned: when there are any
