@@ -287,12 +287,13 @@ class CreatioClient(object):
         return self.odata_rows('OAuthClientApp', api.ODATA_FIELDS, encoded_filter)
 
     @_scrubbed
-    def odata_rows(self, entity, columns, encoded_filter=None):
+    def odata_rows(self, entity, columns, encoded_filter=None, top=None):
         """The rows of OData entity set ``entity`` (``columns`` selected, ``encoded_filter`` a
         percent-encoded $filter), following paging on this site only. Raises ReadNotPermittedError
         when the site does not let this user read the entity."""
         call = 'OData %s' % entity
         query = '$select=' + ','.join(columns) + ('&$filter=' + encoded_filter if encoded_filter else '')
+        query += '&$top=%d' % top if top else ''
         path = '/odata/%s?%s' % (entity, query)
         rows, seen_links, url = [], set(), None
         while path or url:
@@ -315,10 +316,18 @@ class CreatioClient(object):
                     hint='grant the user the "Access to OData" system operation (and read access to %s)' % entity)
             body = self._json_or_raise(response, call)
             rows.extend(row for row in (body.get('value') or []) if isinstance(row, dict))
-            url = body.get(api.ODATA_NEXT_LINK)
+            url = None if top else body.get(api.ODATA_NEXT_LINK)
             if url:
                 url = self._same_site_link(url, seen_links)
         return rows
+
+    def logged_in(self):
+        """Log in now (or reuse a stored session); raises like any request would."""
+        try:
+            self._ensure_login()
+        except CreatioError as exc:
+            self.scrub_error(exc)
+            raise
 
     @_scrubbed
     def odata_metadata(self):
