@@ -108,7 +108,7 @@ def awx_type_errors(credential_type):
         for key in STRING_ONLY_KEYS:
             if key in field and kind != 'string':
                 errors.append('%s not allowed for %s type (%s)' % (key, kind, field['id']))
-        if 'default' in field and type(field['default']) is not {'string': str, 'boolean': bool}.get(kind):
+        if 'default' in field and not isinstance(field['default'], {'string': str, 'boolean': bool}.get(kind, type(None))):
             errors.append('%s: default %r is not a %s' % (field['id'], field['default'], kind))
         for key in ('label', 'help_text'):
             if key in field and not isinstance(field[key], str):
@@ -200,7 +200,7 @@ def awx_inject(credential_type, inputs, private_data_dir):
     tower = TowerNamespace()
     namespace = {'tower': tower}
     for name, value in inputs.items():
-        if type(value) is bool:
+        if isinstance(value, bool):  # AWX: type(value) is bool
             namespace[name] = value
         elif len(value):
             namespace[name] = value
