@@ -39,12 +39,14 @@ EXAMPLES = r'''
 - name: Check a site before the first change
   hosts: localhost
   gather_facts: false
+  module_defaults:
+    group/creatio.oauth.creatio:
+      creatio_url: https://mycompany.creatio.com
+      creatio_username: "{{ vault_creatio_username }}"
+      creatio_password: "{{ vault_creatio_password }}"
   tasks:
     - name: What holds on the site
       creatio.oauth.creatio_site_check:
-        creatio_url: https://mycompany.creatio.com
-        creatio_username: "{{ vault_creatio_username }}"
-        creatio_password: "{{ vault_creatio_password }}"
       register: site
 
     - name: The report (no secrets in it)
