@@ -14,6 +14,17 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
 
 
+class RaceLost(Exception):
+    """Another run (with another facts cache) created the same integration at the same time, and its
+    creation is the one that stays: this run's own was deleted again. ``survivor`` is the Record to
+    adopt; ``done`` what this run did meanwhile."""
+
+    def __init__(self, survivor, done):
+        super(RaceLost, self).__init__(survivor.client_id)
+        self.survivor = survivor
+        self.done = done
+
+
 class Outcome(object):
 
     def __init__(self, record):
@@ -58,8 +69,40 @@ def _execute_one(run, name, operation, outcome, on_created):
     run.remember(name, outcome.record)
     if effective:
         outcome.done.append(operation.as_dict(client_id))
-    if new_client_id and on_created:
-        on_created(new_client_id, outcome.secret)
+    if new_client_id:
+        survivor = _race_survivor(run, name, new_client_id)
+        if survivor is not None:
+            _give_way(run, name, new_client_id, outcome)
+            raise RaceLost(survivor, outcome.done)
+        if on_created:
+            on_created(new_client_id, outcome.secret)
+
+
+def _race_survivor(run, name, new_client_id):
+    """Read back by name right after creating: separate facts caches (two controllers, concurrent
+    AWX jobs) can both create the same name. When there are several, the oldest (CreatedOn, then Id)
+    stays; every run applies the same rule, so exactly one survives. None when this run's creation
+    is the one that stays, or when the site cannot be read (then nothing can be told)."""
+    try:
+        found = run.reader.records(names=[name])
+    except CreatioError:
+        return None
+    same = [r for r in found or [] if r.name == name]
+    if len(same) < 2:
+        return None
+    survivor = min(same, key=lambda r: (str(r.created_on or ''), str(r.app_id or '')))
+    return None if survivor.has_client_id(new_client_id) else survivor
+
+
+def _give_way(run, name, new_client_id, outcome):
+    """Delete this run's own creation: the other run's integration is the one that stays."""
+    operation = planner.Operation('DeleteClient', {}, 'delete integration %s (client id %s): another run created it '
+                                  'at the same time, and that one stays' % (name, new_client_id),
+                                  on_client=True, client_id=new_client_id)
+    _send(run, name, operation, operation.request(), outcome)
+    outcome.done.append(operation.as_dict())
+    outcome.secret = None  # the secret of a deleted client: worth nothing, never returned
+    run.remember(name, None)
 
 
 def _send(run, name, operation, request, outcome):

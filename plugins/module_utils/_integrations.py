@@ -16,9 +16,9 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _planner as p
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
-from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
+from ansible_collections.creatio.oauth.plugins.module_utils._executor import RaceLost, execute
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import (
-    SERVER_FIELDS, lookup, server_query, settle_redirect_urls, unconfirmed_warning)
+    SERVER_FIELDS, lookup, merge, server_query, settle_redirect_urls, unconfirmed_warning)
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, client_key, diff_view_of, view_of
 from ansible_collections.creatio.oauth.plugins.module_utils._users import resolve as resolve_system_users
 
@@ -129,7 +129,18 @@ def apply(run, desired, users=None):
                 secret_file.write_secret_file(path, {'name': name, 'client_id': client_id, 'client_secret': secret,
                                                      'token_url': run.client.token_url()})
 
-        outcome = execute(run, name, plan, known, on_created=save_secret)
+        try:
+            outcome = execute(run, name, plan, known, on_created=save_secret)
+        except RaceLost as lost:
+            # The other run's integration stays: adopt it and make it so (its secret is the other run's).
+            run.warn('integration %r was created at the same time by another run (another facts cache): that one (client '
+                     'id %s, the older) stays; this run deleted its own creation and adopted it. Its client secret is in '
+                     'the other run\'s result or secret file' % (name, lost.survivor.client_id))
+            known = settle_redirect_urls(run, merge(None, lost.survivor), grant_types)
+            run.remember(name, known)
+            plan = planner.plan_client(desired, known, grant_types=grant_types)
+            outcome = execute(run, name, plan, known)
+            outcome.done = lost.done + outcome.done
     result = {
         'changed': bool(outcome.done),
         'client': view_of(outcome.record),
