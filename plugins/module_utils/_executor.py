@@ -11,7 +11,7 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
+    BusinessError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
 
 
 class RaceLost(Exception):
@@ -112,9 +112,20 @@ def _send(run, name, operation, request, outcome):
     retries_before = client.transport.retries_done
     try:
         return client.call(operation.call, request), True
-    except RecordNotFoundError:
-        if operation.call in ('DeleteRedirectUrl', 'DeleteClient'):
+    except BusinessError as exc:
+        if exc.site_wide:
+            raise
+        # Creatio words its answers in the site's language: whether the target is gone is settled by
+        # reading it back, not by matching English. English "does not exist" decides only where the
+        # site cannot be read.
+        gone = _gone(run, operation, request, exc)
+        if gone and operation.call in ('DeleteRedirectUrl', 'DeleteClient'):
             return {}, client.transport.retries_done > retries_before
+        if gone and operation.call == 'UpdateClient':
+            raise RecordNotFoundError(
+                'integration %r is gone from Creatio (deleted meanwhile), so it cannot be updated' % name,
+                call='UpdateClient', status=exc.status, creatio_message=exc.creatio_message,
+                hint='a re-run creates it again (the facts cache still knows it: it reads Creatio first)')
         raise
     except (TransportError, HttpError) as exc:
         if operation.call == 'AddClient' and _answer_may_be_lost(exc):
@@ -127,6 +138,20 @@ def _send(run, name, operation, request, outcome):
                 hint='Creatio has no API to list redirect URIs, so they were not recorded: a re-run adds them again, which '
                      'may leave a duplicate row per URI (harmless; delete extras on the integration page)')
         raise
+
+
+def _gone(run, operation, request, exc):
+    """Whether the target of a refused call no longer exists, from evidence: the client read back
+    through OData (DeleteClient, UpdateClient); otherwise Creatio's English text (a record id)."""
+    client_id = request.get('clientId')
+    if operation.call in ('DeleteClient', 'UpdateClient') and client_id:
+        try:
+            found = run.reader.records(client_ids=[client_id])
+        except CreatioError:
+            found = None
+        if found is not None:
+            return not [r for r in found if r.has_client_id(client_id)]
+    return isinstance(exc, RecordNotFoundError)
 
 
 def _answer_may_be_lost(exc):

@@ -39,6 +39,7 @@ def client_argspec():
         client_id=dict(type='str'),
         client_secret_file=dict(type='path'),
         add_unconfirmed_redirect_urls=dict(type='bool', default=False),
+        create_when_unreadable=dict(type='bool', default=False),
     )
 
 
@@ -58,6 +59,7 @@ def declare(params):
         'client_id': normalize.client_id(params['client_id']),
         'client_secret_file': params['client_secret_file'],
         'add_unconfirmed_redirect_urls': params.get('add_unconfirmed_redirect_urls') or False,
+        'create_when_unreadable': params.get('create_when_unreadable') or False,
     }
     if desired['system_user'] and desired['system_user_id']:
         raise ConfigurationError('system_user and system_user_id name the same thing: give one of them', option='system_user',
@@ -114,6 +116,14 @@ def apply(run, desired, users=None):
                 record.redirect_urls = []  # the user checked the integration page: add what is missing, once
             if found.confirmed:
                 run.remember(name, record)  # adopted, or confirmed: confirmed_at moves on (unchanged: hourly)
+        if present and record is None and run.reader.readable is False and not desired['create_when_unreadable']:
+            # Neither the cache nor Creatio can tell whether it exists: creating it blind could make a second one.
+            raise ConfigurationError(
+                'integration %r is not in the facts cache, and Creatio refused to let this user read its integrations '
+                '(OData OAuthClientApp), so nothing can tell whether it exists already; it was not created' % name,
+                option='create_when_unreadable',
+                hint='grant the user the "Access to OData" system operation (or use a user that has it); or, after checking '
+                     'the integrations page in Creatio, set create_when_unreadable: true to create it anyway')
         plan = planner.plan_client(desired, record, recreate=found.recreate, grant_types=grant_types)
         if plan.unconfirmed:
             run.warn(unconfirmed_warning(name, plan.unconfirmed))

@@ -152,8 +152,9 @@ def lookup(run, name, client_id=None, verify=True, absent=False):
             return Lookup(merge(known, match[0]), 'cache+server')
         found = [r for r in found if r.name == name]
         if not found:
-            run.warn('integration %r (client id %s) is in the facts cache but no longer in Creatio: it will be created again'
-                     % (name, known.client_id))
+            if not absent:
+                run.warn('integration %r (client id %s) is in the facts cache but no longer in Creatio: it will be created '
+                         'again' % (name, known.client_id))
             return Lookup(known, 'cache', recreate=True)
         run.warn('integration %r in the facts cache had client id %s; Creatio now has it under another client id: adopting that'
                  % (name, known.client_id))

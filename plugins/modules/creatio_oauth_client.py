@@ -116,6 +116,15 @@ options:
         rows (remove the extra one on the integration page).
     type: bool
     default: false
+  create_when_unreadable:
+    description:
+      - When Creatio refuses to let the user read its integrations (OData C(OAuthClientApp)) and the facts cache does
+        not know this one, nothing can tell whether it exists. By default the module fails then, before any write,
+        naming the permission to grant (C(Access to OData)).
+      - V(true) creates it anyway, after you checked the integration page in Creatio (if it existed, Creatio then has
+        two integrations with that name).
+    type: bool
+    default: false
 notes:
   - 'Creatio shows a client secret only once. Put C(no_log: true) on tasks that create integrations, or use
     O(client_secret_file), so that the secret does not reach logs.'

@@ -109,6 +109,12 @@ options:
             and not added.
         type: bool
         default: false
+      create_when_unreadable:
+        description:
+          - Create the integration even when neither the facts cache nor Creatio (OData refused) can tell whether it
+            exists (see O(creatio.oauth.creatio_oauth_client#module:create_when_unreadable)).
+        type: bool
+        default: false
       preset:
         description:
           - What kind of integration this is. A preset fixes the grant type and fills in defaults for the keys the

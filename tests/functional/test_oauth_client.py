@@ -350,6 +350,21 @@ def test_odata_refused_works_from_the_cache(simulator, run_playbook, cache_path)
     assert cache_urls(cache_clients(cache_path, simulator)['Cached only']) == server_urls(client)
     assert count(simulator.log(), 'AddClient') == 1
 
+    # issue 14, defect 5: OData refused and an empty cache: nothing can tell whether they exist, so
+    # nothing is created blind (it used to create both a second time, with only a warning)
+    os.unlink(cache_path)
+    third, log = _run(run_playbook, simulator, created, env={'CREATIO_CACHE_PATH': cache_path})
+    assert third.rc == 2 and writes(log) == [], log
+    refused = third.task_result('Create')
+    assert refused['error']['option'] == 'create_when_unreadable' and 'Access to OData' in msg_of(refused), refused
+    assert len(server_clients(simulator)['Cached only']) == 1
+    # the explicit way, after the user checked Creatio: it creates (a second one: exactly what was said)
+    fourth, log = _run(run_playbook, simulator, created.replace('redirect_urls: [https://cached.example.com/cb]',
+                                                                'redirect_urls: [https://cached.example.com/cb]\n'
+                                                                '        create_when_unreadable: true'))
+    assert fourth.rc == 0 and endpoints(log, 'write') == ['AddClient', 'AddRedirectUrls'], log
+    assert len(server_clients(simulator)['Cached only']) == 2
+
 
 def test_twenty_parallel_runs_share_one_cache(simulator, run_playbook, cache_path):
     hosts = ['host%02d ansible_connection=local ansible_python_interpreter=%s\n' % (i, sys.executable) for i in range(20)]
