@@ -117,7 +117,7 @@ def apply(run):
             if run.params['add_unconfirmed_redirect_urls']:
                 record.redirect_urls = []
             else:
-                unconfirmed = [u for u in request['urls']]
+                unconfirmed = list(request['urls'])
                 run.warn(unconfirmed_warning(name, unconfirmed))
         if confirmed:
             run.remember(name, record)

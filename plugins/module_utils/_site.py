@@ -118,7 +118,7 @@ def redirect_entity_of(document):
         properties = [p.get('Name') for p in element if _local(p.tag) == 'Property']
         lookup = None
         for nav in element:
-            if _local(nav.tag) == 'NavigationProperty' and str(nav.get('Type', '')).split('.')[-1] == api.ODATA_CLIENTS_ENTITY:
+            if _local(nav.tag) == 'NavigationProperty' and str(nav.get('Type', '')).rsplit('.', maxsplit=1)[-1] == api.ODATA_CLIENTS_ENTITY:
                 constraint = [c.get('Property') for c in nav if _local(c.tag) == 'ReferentialConstraint']
                 lookup = constraint[0] if constraint else None
         if lookup is None and api.REDIRECT_ENTITY_LOOKUP in properties:
@@ -128,7 +128,7 @@ def redirect_entity_of(document):
             types[element.get('Name')] = (lookup, url_columns[0])
     for element in root.iter():
         if _local(element.tag) == 'EntitySet':
-            type_name = str(element.get('EntityType', '')).split('.')[-1]
+            type_name = str(element.get('EntityType', '')).rsplit('.', maxsplit=1)[-1]
             if type_name in types and type_name != api.ODATA_CLIENTS_ENTITY:
                 lookup, url_column = types[type_name]
                 return RedirectEntity(element.get('Name'), lookup, url_column)

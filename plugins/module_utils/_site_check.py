@@ -45,8 +45,8 @@ def check_site(run):
     client = run.client
     try:
         client.logged_in()
-        report.check('login', OK, 'logged in as %s (%s login)' % (run.connection.username or run.connection.client_id,
-                                                                 run.connection.login_kind))
+        who = run.connection.username or run.connection.client_id
+        report.check('login', OK, 'logged in as %s (%s login)' % (who, run.connection.login_kind))
     except CreatioError as exc:
         report.check('login', FAILED, run.scrub(exc).full_message())
         return _result(run, report)
@@ -109,8 +109,8 @@ def _identity(run, report):
         probe.login(transport)
         report.check('identity service', FAILED, '%s (%s) issued a token to a made-up client' % (token_url, how))
     except AuthenticationError as exc:
-        report.check('identity service', OK, '%s (%s) answers, and refused a made-up client (%s)' % (token_url, how,
-                                                                                                    exc.creatio_message))
+        report.check('identity service', OK,
+                     '%s (%s) answers, and refused a made-up client (%s)' % (token_url, how, exc.creatio_message))
         report.assumption('Token failures are HTTP 400 {"error": ...} (IdentityServer convention)', CONFIRMED, exc.creatio_message)
     except CreatioError as exc:
         report.check('identity service', FAILED, '%s (%s): %s' % (token_url, how, run.scrub(exc).full_message()))

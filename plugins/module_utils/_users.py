@@ -11,7 +11,7 @@ __metaclass__ = type
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._cache import RECONFIRM_AFTER, age_of, now_iso
-from ansible_collections.creatio.oauth.plugins.module_utils._client import odata_quote
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import odata_quote
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, ReadNotPermittedError
 
 try:

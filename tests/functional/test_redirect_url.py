@@ -326,4 +326,3 @@ def test_where_the_site_lists_redirect_uris_a_lost_cache_removes_by_value(simula
     assert endpoints(log, 'write') == ['DeleteRedirectUrl', 'DeleteRedirectUrl'], log
     assert sorted(_urls(simulator)) == ['https://app.example.com/base']
     assert 'RedirectUrlEntity' in endpoints(log)
-

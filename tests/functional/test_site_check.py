@@ -23,8 +23,7 @@ def _checks(result):
 
 @pytest.mark.parametrize('platform', ['netframework', 'netcore'])
 @pytest.mark.parametrize('version', ['8.3', '8.1'])
-def test_the_site_check_reports_each_platform_and_version_and_writes_nothing(simulator, run_playbook, cache_path,
-                                                                            platform, version):
+def test_the_site_check_reports_each_platform_and_version_and_writes_nothing(simulator, run_playbook, platform, version):
     simulator.configure(platform=platform, creatio_version=version)
     before = simulator.state()
     result = run_playbook(SITE_CHECK, env={'CREATIO_IDENTITY_URL': None})

@@ -19,7 +19,8 @@ import pytest
 import requests
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
-from ansible_collections.creatio.oauth.plugins.module_utils._client import REDACTED, odata_quote
+from ansible_collections.creatio.oauth.plugins.module_utils._client import REDACTED
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import odata_quote
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     AuthenticationError, BusinessError, CreatioError, HttpError, NotCreatioEndpointError, ReadNotPermittedError,
     RecordNotFoundError, TransportError)

@@ -16,7 +16,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._batch import concer
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import ServerSnapshot
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record
 from ansible_collections.creatio.oauth.plugins.module_utils._run import error_result
-from ansible_collections.creatio.oauth.plugins.module_utils._client import filter_chunks
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     AuthenticationError, BusinessError, ConfigurationError, HttpError, LostAnswerError, RecordNotFoundError,
     TransportError)
