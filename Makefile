@@ -11,7 +11,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # ansible-core series : controller python, space separated. Override: make sanity MATRIX=2.19:3.11
-MATRIX ?= 2.19:3.11 2.20:3.12 2.21:3.13
+MATRIX ?= 2.16:3.10 2.17:3.12 2.18:3.11 2.19:3.13 2.20:3.12 2.21:3.13
 PYTHON ?= python3
 VENVS := .venvs
 TOOLS_VENV := $(VENVS)/tools

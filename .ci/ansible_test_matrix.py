@@ -1,11 +1,17 @@
 """Run ansible-test (sanity / units / integration) over a matrix of ansible-core versions, offline.
 
-For every ``CORE:PYTHON`` entry of the matrix (default ``2.19:3.11 2.20:3.12 2.21:3.13``):
+For every ``CORE:PYTHON`` entry of the matrix (default: the Makefile's ``MATRIX``, read through
+.ci/versions.py, the one place where the tested ansible-core versions are listed):
 
 * find a working ``pythonX.Y`` (PATH first, then pyenv versions; pyenv shims of inactive versions
-  exit 127, so every candidate is executed once). Missing: print a ``SKIP:`` line and go on;
+  exit 127, so every candidate is executed once). Missing: use another controller Python of that
+  ansible-core that is there (a ``FALLBACK:`` line), else print a ``SKIP:`` line and go on. Under CI
+  (``CI=true``, as .ci/run is run) a skipped entry fails the run: a claimed ansible-core would go
+  untested;
 * keep a venv ``.venvs/core-<CORE>`` with ``ansible-core==<CORE>.*`` (rebuilt only when the
   interpreter or the pin changes);
+* check that PYTHON is one of that ansible-test's controller Pythons, and that the table of
+  .ci/versions.py says the same (the EE's Python is chosen from that table);
 * give ansible-test a private HOME (``.venvs/ansible-test-home``, with the user's pip config and pip
   cache linked in): its unlocked venv cache ``~/.ansible/test/venv`` is then not shared with other
   ansible-test runs on the machine;
@@ -19,7 +25,7 @@ For every ``CORE:PYTHON`` entry of the matrix (default ``2.19:3.11 2.20:3.12 2.2
 * run ``ansible-test <command> --venv --python X.Y`` there, with ``pythonX.Y`` links to real
   interpreters first on PATH.
 
-Exit status: 0 when every command that ran passed (skipped entries do not fail the run), 1 otherwise.
+Exit status: 0 when every command that ran passed (skipped entries fail the run only under CI), 1 otherwise.
 Standard library only.
 """
 
@@ -36,8 +42,11 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import versions  # noqa: E402  (.ci/versions.py: the Makefile's MATRIX and the controller Python table)
+
 ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-DEFAULT_MATRIX = '2.19:3.11 2.20:3.12 2.21:3.13'
+DEFAULT_MATRIX = ' '.join('%s:%s' % entry for entry in versions.makefile_matrix())
 COMMANDS = ('sanity', 'units', 'integration')
 TARGET_PYTHONS = ('3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14', '3.15')
 # never copied into the ansible-test tree, whatever git says
@@ -189,6 +198,17 @@ def write_get_pip_shim(venv: str, home: str) -> str:
     return path
 
 
+def controller_pythons(venv: str) -> tuple[str, ...]:
+    """CONTROLLER_PYTHON_VERSIONS of the ansible-test installed in venv (read from its source, no import)."""
+    code = ('import pathlib, re, ansible_test\n'
+            'src = (pathlib.Path(ansible_test.__file__).parent / "_util" / "target" / "common" / "constants.py").read_text()\n'
+            'block = re.search(r"CONTROLLER_PYTHON_VERSIONS = \\((.*?)\\)", src, re.S).group(1)\n'
+            'print(" ".join(re.findall(r"[0-9]+\\.[0-9]+", block)))\n')
+    out = subprocess.run([os.path.join(venv, 'bin', 'python'), '-c', code], capture_output=True, text=True,
+                         check=True).stdout
+    return tuple(out.split())
+
+
 def source_files() -> list[str]:
     """Files of the working tree that ansible-test should see: tracked + untracked non-ignored."""
     try:
@@ -279,10 +299,21 @@ def main() -> int:
                 return 2
             core, py = entry.split(':', 1)
             if py not in pythons:
-                message = 'SKIP: ansible-core %s on python %s: python%s not found' % (core, py, py)
-                print(message, flush=True)
-                skips.append(message)
-                continue
+                others = [v for v in versions.CONTROLLER_PYTHONS.get(core, ()) if v in pythons]
+                if others:
+                    message = 'FALLBACK: ansible-core %s on python %s: python%s not found' % (core, others[0], py)
+                    print(message, flush=True)
+                    skips.append(message)
+                    py = others[0]
+                else:
+                    message = 'SKIP: ansible-core %s on python %s: python%s not found (nor another controller Python of it)' % (
+                        core, py, py)
+                    print(message, flush=True)
+                    if os.environ.get('CI', '').lower() in ('1', 'true', 'yes'):
+                        failures.append(message[len('SKIP: '):] + ' - under CI, every claimed ansible-core must be tested')
+                    else:
+                        skips.append(message)
+                    continue
             venv = os.path.join(work, 'core-' + core)
             try:
                 ensure_core_venv(venv, core, pythons[py])
@@ -296,6 +327,17 @@ def main() -> int:
                                stderr=subprocess.STDOUT, check=False)
             with open(version_file, encoding='utf-8') as handle:
                 test_version = handle.read().strip()
+            supported = controller_pythons(venv)
+            say('ansible-core %s: controller Pythons %s' % (core, ' '.join(supported)))
+            if py not in supported:
+                failures.append('ansible-core %s on python %s: not a controller Python of this ansible-test (%s)' % (
+                    core, py, ' '.join(supported)))
+                print('FAILED: ' + failures[-1], flush=True)
+                continue
+            if tuple(versions.CONTROLLER_PYTHONS.get(core, ())) != supported:
+                failures.append('ansible-core %s: .ci/versions.py CONTROLLER_PYTHONS says %s, ansible-test says %s' % (
+                    core, ' '.join(versions.CONTROLLER_PYTHONS.get(core, ())) or 'nothing', ' '.join(supported)))
+                print('FAILED: ' + failures[-1], flush=True)
             write_get_pip_shim(venv, test_home)
             tree = os.path.join(work, 'ansible-test', 'core-' + core)
             dest = os.path.join(tree, 'ansible_collections', namespace, name)

@@ -1,4 +1,6 @@
-"""`make lint`: ansible-lint (offline, production profile), antsibull-docs and antsibull-changelog lint.
+"""`make lint`: ansible-lint (offline, production profile), antsibull-docs and antsibull-changelog lint,
+and the two consistency checks of .ci/: versions.py --check (tested ansible-core versions == claimed
+ones == the EE's range) and awx_forms.py --check (the AWX import file matches the credential type).
 
 Runs in the tools venv. ansible-lint with --offline does not install the collection, so a temporary
 ``ansible_collections/<ns>/<name>`` symlink to the checkout is put on ANSIBLE_COLLECTIONS_PATH (FQCNs
@@ -40,6 +42,9 @@ def main() -> int:
             ('antsibull-docs lint-collection-docs',
              [os.path.join(BIN, 'antsibull-docs'), 'lint-collection-docs', '--plugin-docs', tree], ROOT),
             ('antsibull-changelog lint', [os.path.join(BIN, 'antsibull-changelog'), 'lint'], ROOT),
+            ('versions: MATRIX, requires_ansible, EE', [sys.executable, os.path.join(ROOT, '.ci', 'versions.py'), '--check'],
+             ROOT),
+            ('AWX import file', [sys.executable, os.path.join(ROOT, '.ci', 'awx_forms.py'), '--check'], ROOT),
         ]
         failed = []
         for label, cmd, cwd in steps:

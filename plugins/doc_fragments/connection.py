@@ -46,10 +46,24 @@ options:
     description:
       - URL of the Creatio identity service (the C(OAuth20IdentityServerUrl) system setting), used with
         O(creatio_client_id) to get an access token from C(<creatio_identity_url>/connect/token).
-      - On Creatio cloud it defaults to the site host with C(-is) after its first label
-        (C(123-crm.creatio.com) becomes C(123-crm-is.creatio.com)); elsewhere it is required.
+      - When not set, the collection reads the token endpoint from the site's OpenID configuration
+        (C(.well-known/openid-configuration), published by Creatio 8.3 and later; one anonymous request, only when a
+        token URL is needed). When the site publishes none, on Creatio cloud it takes the site host with C(-is) after
+        its first label (C(123-crm.creatio.com) becomes C(123-crm-is.creatio.com)); elsewhere it must be set.
       - Falls back to the E(CREATIO_IDENTITY_URL) environment variable.
     type: str
+  creatio_platform:
+    description:
+      - Where the site's API lives. V(netframework) (Windows installs and the usual cloud site) has it under C(/0)
+        (C(<creatio_url>/0/rest/...), C(<creatio_url>/0/odata/...)); V(netcore) (on-site .NET Core / .NET 6+ installs)
+        at the site root (C(<creatio_url>/rest/...)). The login is at the site root on both.
+      - V(auto) finds it out. On a site the facts cache has not met that costs at most one extra request (the API
+        under C(/0) first, then at the root); the answer is kept in the facts cache, and found again when the kept
+        one stops answering.
+      - Falls back to the E(CREATIO_PLATFORM) environment variable.
+    type: str
+    choices: [auto, netframework, netcore]
+    default: auto
   validate_certs:
     description:
       - Verify the TLS certificate of Creatio and of its identity service.

@@ -20,14 +20,26 @@ from ansible_collections.creatio.oauth.plugins.module_utils._records import Reco
 LOGIN_PATH = '/ServiceModel/AuthService.svc/Login'
 # DOC: OAuth 2.0 token endpoint of the identity service.
 TOKEN_PATH = '/connect/token'
-# DOC + LIVE: the API root {api} is {site}/0 on .NET Framework; the paths below are under it.
-API_ROOT_NETFRAMEWORK = '/0'
+# DOC + LIVE: the API root {api} is {site}/0 on .NET Framework (Windows installs, the usual cloud
+# site) and {site} itself on .NET Core / .NET 6+ (on-site Linux installs); the paths below are under it.
+API_ROOTS = {'netframework': '/0', 'netcore': ''}
+PLATFORM_OF_ROOT = dict((path, platform) for platform, path in API_ROOTS.items())
+# DOC 8.3: the OpenID configuration, anonymous, lists token_endpoint. Under {api} on both platforms
+# (.NET Core: ASSUMED); absent before 8.3.
+OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration'
 # SRC: the service behind the "OAuth 2.0 integrated applications" page.
 SERVICE_PATH = '/rest/OAuthConfigService/'
 # SRC entity; ASSUMED: that a site lets an administrator read it through OData 4.
 ODATA_CLIENTS_PATH = '/odata/OAuthClientApp'
 # SRC: the columns of OAuthClientApp we read. ClientSecret is never selected (and never returned).
-ODATA_FIELDS = ('Id', 'Name', 'ClientId', 'ApplicationUrl', 'RedirectUrl', 'IsActive', 'SystemUserId')
+ODATA_FIELDS = ('Id', 'Name', 'ClientId', 'ApplicationUrl', 'RedirectUrl', 'IsActive', 'SystemUserId', 'CreatedOn')
+ODATA_CLIENTS_ENTITY = 'OAuthClientApp'
+# ASSUMED (issue 14): Creatio 8.3's integration page lists each client's redirect URIs with their ids,
+# so they live in an entity; its name is published nowhere. The collection looks for it in $metadata:
+# an entity set with a lookup to OAuthClientApp (a navigation property, or this column) and a column
+# whose name ends in "url".
+REDIRECT_ENTITY_LOOKUP = 'OAuthClientAppId'
+REDIRECT_ENTITY_URL_SUFFIX = 'url'
 
 
 class ServiceMethod(object):
@@ -53,7 +65,13 @@ SERVICE_METHODS = dict((m.name, m) for m in (
     ServiceMethod('UpdateClient', 'updateClientRequest', True),
     # A repeat answers "does not exist", which the engine treats as done.
     ServiceMethod('DeleteClient', 'deleteClientRequest', True),
+    # LIVE (newer versions; absent in 8.1): creates a technical user; never repeated blindly.
+    ServiceMethod('CreateTechnicalUser', 'createTechnicalUserRequest', False),
 ))
+# Users (contract section 4): SysAdminUnit rows whose SysAdminUnitTypeValue is 4; a systemUserId is the
+# Id of such a row (SRC), never the Id of the user's contact. Readable like any entity: ASSUMED.
+USERS_ENTITY = 'SysAdminUnit'
+USER_UNIT_TYPE = 4
 
 
 # ASSUMED: the AddRedirectUrls result lists the rows it created as {"id", "redirectUrl"} under
@@ -105,6 +123,8 @@ LOGIN_PAGE_MARKERS = ('/login/nuilogin.aspx', '/login/login.html')
 # ASSUMED (IdentityServer convention): token failures are HTTP 400 {"error": "..."}.
 TOKEN_ERROR_KEY = 'error'
 
+# OData 4: the service describes itself (CSDL XML) at $metadata.
+ODATA_METADATA_PATH = '/odata/$metadata'
 # ASSUMED: OData refusal after a good login shows as one of these statuses.
 ODATA_REFUSED_STATUSES = (401, 403, 404)
 # ASSUMED: long result sets are paged with the standard OData 4 "@odata.nextLink".
@@ -178,15 +198,17 @@ def record_from_odata(row):
     """A Record from an OAuthClientApp row.
 
     ASSUMED: OData does not expose the grant type; an integration with a system user is a
-    client_credentials one (Creatio only accepts systemUserId with that grant). ``RedirectUrl`` holds
-    one redirect URI at most (or is empty when there is none), so the full list and its ids stay
-    unknown: ``redirect_urls`` is None unless the column is empty.
+    client_credentials one (Creatio 8.3 only accepts systemUserId with that grant; before 8.3 every
+    client has one). ``RedirectUrl`` holds one redirect URI at most: before 8.3 that is the whole list
+    (SRC), on 8.3 its meaning is unknown. So ``redirect_urls`` stays unknown (None) here: the lookup
+    settles it from evidence (the site's version, the redirect-URI entity).
     """
     lowered = lower_keys(row)
     system_user = lowered.get('systemuserid') or None
     if system_user and str(system_user).lower() == EMPTY_GUID:
         system_user = None
     first_redirect = lowered.get('redirecturl') or None
+    app_id = lowered.get('id')
     return Record(
         name=lowered.get('name'),
         client_id=lowered.get('clientid'),
@@ -194,5 +216,7 @@ def record_from_odata(row):
         system_user_id=str(system_user).lower() if system_user else None,
         active=bool(lowered['isactive']) if lowered.get('isactive') is not None else None,
         grant_type='client_credentials' if system_user else 'authorization_code',
-        redirect_urls=[] if not first_redirect else None,
-        server_redirect_url=first_redirect)
+        redirect_urls=None,
+        server_redirect_url=first_redirect,
+        app_id=str(app_id).lower() if app_id else None,
+        created_on=lowered.get('createdon'))

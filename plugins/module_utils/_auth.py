@@ -114,9 +114,8 @@ class FormsLogin(object):
 class ClientCredentialsLogin(object):
     kind = 'oauth'
 
-    def __init__(self, identity_url, token_url, client_id, client_secret):
-        self.identity_url = identity_url
-        self.token_url = token_url
+    def __init__(self, token_url, client_id, client_secret):
+        self.token_url = token_url  # None until the client has worked it out (given, discovered or the cloud convention)
         self.client_id = client_id
         self._client_secret = client_secret
         self.token = None
@@ -145,12 +144,12 @@ class ClientCredentialsLogin(object):
         if response.status_code >= 500:
             # An outage often answers with a proxy's HTML page: say what happened, not "wrong URL".
             raise HttpError(
-                'The identity service at %s answered HTTP %s' % (self.identity_url, response.status_code), call='Token',
+                'The identity service at %s answered HTTP %s' % (_identity_root(self.token_url), response.status_code), call='Token',
                 status=response.status_code, creatio_message=message_of(body),
                 hint='the identity service is down or failing; re-run when it is back (a re-run is safe)')
         if body is None:
             raise NotCreatioEndpointError(
-                'The token answer from %s is not JSON: this is not a Creatio identity service' % self.identity_url,
+                'The token answer from %s is not JSON: this is not a Creatio identity service' % _identity_root(self.token_url),
                 call='Token', status=response.status_code,
                 hint='check creatio_identity_url (the OAuth20IdentityServerUrl system setting)')
         lowered = api.lower_keys(body)
@@ -162,7 +161,7 @@ class ClientCredentialsLogin(object):
                      'the client_credentials grant')
         if response.status_code != 200 or not lowered.get('access_token'):
             raise HttpError(
-                'No access token from the identity service at %s' % self.identity_url, call='Token',
+                'No access token from the identity service at %s' % _identity_root(self.token_url), call='Token',
                 status=response.status_code, creatio_message=message_of(body),
                 hint='check creatio_identity_url; a 5xx means the identity service is down')
         self.token = lowered['access_token']
@@ -191,9 +190,12 @@ class ClientCredentialsLogin(object):
 def login_for(connection):
     """The login method a Connection names."""
     if connection.login_kind == 'oauth':
-        return ClientCredentialsLogin(connection.identity_url, connection.token_url, connection.client_id,
-                                      connection.client_secret)
+        return ClientCredentialsLogin(connection.token_url, connection.client_id, connection.client_secret)
     return FormsLogin(connection.site_url, connection.login_url, connection.username, connection.password)
+
+
+def _identity_root(token_url):
+    return token_url[:-len(api.TOKEN_PATH)] if token_url and token_url.endswith(api.TOKEN_PATH) else token_url
 
 
 def message_of(body):

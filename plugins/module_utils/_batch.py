@@ -22,6 +22,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     BusinessError, ConfigurationError, CreatioError, LostAnswerError)
 from ansible_collections.creatio.oauth.plugins.module_utils._identity import check_token
 from ansible_collections.creatio.oauth.plugins.module_utils._run import error_result
+from ansible_collections.creatio.oauth.plugins.module_utils._users import resolve as resolve_system_users
 
 
 def item_argspec():
@@ -115,8 +116,12 @@ def apply_many(run):
         secrets_dir = os.path.realpath(secrets_dir)
     declared = declare_all(run.params['clients'], secrets_dir)
     stop_reason = _read_ahead(run, declared)
-    if stop_reason is None and run.params.get('verify_tokens'):
-        _check_token_url(run, declared)
+    users = {}
+    if stop_reason is None:
+        # Users by name: every one found (or created) before the first integration is written.
+        users = resolve_system_users(run, [i.desired for i in declared], where=lambda n: declared[n].where)
+        if run.params.get('verify_tokens'):
+            _check_token_url(run, declared)
     if secrets_dir and any(i.secret_file_from_dir for i in declared) and not os.path.isdir(secrets_dir):
         if run.check_mode:
             for item in declared:  # no folder yet, so no file in it: nothing for check mode to refuse
@@ -124,7 +129,7 @@ def apply_many(run):
                     item.desired['client_secret_file'] = None
         else:
             _make_private_folder(secrets_dir)
-    results, stop_reason = _apply_items(run, declared, stop_reason)
+    results, stop_reason = _apply_items(run, declared, stop_reason, users)
     token_errors = _verify_tokens(run, declared, results) if run.params.get('verify_tokens') else {}
     return _outcome(run, declared, results, stop_reason, token_errors, secrets_dir)
 
@@ -142,7 +147,7 @@ def _read_ahead(run, declared):
 
 def _check_token_url(run, declared):
     """Before any write: every client credentials integration this run would create can be verified."""
-    if run.connection.token_url:
+    if run.client.token_url():
         return
     snapshot = run.reader.snapshot
     creating = []
@@ -159,13 +164,14 @@ def _check_token_url(run, declared):
     if creating:
         raise ConfigurationError(
             'verify_tokens needs the token URL of the identity service to check %s, which this run would create, and it is '
-            'unknown: creatio_identity_url is not set and %s is not a Creatio cloud site' % (', '.join(creating), run.site),
+            'unknown: creatio_identity_url is not set, %s publishes no OpenID configuration (Creatio before 8.3), and it is '
+            'not a Creatio cloud site' % (', '.join(creating), run.site),
             option='creatio_identity_url',
             hint='set creatio_identity_url (or CREATIO_IDENTITY_URL) to the OAuth20IdentityServerUrl system setting; '
                  'nothing was written to Creatio')
 
 
-def _apply_items(run, declared, stop_reason):
+def _apply_items(run, declared, stop_reason, users):
     """[result per item], and why the batch stopped (None when it did not)."""
     results = []
     for item in declared:
@@ -174,7 +180,7 @@ def _apply_items(run, declared, stop_reason):
                             'msg': 'not attempted: %s' % stop_reason})
             continue
         try:
-            result = integrations.apply(run, item.desired)
+            result = integrations.apply(run, item.desired, users)
             result['failed'] = False
         except CreatioError as exc:
             if isinstance(exc, ConfigurationError):

@@ -243,6 +243,22 @@ class FactsCache(object):
             return None
         self._update(site, mutate)
 
+    def site_fact(self, site, key):
+        """What the cache learned about a site itself (where its API lives), or None."""
+        return copy.deepcopy(self._site(site).get('facts', {}).get(key))
+
+    def put_site_fact(self, site, key, value):
+        if self._site(site).get('facts', {}).get(key) == value:
+            return  # unchanged: neither written nor locked
+
+        def mutate(document):
+            facts = document.setdefault('sites', {}).setdefault(site, {}).setdefault('facts', {})
+            if facts.get(key) == value:
+                return UNCHANGED
+            facts[key] = value
+            return None
+        self._update(site, mutate)
+
     def delete(self, site, name):
         def mutate(document):
             clients = document.get('sites', {}).get(site, {}).get('clients', {})

@@ -10,28 +10,24 @@ session is no longer accepted, and scrubs every secret it knows from any error i
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import functools
-
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._auth import login_for, message_of, parse_json
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    BusinessError, CreatioError, HttpError, NotCreatioEndpointError, ReadNotPermittedError,
-    RecordNotFoundError)
-
-try:
-    from urllib.parse import quote, urlsplit
-except ImportError:  # pragma: no cover
-    from urllib import quote  # noqa: F401
-    from urlparse import urlsplit  # noqa: F401
+    BusinessError, ConfigurationError, CreatioError, HttpError, NotCreatioEndpointError, RecordNotFoundError,
+    TransportError)
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import ODataReads, scrubbed
 
 REDACTED = '********'
 
 STATUS_HINTS = {
-    401: 'the credentials were refused: check creatio_username/creatio_password or creatio_client_id/creatio_client_secret',
+    401: 'the credentials were refused right after a good login: check that creatio_url is this site\'s root (a wrong '
+         'virtual directory logs in to another application), then creatio_username/creatio_password or '
+         'creatio_client_id/creatio_client_secret',
     403: 'the request was refused: a CSRF check (BPMCSRF) failed, or the user lacks the CanManageSolution '
          'system operation (OAuth integrations need an administrator)',
-    404: 'not found: check creatio_url (the site root, keeping any virtual directory), and that the OAuth 2.0 '
-         'feature (OAuth20Integration) is installed on this site',
+    404: 'not found: check creatio_url (the site root, keeping any virtual directory) and creatio_platform, that the '
+         'OAuth 2.0 feature (OAuth20Integration) is installed on this site, and its version (AddRedirectUrls, '
+         'UpdateRedirectUrl, DeleteRedirectUrl and CreateTechnicalUser need Creatio 8.3 or later)',
     429: 'Creatio is rate limiting: retry later, or lower the number of forks',
     500: 'Creatio failed internally: see its logs; a re-run is safe',
     502: 'a proxy in front of Creatio had no answer from it: a re-run is safe',
@@ -52,35 +48,44 @@ def business_hint(message):
     return None
 
 
-def _scrubbed(method):
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except CreatioError as exc:
-            self.scrub_error(exc)
-            raise
-    return wrapper
-
-
-class CreatioClient(object):
+class CreatioClient(ODataReads):
     """Requests to one site, as the Connection value says: its URLs, its login, its TLS settings."""
 
-    def __init__(self, connection, login, transport, session_store=None):
+    def __init__(self, connection, login, transport, session_store=None, api_path=None, on_api_path=None):
         self.connection = connection
         self.site_url = connection.site_url
         self.login_method = login
         self.transport = transport
         self.session_store = session_store
         self._restored = False
+        # Where the API lives: tried in this order until one answers like Creatio's API, then kept
+        # for the run; ``on_api_path`` is told when that is not the first guess (to remember it).
+        self._api_paths = connection.api_paths(api_path)
+        self._api_path_confirmed = len(self._api_paths) == 1
+        self._on_api_path = on_api_path
+        self._openid = None
 
     @classmethod
-    def for_connection(cls, connection):
+    def for_connection(cls, connection, api_path=None, on_api_path=None):
         # Imported here so that a module whose input fails validation never pays for importing requests.
         from ansible_collections.creatio.oauth.plugins.module_utils._session_store import SessionStore
         from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport
         store = SessionStore(connection.session_path) if connection.reuse_session else None
-        return cls(connection, login_for(connection), HttpTransport.for_connection(connection), session_store=store)
+        return cls(connection, login_for(connection), HttpTransport.for_connection(connection), session_store=store,
+                   api_path=api_path, on_api_path=on_api_path)
+
+    @property
+    def api_path(self):
+        return self._api_paths[0]
+
+    @property
+    def api_root_url(self):
+        return self.connection.api_url('', self.api_path) or self.site_url
+
+    @property
+    def platform(self):
+        """'netframework' or 'netcore' once an API answer confirmed it, else None."""
+        return api.PLATFORM_OF_ROOT[self.api_path] if self._api_path_confirmed else None
 
     # --- secrets -----------------------------------------------------------------------------
     def secrets(self):
@@ -104,6 +109,8 @@ class CreatioClient(object):
 
     def _login(self):
         self.login_method.invalidate()
+        if self.login_method.kind == 'oauth' and not self.login_method.token_url:
+            self.login_method.token_url = self.token_url(required_by='creatio_client_id')
         self.login_method.login(self.transport)
         if self.session_store is not None:
             self.session_store.save(self.site_url, self.login_method.identity, self.login_method.export_state(),
@@ -134,6 +141,72 @@ class CreatioClient(object):
             # A second refusal right after a fresh login is not expiry: the caller classifies it.
             return response
 
+    def _api(self, method, path, call, safe, anonymous=False, **kwargs):
+        """A request under the API root. While the root is not confirmed, an answer that shows no
+        API there (404, a page that is not JSON, a redirect) is asked once more under the other root:
+        nothing ran at a root without the API, so even AddClient is safe to send there."""
+        send = self._send_anonymous if anonymous else self._send
+        response = send(method, self.connection.api_url(path, self.api_path), call, safe, **kwargs)
+        if self._api_path_confirmed:
+            return response
+        if not _no_api_here(response):
+            self._confirm(self.api_path)
+            return response
+        for other in self._api_paths[1:]:
+            second = send(method, self.connection.api_url(path, other), call, safe, **kwargs)
+            if not _no_api_here(second):
+                self._confirm(other)
+                return second
+        return response
+
+    def _confirm(self, api_path):
+        moved = api_path != self._api_paths[0]
+        self._api_paths = [api_path]
+        self._api_path_confirmed = True
+        if moved and self._on_api_path is not None:
+            self._on_api_path(api_path)
+
+    def _send_anonymous(self, method, url, call, safe, **kwargs):
+        return self.transport.request(method, url, call=call, safe=safe, **kwargs)
+
+    # --- the identity service ------------------------------------------------------------------
+    def token_url(self, required_by=None):
+        """The identity service's token endpoint: given (creatio_identity_url), else published by the
+        site (its OpenID configuration, Creatio 8.3), else the Creatio cloud convention; None when
+        none of them is known, or a ConfigurationError naming ``required_by`` when it is required."""
+        if self.connection.token_url:
+            return self.connection.token_url
+        discovered = self.openid_configuration().get('token_endpoint')
+        if discovered:
+            return discovered
+        if self.connection.cloud_token_url:
+            return self.connection.cloud_token_url
+        if required_by:
+            raise ConfigurationError(
+                'the token URL of the identity service is unknown: creatio_identity_url is not set, %s does not publish '
+                'an OpenID configuration (Creatio before 8.3), and it is not a Creatio cloud site' % self.site_url,
+                option='creatio_identity_url',
+                hint='set creatio_identity_url (or CREATIO_IDENTITY_URL) to the OAuth20IdentityServerUrl system setting; '
+                     '%s needs it' % required_by)
+        return None
+
+    def openid_configuration(self):
+        """The site's OpenID configuration (anonymous, read once per run), or {} when it publishes none."""
+        if self._openid is None:
+            self._openid = self._read_openid_configuration()
+        return self._openid
+
+    def _read_openid_configuration(self):
+        try:
+            response = self._api('GET', api.OPENID_CONFIGURATION_PATH, 'OpenID configuration', True, anonymous=True,
+                                 headers={'Accept': 'application/json'})
+        except TransportError:
+            return {}
+        body = parse_json(response) if response.status_code == 200 else None
+        if not isinstance(body, dict) or not isinstance(body.get('token_endpoint'), str):
+            return {}
+        return body
+
     def _session_refused(self, response, method):
         status = response.status_code
         if status == 401:
@@ -150,14 +223,13 @@ class CreatioClient(object):
         return False
 
     # --- OAuthConfigService ------------------------------------------------------------------
-    @_scrubbed
+    @scrubbed
     def call(self, method_name, payload):
         """Call one OAuthConfigService method with the inner request object; return the inner
         result. ``success: false`` raises BusinessError (RecordNotFoundError for a missing id)."""
         method = api.SERVICE_METHODS[method_name]
-        url = self.connection.service_url(method_name)
-        response = self._send(
-            'POST', url, call=method_name, safe=method.safe_to_repeat,
+        response = self._api(
+            'POST', api.SERVICE_PATH + method_name, method_name, method.safe_to_repeat,
             headers={'Content-Type': 'application/json; charset=utf-8', 'Accept': 'application/json'},
             json={method.parameter: payload})
         body = self._json_or_raise(response, method_name)
@@ -173,58 +245,13 @@ class CreatioClient(object):
                 site_wide=api.site_wide_kind(message)[0])
         return result
 
-    # --- OData -------------------------------------------------------------------------------
-    @_scrubbed
-    def odata_clients(self, names=None, client_ids=None):
-        """The OAuthClientApp rows matching any of ``names`` / ``client_ids`` (all rows when both
-        are None), as dicts with the OData column names. A long filter is split into several
-        requests (api.ODATA_MAX_FILTER_LENGTH). Raises ReadNotPermittedError when the site does not
-        let this user read the entity."""
-        clauses = ["Name eq '%s'" % odata_quote(n) for n in (names or [])]
-        clauses += ["ClientId eq '%s'" % odata_quote(c) for c in (client_ids or [])]
-        if not clauses:
-            return self._odata_rows(None)
-        rows, seen = [], set()
-        for chunk in filter_chunks(clauses, api.ODATA_MAX_FILTER_LENGTH):
-            for row in self._odata_rows(chunk):
-                key = row.get('Id') or id(row)  # a row matched by two chunks (name and client id) once
-                if key not in seen:
-                    seen.add(key)
-                    rows.append(row)
-        return rows
-
-    def _odata_rows(self, encoded_filter):
-        query = '$select=' + ','.join(api.ODATA_FIELDS)
-        if encoded_filter:
-            query += '&$filter=' + encoded_filter
-        url = self.connection.api_url(api.ODATA_CLIENTS_PATH) + '?' + query
-        rows = []
-        seen_links = set()
-        while url:
-            response = self._send('GET', url, call='OData OAuthClientApp', safe=True, headers={'Accept': 'application/json'})
-            if response.status_code in api.ODATA_REFUSED_STATUSES:
-                raise ReadNotPermittedError(
-                    'Reading OAuthClientApp through OData is not permitted on this site', call='OData OAuthClientApp',
-                    status=response.status_code, creatio_message=message_of(parse_json(response)),
-                    hint='the collection falls back to its local facts cache')
-            body = self._json_or_raise(response, 'OData OAuthClientApp')
-            rows.extend(row for row in (body.get('value') or []) if isinstance(row, dict))
-            url = body.get(api.ODATA_NEXT_LINK)
-            if url:
-                url = self._same_site_link(url, seen_links)
-        return rows
-
-    def _same_site_link(self, link, seen):
-        # Follow paging only on the same origin: the session cookies must not travel elsewhere.
-        if link.startswith('/'):
-            parts = urlsplit(self.site_url)
-            link = '%s://%s%s' % (parts.scheme, parts.netloc, link)
-        if urlsplit(link).netloc != urlsplit(self.site_url).netloc or link in seen:
-            raise NotCreatioEndpointError(
-                'OData paging pointed away from the site or looped', call='OData OAuthClientApp',
-                hint='report this: the @odata.nextLink handling is an API assumption of this collection')
-        seen.add(link)
-        return link
+    def logged_in(self):
+        """Log in now (or reuse a stored session); raises like any request would."""
+        try:
+            self._ensure_login()
+        except CreatioError as exc:
+            self.scrub_error(exc)
+            raise
 
     # --- answers -----------------------------------------------------------------------------
     def _json_or_raise(self, response, call):
@@ -246,23 +273,9 @@ class CreatioClient(object):
         return body
 
 
-def filter_chunks(clauses, limit):
-    """The percent-encoded ``or``-joined filters, each at most ``limit`` long (a single clause
-    longer than that goes alone: the server decides)."""
-    separator = quote(' or ', safe='')
-    chunks, current = [], ''
-    for clause in clauses:
-        encoded = quote(clause, safe='')
-        joined = current + separator + encoded if current else encoded
-        if current and len(joined) > limit:
-            chunks.append(current)
-            joined = encoded
-        current = joined
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def odata_quote(value):
-    """An OData string literal body: single quotes doubled (OData 4 ABNF)."""
-    return str(value).replace("'", "''")
+def _no_api_here(response):
+    """An answer that says the API is not at this root (contract section 0: what the wrong root
+    answers is not specified: 404, an HTML page, or a redirect to the login page)."""
+    if response.status_code == 404 or 300 <= response.status_code < 400:
+        return True
+    return response.status_code == 200 and parse_json(response) is None

@@ -40,6 +40,8 @@ CONNECTION_ARGSPEC = dict(
     creatio_client_id=dict(type='str', fallback=_env('CREATIO_CLIENT_ID')),
     creatio_client_secret=dict(type='str', no_log=True, fallback=_env('CREATIO_CLIENT_SECRET')),
     creatio_identity_url=dict(type='str', fallback=_env('CREATIO_IDENTITY_URL')),
+    creatio_platform=dict(type='str', default='auto', choices=['auto', 'netframework', 'netcore'],
+                          fallback=_env('CREATIO_PLATFORM')),
     validate_certs=dict(type='bool', default=True, fallback=_env('CREATIO_VALIDATE_CERTS')),
     ca_path=dict(type='path', fallback=_env('CREATIO_CA_PATH')),
     request_timeout=dict(type='float', default=30, fallback=_env('CREATIO_REQUEST_TIMEOUT')),
@@ -65,20 +67,23 @@ class Connection(object):
     """Where and how to reach one Creatio site, worked out once from the module parameters.
 
     ``login_kind`` is 'forms', 'oauth', or None for a module that does not log in. ``identity_url``
-    is the identity service root when known (given, or the Creatio cloud default), else None.
+    is the identity service root the user gave, else None (the client discovers it, then falls back
+    to ``cloud_identity_url``, the Creatio cloud convention). ``platform`` pins where the API lives
+    ('netframework': under /0, 'netcore': at the site root) or leaves it to detection ('auto').
     """
 
     def __init__(self, site_url, login_kind=None, username=None, password=None, client_id=None, client_secret=None,
-                 identity_url=None, identity_url_given=False, validate_certs=True, ca_path=None, timeout=30,
-                 cache_path=None, reuse_session=True):
+                 identity_url=None, validate_certs=True, ca_path=None, timeout=30, cache_path=None, reuse_session=True,
+                 platform='auto'):
         self.site_url = site_url
+        self.platform = platform
         self.login_kind = login_kind
         self.username = username
         self.password = password
         self.client_id = client_id
         self.client_secret = client_secret
         self.identity_url = identity_url
-        self.identity_url_given = identity_url_given
+        self.cloud_identity_url = cloud_identity_url(site_url)
         self.validate_certs = validate_certs
         self.ca_path = ca_path
         self.timeout = timeout
@@ -100,11 +105,10 @@ class Connection(object):
             raise ConfigurationError('ca_path %s does not exist' % ca_path, option='ca_path',
                                      hint='give a PEM file (or a directory prepared with c_rehash)')
         given_identity = params.get('creatio_identity_url')
-        identity_url = identity_url_of(given_identity) if given_identity else cloud_identity_url(site_url)
-        connection = cls(site_url, identity_url=identity_url, identity_url_given=bool(given_identity),
+        connection = cls(site_url, identity_url=identity_url_of(given_identity) if given_identity else None,
                          validate_certs=params.get('validate_certs', True), ca_path=ca_path, timeout=timeout or 30,
                          cache_path=os.path.expanduser(params.get('cache_path') or DEFAULT_CACHE_PATH),
-                         reuse_session=params.get('reuse_session', True))
+                         reuse_session=params.get('reuse_session', True), platform=params.get('creatio_platform') or 'auto')
         if login:
             connection._set_login(params)
         return connection
@@ -131,10 +135,6 @@ class Connection(object):
                 raise ConfigurationError('%s is given but %s is missing' % (given, missing), option=missing,
                                          hint='set %s (or %s)' % (missing, missing.upper()))
         if any(oauth):
-            if not self.identity_url:
-                raise ConfigurationError(
-                    'creatio_identity_url is required with creatio_client_id off Creatio cloud', option='creatio_identity_url',
-                    hint='use the value of the OAuth20IdentityServerUrl system setting')
             self.login_kind, self.client_id, self.client_secret = 'oauth', client_id, client_secret
         else:
             self.login_kind, self.username, self.password = 'forms', username, password
@@ -144,21 +144,27 @@ class Connection(object):
     def login_url(self):
         return self.site_url + api.LOGIN_PATH
 
-    @property
-    def api_root(self):
-        return self.site_url + api.API_ROOT_NETFRAMEWORK
+    def api_paths(self, remembered=None):
+        """Where the API may live, most likely first: the pinned platform alone, or the one remembered
+        for this site (else .NET Framework's /0, the usual cloud site) and then the other."""
+        if self.platform != 'auto':
+            return [api.API_ROOTS[self.platform]]
+        first = remembered if remembered in api.API_ROOTS.values() else api.API_ROOTS['netframework']
+        return [first] + [p for p in (api.API_ROOTS['netframework'], api.API_ROOTS['netcore']) if p != first]
 
-    def api_url(self, path):
-        """A URL under the API root (OAuthConfigService, OData)."""
-        return self.api_root + path
-
-    def service_url(self, method):
-        return self.api_url(api.SERVICE_PATH + method)
+    def api_url(self, path, api_path):
+        """A URL under the API root ``api_path`` (OAuthConfigService, OData, OpenID configuration)."""
+        return self.site_url + api_path + path
 
     @property
     def token_url(self):
-        """The identity service's token endpoint, or None when it is not known."""
+        """The token endpoint of the identity service the user gave, or None."""
         return self.identity_url + api.TOKEN_PATH if self.identity_url else None
+
+    @property
+    def cloud_token_url(self):
+        """The Creatio cloud convention (the site host with -is), or None off cloud."""
+        return self.cloud_identity_url + api.TOKEN_PATH if self.cloud_identity_url else None
 
     @property
     def session_path(self):

@@ -11,7 +11,18 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
+    BusinessError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
+
+
+class RaceLost(Exception):
+    """Another run (with another facts cache) created the same integration at the same time, and its
+    creation is the one that stays: this run's own was deleted again. ``survivor`` is the Record to
+    adopt; ``done`` what this run did meanwhile."""
+
+    def __init__(self, survivor, done):
+        super(RaceLost, self).__init__(survivor.client_id)
+        self.survivor = survivor
+        self.done = done
 
 
 class Outcome(object):
@@ -58,8 +69,40 @@ def _execute_one(run, name, operation, outcome, on_created):
     run.remember(name, outcome.record)
     if effective:
         outcome.done.append(operation.as_dict(client_id))
-    if new_client_id and on_created:
-        on_created(new_client_id, outcome.secret)
+    if new_client_id:
+        survivor = _race_survivor(run, name, new_client_id)
+        if survivor is not None:
+            _give_way(run, name, new_client_id, outcome)
+            raise RaceLost(survivor, outcome.done)
+        if on_created:
+            on_created(new_client_id, outcome.secret)
+
+
+def _race_survivor(run, name, new_client_id):
+    """Read back by name right after creating: separate facts caches (two controllers, concurrent
+    AWX jobs) can both create the same name. When there are several, the oldest (CreatedOn, then Id)
+    stays; every run applies the same rule, so exactly one survives. None when this run's creation
+    is the one that stays, or when the site cannot be read (then nothing can be told)."""
+    try:
+        found = run.reader.records(names=[name])
+    except CreatioError:
+        return None
+    same = [r for r in found or [] if r.name == name]
+    if len(same) < 2:
+        return None
+    survivor = min(same, key=lambda r: (str(r.created_on or ''), str(r.app_id or '')))
+    return None if survivor.has_client_id(new_client_id) else survivor
+
+
+def _give_way(run, name, new_client_id, outcome):
+    """Delete this run's own creation: the other run's integration is the one that stays."""
+    operation = planner.Operation('DeleteClient', {}, 'delete integration %s (client id %s): another run created it '
+                                  'at the same time, and that one stays' % (name, new_client_id),
+                                  on_client=True, client_id=new_client_id)
+    _send(run, name, operation, operation.request(), outcome)
+    outcome.done.append(operation.as_dict())
+    outcome.secret = None  # the secret of a deleted client: worth nothing, never returned
+    run.remember(name, None)
 
 
 def _send(run, name, operation, request, outcome):
@@ -69,9 +112,20 @@ def _send(run, name, operation, request, outcome):
     retries_before = client.transport.retries_done
     try:
         return client.call(operation.call, request), True
-    except RecordNotFoundError:
-        if operation.call in ('DeleteRedirectUrl', 'DeleteClient'):
+    except BusinessError as exc:
+        if exc.site_wide:
+            raise
+        # Creatio words its answers in the site's language: whether the target is gone is settled by
+        # reading it back, not by matching English. English "does not exist" decides only where the
+        # site cannot be read.
+        gone = _gone(run, operation, request, exc)
+        if gone and operation.call in ('DeleteRedirectUrl', 'DeleteClient'):
             return {}, client.transport.retries_done > retries_before
+        if gone and operation.call == 'UpdateClient':
+            raise RecordNotFoundError(
+                'integration %r is gone from Creatio (deleted meanwhile), so it cannot be updated' % name,
+                call='UpdateClient', status=exc.status, creatio_message=exc.creatio_message,
+                hint='a re-run creates it again (the facts cache still knows it: it reads Creatio first)')
         raise
     except (TransportError, HttpError) as exc:
         if operation.call == 'AddClient' and _answer_may_be_lost(exc):
@@ -84,6 +138,20 @@ def _send(run, name, operation, request, outcome):
                 hint='Creatio has no API to list redirect URIs, so they were not recorded: a re-run adds them again, which '
                      'may leave a duplicate row per URI (harmless; delete extras on the integration page)')
         raise
+
+
+def _gone(run, operation, request, exc):
+    """Whether the target of a refused call no longer exists, from evidence: the client read back
+    through OData (DeleteClient, UpdateClient); otherwise Creatio's English text (a record id)."""
+    client_id = request.get('clientId')
+    if operation.call in ('DeleteClient', 'UpdateClient') and client_id:
+        try:
+            found = run.reader.records(client_ids=[client_id])
+        except CreatioError:
+            found = None
+        if found is not None:
+            return not [r for r in found if r.has_client_id(client_id)]
+    return isinstance(exc, RecordNotFoundError)
 
 
 def _answer_may_be_lost(exc):

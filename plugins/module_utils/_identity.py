@@ -15,22 +15,17 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     AuthenticationError, ConfigurationError, CreatioError, HttpError, TransportError)
 
 
-def token_url_of(run):
-    """The token endpoint from the run's Connection; raises before any request when unknown."""
-    if not run.connection.token_url:
-        raise ConfigurationError(
-            'the token URL is unknown: creatio_identity_url is not set and %s is not a Creatio cloud site' % run.site,
-            option='creatio_identity_url',
-            hint='set creatio_identity_url (or CREATIO_IDENTITY_URL) to the OAuth20IdentityServerUrl system setting')
-    return run.connection.token_url
+def token_url_of(run, required_by):
+    """The token endpoint: given, published by the site, or the cloud convention; raises when none."""
+    return run.client.token_url(required_by=required_by)
 
 
 def check_token(run, client_id, client_secret, name=None):
     """Ask for a token; returns its lifetime in seconds, raises a CreatioError that says what the
     failure means for the check (the secret scrubbed). The token is dropped at once."""
-    token_url = token_url_of(run)
+    token_url = token_url_of(run, 'the token check')
     who = 'integration %s (client id %s)' % (name, client_id) if name else 'client id %s' % client_id
-    login = ClientCredentialsLogin(run.connection.identity_url, token_url, client_id, client_secret)
+    login = ClientCredentialsLogin(token_url, client_id, client_secret)
     transport = run.transport()
     try:
         login.login(transport)
@@ -69,7 +64,8 @@ def token_check(run):
         raise ConfigurationError('client_id is empty', option='client_id')
     if not params['client_secret']:
         raise ConfigurationError('client_secret is empty', option='client_secret')
-    result = {'changed': False, 'client_id': client_id, 'token_url': token_url_of(run), 'checked': False}
+    # Worked out in check mode too (discovery only reads), so that a token URL nobody can find fails there.
+    result = {'changed': False, 'client_id': client_id, 'checked': False, 'token_url': token_url_of(run, 'the token check')}
     if run.check_mode:
         result['msg'] = 'check mode: the token request was not sent'
         return result

@@ -17,10 +17,11 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _planner as p
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
-from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
+from ansible_collections.creatio.oauth.plugins.module_utils._executor import RaceLost, execute
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import (
-    SERVER_FIELDS, adopt_redirect_urls, lookup, server_query)
+    SERVER_FIELDS, lookup, merge, server_query, settle_redirect_urls, unconfirmed_warning)
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, client_key, diff_view_of, view_of
+from ansible_collections.creatio.oauth.plugins.module_utils._users import resolve as resolve_system_users
 
 
 def client_argspec():
@@ -31,11 +32,15 @@ def client_argspec():
         grant_type=dict(type='str', choices=list(rules.GRANT_TYPES)),
         application_url=dict(type='str'),
         system_user_id=dict(type='str'),
+        system_user=dict(type='str'),
+        create_system_user=dict(type='bool', default=False),
         redirect_urls=dict(type='list', elements='str'),
         purge_redirect_urls=dict(type='bool', default=True),
         active=dict(type='bool'),
         client_id=dict(type='str'),
         client_secret_file=dict(type='path'),
+        add_unconfirmed_redirect_urls=dict(type='bool', default=False),
+        create_when_unreadable=dict(type='bool', default=False),
     )
 
 
@@ -47,12 +52,22 @@ def declare(params):
         'grant_type': params['grant_type'],
         'application_url': normalize.url(params['application_url'], 'application_url') if params['application_url'] is not None else None,
         'system_user_id': normalize.guid(params['system_user_id'], 'system_user_id'),
+        'system_user': normalize.name(params['system_user'], 'system_user') if params.get('system_user') is not None else None,
+        'create_system_user': params.get('create_system_user') or False,
         'redirect_urls': normalize.redirect_urls(params['redirect_urls']),
         'purge_redirect_urls': params['purge_redirect_urls'],
         'active': params['active'],
         'client_id': normalize.client_id(params['client_id']),
         'client_secret_file': params['client_secret_file'],
+        'add_unconfirmed_redirect_urls': params.get('add_unconfirmed_redirect_urls') or False,
+        'create_when_unreadable': params.get('create_when_unreadable') or False,
     }
+    if desired['system_user'] and desired['system_user_id']:
+        raise ConfigurationError('system_user and system_user_id name the same thing: give one of them', option='system_user',
+                                 hint='system_user is the user name, system_user_id the Id of its user record')
+    if desired['create_system_user'] and not desired['system_user']:
+        raise ConfigurationError('create_system_user needs system_user (the name of the technical user to create)',
+                                 option='create_system_user')
     if desired['state'] == 'absent':
         return desired
     rules.check_declared_grant(desired)
@@ -65,7 +80,14 @@ def declare(params):
 
 def apply_one(run):
     """The service of creatio_oauth_client."""
-    return apply(run, declare(run.params))
+    desired = declare(run.params)
+    users = resolve_system_users(run, [desired])
+    return apply(run, desired, users)
+
+
+def _has_redirect_uris(desired, record):
+    return (desired['grant_type'] == 'authorization_code' or desired['redirect_urls'] is not None
+            or (record is not None and record.grant_type == 'authorization_code'))
 
 
 def lookup_query(run, desired):
@@ -75,20 +97,37 @@ def lookup_query(run, desired):
                                                  desired['state'] == 'absent')
 
 
-def apply(run, desired):
+def apply(run, desired, users=None):
     """Make one declared integration so (or, in check mode, say what would be done). Returns the
-    module result of that integration; raises CreatioError subclasses."""
+    module result of that integration; raises CreatioError subclasses. ``users``: what
+    resolve_system_users found (its system user, by name)."""
     name = desired['name']
     path = desired['client_secret_file']
     with run.name_lock(name):
         found = lookup(run, name, client_id=desired['client_id'], verify=run.params['verify'],
                        absent=desired['state'] == 'absent')
         record = found.record
-        if record and desired['state'] == 'present':
-            record = adopt_redirect_urls(run, record, desired['redirect_urls'])
+        present = desired['state'] == 'present'
+        # The site's version matters where redirect URIs do (before 8.3: one, in redirectUrl): asked
+        # then only, once per site (kept in the facts cache).
+        grant_types = run.facts.has_redirect_methods() if present and _has_redirect_uris(desired, record) else True
+        if record and present:
+            record = settle_redirect_urls(run, record, grant_types)
+            if record.redirect_urls is None and desired['add_unconfirmed_redirect_urls']:
+                record.redirect_urls = []  # the user checked the integration page: add what is missing, once
             if found.confirmed:
                 run.remember(name, record)  # adopted, or confirmed: confirmed_at moves on (unchanged: hourly)
-        plan = planner.plan_client(desired, record, recreate=found.recreate)
+        if present and record is None and run.reader.readable is False and not desired['create_when_unreadable']:
+            # Neither the cache nor Creatio can tell whether it exists: creating it blind could make a second one.
+            raise ConfigurationError(
+                'integration %r is not in the facts cache, and Creatio refused to let this user read its integrations '
+                '(OData OAuthClientApp), so nothing can tell whether it exists already; it was not created' % name,
+                option='create_when_unreadable',
+                hint='grant the user the "Access to OData" system operation (or use a user that has it); or, after checking '
+                     'the integrations page in Creatio, set create_when_unreadable: true to create it anyway')
+        plan = planner.plan_client(desired, record, recreate=found.recreate, grant_types=grant_types)
+        if plan.unconfirmed:
+            run.warn(unconfirmed_warning(name, plan.unconfirmed))
         kept = None
         if path and any(op.call == 'AddClient' for op in plan.operations):
             kept = secret_file.make_way_for_secret_file(run, path, name, record.client_id if record and not found.recreate else None,
@@ -101,15 +140,33 @@ def apply(run, desired):
                 if warning:
                     run.warn(warning)
                 secret_file.write_secret_file(path, {'name': name, 'client_id': client_id, 'client_secret': secret,
-                                                     'token_url': run.connection.token_url})
+                                                     'token_url': run.client.token_url()})
 
-        outcome = execute(run, name, plan, known, on_created=save_secret)
+        try:
+            outcome = execute(run, name, plan, known, on_created=save_secret)
+        except RaceLost as lost:
+            # The other run's integration stays: adopt it and make it so (its secret is the other run's).
+            run.warn('integration %r was created at the same time by another run (another facts cache): that one (client '
+                     'id %s, the older) stays; this run deleted its own creation and adopted it. Its client secret is in '
+                     'the other run\'s result or secret file' % (name, lost.survivor.client_id))
+            known = settle_redirect_urls(run, merge(None, lost.survivor), grant_types)
+            run.remember(name, known)
+            plan = planner.plan_client(desired, known, grant_types=grant_types)
+            outcome = execute(run, name, plan, known)
+            outcome.done = lost.done + outcome.done
     result = {
         'changed': bool(outcome.done),
         'client': view_of(outcome.record),
         'operations': outcome.done,
         'source': found.source,
     }
+    if plan.unconfirmed:
+        result['unconfirmed_redirect_urls'] = plan.unconfirmed
+    if desired.get('system_user') and users and desired['system_user'] in users:
+        result['system_user'] = dict(users[desired['system_user']], name=desired['system_user'])
+    site = run.site_summary()
+    if site:
+        result['site'] = site
     if outcome.secret:
         result['client_secret'] = outcome.secret
     if kept:

@@ -10,7 +10,6 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     ConfigurationError, LostAnswerError, ReadNotPermittedError)
-from ansible_collections.creatio.oauth.plugins.module_utils._planner import WHERE_TO_FIND_IDS
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, RedirectUri, client_key
 from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
 
@@ -153,8 +152,9 @@ def lookup(run, name, client_id=None, verify=True, absent=False):
             return Lookup(merge(known, match[0]), 'cache+server')
         found = [r for r in found if r.name == name]
         if not found:
-            run.warn('integration %r (client id %s) is in the facts cache but no longer in Creatio: it will be created again'
-                     % (name, known.client_id))
+            if not absent:
+                run.warn('integration %r (client id %s) is in the facts cache but no longer in Creatio: it will be created '
+                         'again' % (name, known.client_id))
             return Lookup(known, 'cache', recreate=True)
         run.warn('integration %r in the facts cache had client id %s; Creatio now has it under another client id: adopting that'
                  % (name, known.client_id))
@@ -200,20 +200,27 @@ def merge(known, server):
     if record.redirect_urls is None:
         record.redirect_urls = server.redirect_urls
     record.server_redirect_url = server.server_redirect_url
+    record.app_id, record.created_on = server.app_id, server.created_on
     record.pending = False
     return record
 
 
-def adopt_redirect_urls(run, record, declared):
-    """An adopted authorization_code integration whose redirect URIs Creatio cannot list: take the
-    declared ones as present (without ids), and say so."""
-    if record.redirect_urls is not None or record.grant_type != 'authorization_code':
+def settle_redirect_urls(run, record, grant_types=True):
+    """The redirect URIs of a record whose list the facts cache does not know, from evidence only:
+    before 8.3 the client's RedirectUrl column is the whole list (SRC); on 8.3 the redirect-URI
+    entity, when the site lets it be read. Otherwise the list stays unknown (None): never guessed."""
+    if record.redirect_urls is not None:
         return record
-    rows = [RedirectUri(u) for u in declared or []]
-    first = record.server_redirect_url
-    if first and stored_url(first) not in [r.url for r in rows]:
-        rows.append(RedirectUri(stored_url(first)))
-    record.redirect_urls = rows
-    run.warn('integration %r was adopted without its redirect URI list (Creatio has no API to read it): the declared URIs '
-             'are recorded as present, without ids; to remove one later, %s' % (record.name, WHERE_TO_FIND_IDS))
+    if not grant_types:
+        record.redirect_urls = [RedirectUri(stored_url(record.server_redirect_url))] if record.server_redirect_url else []
+    elif record.grant_type == 'authorization_code':
+        record.redirect_urls = run.facts.redirect_rows(record.app_id)
     return record
+
+
+def unconfirmed_warning(name, urls):
+    return ('integration %r: the redirect URI(s) %s are unconfirmed: this site does not let the collection read which '
+            'redirect URIs an integration has, and the facts cache does not know them, so they were not added (adding '
+            'one that is there would make a second row). Check the integration in Creatio (System Designer > OAuth 2.0 '
+            'integrated applications), then run once with add_unconfirmed_redirect_urls: true to add the missing ones '
+            'and record their ids' % (name, ', '.join(urls)))

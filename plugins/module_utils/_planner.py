@@ -50,10 +50,12 @@ class Operation(object):
 
 class Plan(object):
 
-    def __init__(self, operations=None, forget=False):
+    def __init__(self, operations=None, forget=False, unconfirmed=None):
         self.operations = operations or []
         # True when the cache entry must go although nothing is sent (a record Creatio no longer has).
         self.forget = forget
+        # Declared redirect URIs nobody can tell are authorized (the list cannot be read): not added.
+        self.unconfirmed = unconfirmed or []
 
     @property
     def changed(self):
@@ -62,11 +64,13 @@ class Plan(object):
 
 # --- the client --------------------------------------------------------------------------------
 
-def plan_client(desired, known, recreate=False):
+def plan_client(desired, known, recreate=False, grant_types=True):
     """Operations that make integration ``desired['name']`` match ``desired``.
 
     ``known``: the best Record we have (cache confirmed by OData when readable), or None.
     ``recreate``: the cache knew it but Creatio no longer has it.
+    ``grant_types``: the site has grant types and the redirect URI methods (Creatio 8.3); before
+    that, the one redirect URI is the client's redirectUrl.
     """
     name = desired['name']
     if desired['state'] == 'absent':
@@ -79,16 +83,25 @@ def plan_client(desired, known, recreate=False):
         return Plan([Operation('DeleteClient', {}, 'delete integration %s (client id %s)' % (name, known.client_id),
                                on_client=True, client_id=known.client_id)])
     if not known or recreate or not known.client_id:
-        return _plan_create(desired)
-    return _plan_update(desired, known)
+        return _plan_create(desired, grant_types)
+    return _plan_update(desired, known, grant_types)
 
 
-def _plan_create(desired):
-    rules.check_create(desired)
+def _plan_create(desired, grant_types=True):
+    rules.check_create(desired, grant_types)
     name, grant, urls = desired['name'], desired['grant_type'], desired.get('redirect_urls')
     request = {'name': name, 'applicationUrl': desired['application_url'], 'grantType': grant}
-    if grant == 'client_credentials':
+    if grant == 'client_credentials' or not grant_types:
         request['systemUserId'] = desired['system_user_id']
+    if not grant_types:
+        # Before 8.3 the one redirect URI goes with AddClient (and grantType is ignored, SRC 8.1).
+        if urls:
+            request['redirectUrl'] = urls[0]
+        operations = [Operation('AddClient', request, 'create integration %s (redirect URI in redirectUrl: Creatio before '
+                                                      '8.3)' % name if urls else 'create integration %s' % name)]
+        if desired.get('active') is False:
+            operations.append(Operation('UpdateClient', {'isActive': False}, 'deactivate integration %s' % name, on_client=True))
+        return Plan(operations)
     # AddClient's own redirectUrl is not used: it does not return the id of the URI it creates, and
     # the id is what later updates and deletions need. One AddRedirectUrls call returns them all.
     operations = [Operation('AddClient', request, 'create integration %s (%s)' % (name, grant))]
@@ -100,8 +113,10 @@ def _plan_create(desired):
     return Plan(operations)
 
 
-def _plan_update(desired, known):
+def _plan_update(desired, known, grant_types=True):
     name = desired['name']
+    if not grant_types:
+        return _plan_update_before_8_3(desired, known)
     grant = known.grant_type
     if desired.get('grant_type') and grant and desired['grant_type'] != grant:
         raise ConfigurationError(
@@ -111,24 +126,52 @@ def _plan_update(desired, known):
                  'secret change: update the consumers), or choose another name')
     grant = grant or desired.get('grant_type')
     rules.check_known_grant(name, desired, grant)
-    changes = {}
-    summary = []
-    if known.name and known.name != name:
-        changes['name'] = name
-        summary.append('name %r -> %r' % (known.name, name))
+    changes, summary = _client_changes(desired, known)
+    operations = []
+    if changes:
+        operations.append(Operation('UpdateClient', changes, 'update integration %s: %s' % (name, ', '.join(summary)),
+                                    on_client=True, client_id=known.client_id))
+    unconfirmed = []
+    if desired.get('redirect_urls') is not None:
+        if known.redirect_urls is None:
+            unconfirmed = list(desired['redirect_urls'])  # cannot tell which are there: add none, say so
+        else:
+            operations.extend(plan_redirect_urls(
+                name, known, desired['redirect_urls'], purge=desired.get('purge_redirect_urls', True)))
+    return Plan(operations, unconfirmed=unconfirmed)
+
+
+def _client_changes(desired, known):
+    """UpdateClient's members for what differs (the name, the URL, the system user, active), and
+    their summary."""
+    changes, summary = {}, []
+    if known.name and known.name != desired['name']:
+        changes['name'] = desired['name']
+        summary.append('name %r -> %r' % (known.name, desired['name']))
     for option, key in (('application_url', 'applicationUrl'), ('system_user_id', 'systemUserId'), ('active', 'isActive')):
         wanted = desired.get(option)
         if wanted is not None and wanted != getattr(known, option):
             changes[key] = wanted
             summary.append('%s %r -> %r' % (option, getattr(known, option), wanted))
-    operations = []
-    if changes:
-        operations.append(Operation('UpdateClient', changes, 'update integration %s: %s' % (name, ', '.join(summary)),
-                                    on_client=True, client_id=known.client_id))
-    if desired.get('redirect_urls') is not None:
-        operations.extend(plan_redirect_urls(
-            name, known, desired['redirect_urls'], purge=desired.get('purge_redirect_urls', True)))
-    return Plan(operations)
+    return changes, summary
+
+
+def _plan_update_before_8_3(desired, known):
+    """No grant types, and the one redirect URI is the client's redirectUrl: an UpdateClient."""
+    name = desired['name']
+    changes, summary = _client_changes(desired, known)
+    urls = desired.get('redirect_urls')
+    if urls is not None:
+        if len(urls) > 1:
+            rules.raise_needs_8_3(name, 'more than one redirect URI')
+        if known.known_urls() != urls:
+            changes['redirectUrl'] = urls[0]
+            summary.append('redirect URI %s -> %s (its redirectUrl: Creatio before 8.3)'
+                           % (', '.join(known.known_urls()) or 'none', urls[0]))
+    if not changes:
+        return Plan()
+    return Plan([Operation('UpdateClient', changes, 'update integration %s: %s' % (name, ', '.join(summary)),
+                           on_client=True, client_id=known.client_id)])
 
 
 # --- redirect URIs -------------------------------------------------------------------------------
@@ -200,7 +243,7 @@ def apply(record, operation, client_id=None, added_ids=None):
     if call == 'AddClient':
         return Record(payload['name'], client_id=client_id or NEW_CLIENT, grant_type=payload['grantType'],
                       application_url=payload['applicationUrl'], system_user_id=payload.get('systemUserId'),
-                      active=True, redirect_urls=[])
+                      active=True, redirect_urls=[RedirectUri(payload['redirectUrl'])] if payload.get('redirectUrl') else [])
     if call == 'DeleteClient':
         return None
     if call == 'AddRedirectUrls':
@@ -217,4 +260,6 @@ def apply(record, operation, client_id=None, added_ids=None):
                                ('systemUserId', 'system_user_id'), ('isActive', 'active')):
             if key in payload:
                 setattr(record, attribute, payload[key])
+        if 'redirectUrl' in payload:  # before 8.3: the one redirect URI
+            record.redirect_urls = [RedirectUri(payload['redirectUrl'])] if payload['redirectUrl'] else []
     return record

@@ -11,7 +11,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _normalize as
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
-from ansible_collections.creatio.oauth.plugins.module_utils._lookup import adopt_redirect_urls, lookup, typed_cases
+from ansible_collections.creatio.oauth.plugins.module_utils._lookup import lookup, settle_redirect_urls, typed_cases, unconfirmed_warning
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, same_client, url_rows
 
 
@@ -24,6 +24,7 @@ def argspec():
         purge=dict(type='bool', default=False),
         redirect_url_id=dict(type='str'),
         redirect_url=dict(type='str'),
+        add_unconfirmed_redirect_urls=dict(type='bool', default=False),
     )
 
 
@@ -98,14 +99,34 @@ def apply(run):
         record, confirmed = _find_integration(run, request)
         name = record.name
         planner.require_authorization_code(name, record)
-        if request['urls'] is not None and not request['absent']:
-            record = adopt_redirect_urls(run, record, request['urls'])
+        if not run.facts.has_redirect_methods():
+            raise ConfigurationError(
+                'creatio_redirect_url needs Creatio 8.3 or later: %s has no redirect URI methods (before 8.3 an integration '
+                'has one redirect URI, its redirectUrl)' % run.site, option='redirect_urls',
+                hint='manage the one redirect URI with creatio.oauth.creatio_oauth_client (redirect_urls with one URI); '
+                     'nothing was written')
+        record = settle_redirect_urls(run, record)
+        unconfirmed = []
+        if record.redirect_urls is None and request['urls'] is not None and not request['absent']:
+            if request['purge']:
+                raise ConfigurationError(
+                    'purge needs the redirect URI list of integration %r, and this site does not let the collection read '
+                    'it (nor does the facts cache know it)' % name, option='purge',
+                    hint='%s, then remove the extra ones with redirect_url_id and state: absent; nothing was written'
+                         % planner.WHERE_TO_FIND_IDS)
+            if run.params['add_unconfirmed_redirect_urls']:
+                record.redirect_urls = []
+            else:
+                unconfirmed = list(request['urls'])
+                run.warn(unconfirmed_warning(name, unconfirmed))
         if confirmed:
             run.remember(name, record)
         before_rows = url_rows(record.url_dicts())
         if request['url_id']:
             operations = planner.plan_redirect_url_by_id(name, record, request['url_id'], url=request['url'],
                                                          absent=request['absent'])
+        elif unconfirmed:
+            operations = []
         else:
             operations = planner.plan_redirect_urls(name, record, request['urls'], purge=request['purge'],
                                                     absent=request['absent'])
@@ -120,6 +141,8 @@ def apply(run):
         'updated': [op['request']['redirectUrlId'] for op in outcome.done if op['call'] == 'UpdateRedirectUrl'],
         'operations': outcome.done,
     }
+    if unconfirmed:
+        result['unconfirmed_redirect_urls'] = unconfirmed
     if run.diff:
         result['diff'] = {'before': {'redirect_urls': [r['url'] for r in before_rows]},
                           'after': {'redirect_urls': [r['url'] for r in after_rows]}}

@@ -18,11 +18,22 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import Confi
 GRANT_TYPES = ('client_credentials', 'authorization_code')
 
 # What an integration of each grant must end up with, and what does not apply to it (contract
-# section 3: systemUserId goes with client_credentials only, redirect URIs with authorization_code).
+# section 3: on Creatio 8.3 systemUserId goes with client_credentials only, redirect URIs with
+# authorization_code).
 GRANT_RULES = {
     'client_credentials': {'required': ('application_url', 'system_user_id'), 'refused': ('redirect_urls',)},
     'authorization_code': {'required': ('application_url', 'redirect_urls'), 'refused': ('system_user_id',)},
 }
+# Before 8.3 there are no grant types: every client acts as a system user (required), and its one
+# redirect URI is AddClient's / UpdateClient's redirectUrl (contract section 3, SRC 8.1).
+GRANT_RULES_BEFORE_8_3 = {
+    'client_credentials': {'required': ('application_url', 'system_user_id'), 'refused': ('redirect_urls',)},
+    'authorization_code': {'required': ('application_url', 'redirect_urls', 'system_user_id'), 'refused': ()},
+}
+# Refused by the declaration itself; system_user_id with authorization_code only by a site that has
+# grant types (8.3), since older sites need it.
+DECLARATION_REFUSED = {'client_credentials': ('redirect_urls',), 'authorization_code': ()}
+NEEDS_8_3 = 'Creatio 8.3 or later'
 
 # What a key is, for the message that says it is missing or does not apply.
 KEY_HELP = {
@@ -68,18 +79,20 @@ def check_declared_grant(desired):
     grant = desired.get('grant_type')
     if not grant:
         return
-    for key in GRANT_RULES[grant]['refused']:
+    for key in DECLARATION_REFUSED[grant]:
         if desired.get(key) is not None:
             verb = 'applies' if key == 'system_user_id' else 'apply'
             raise ConfigurationError('%s only %s to grant_type %s' % (key, verb, other_grant(grant)),
                                      option=key, hint=REFUSED_HINT[key])
-    if grant == 'client_credentials' and not desired.get('system_user_id'):
-        raise ConfigurationError('system_user_id is required with grant_type client_credentials', option='system_user_id',
-                                 hint='give the Id of the technical user the integration acts as')
+    if grant == 'client_credentials' and not desired.get('system_user_id') and not desired.get('system_user'):
+        raise ConfigurationError('system_user_id (or system_user) is required with grant_type client_credentials',
+                                 option='system_user_id',
+                                 hint='give the name of the technical user the integration acts as (system_user), or the Id '
+                                      'of its user record (system_user_id)')
 
 
 def check_known_grant(name, desired, grant):
-    """What the declaration sets against the grant of the integration as it exists."""
+    """What the declaration sets against the grant of the integration as it exists (Creatio 8.3)."""
     for key in GRANT_RULES.get(grant, {}).get('refused', ()):
         if desired.get(key):
             verb = 'applies' if key == 'system_user_id' else 'apply'
@@ -95,23 +108,42 @@ CREATE_NEEDS = {
 }
 
 
-def check_create(desired):
-    """What creating the integration needs: a grant, and every key its grant requires."""
+def check_create(desired, grant_types=True):
+    """What creating the integration needs: a grant, and every key its grant requires on this site
+    (``grant_types``: Creatio 8.3 or later)."""
     name = desired['name']
     missing = [opt for opt in ('grant_type', 'application_url') if not desired.get(opt)]
     if missing:
         raise ConfigurationError(
             'integration %r does not exist yet, and creating it needs %s' % (name, ' and '.join(missing)),
             option=missing[0], hint='set %s (the name alone only finds an existing integration)' % ', '.join(missing))
-    for key in GRANT_RULES[desired['grant_type']]['required']:
+    grant = desired['grant_type']
+    rules = GRANT_RULES if grant_types else GRANT_RULES_BEFORE_8_3
+    for key in rules[grant]['required']:
         if not desired.get(key):
+            if not grant_types and key == 'system_user_id':
+                raise ConfigurationError(
+                    '%r needs a system user on this site: before %s every integration acts as one, whatever its grant'
+                    % (name, NEEDS_8_3), option='system_user_id',
+                    hint='give system_user_id (the Id of a user record) or system_user (its name); nothing was written')
             message, hint = CREATE_NEEDS[key]
             raise ConfigurationError(message % name, option=key, hint=hint)
+    if grant_types:
+        check_known_grant(name, desired, grant)
+    elif len(desired.get('redirect_urls') or []) > 1:
+        raise_needs_8_3(name, 'more than one redirect URI')
+
+
+def raise_needs_8_3(name, what):
+    raise ConfigurationError(
+        '%r: %s needs %s; this site is older (it has no redirect URI methods: one redirect URI per integration, '
+        'kept in its redirectUrl)' % (name, what, NEEDS_8_3), option='redirect_urls',
+        hint='declare one redirect URI, or upgrade Creatio; nothing was written')
 
 
 # --- presets -------------------------------------------------------------------------------------
 
-PRESET_KEYS = ('application_url', 'system_user_id', 'redirect_urls', 'active')
+PRESET_KEYS = ('application_url', 'system_user_id', 'system_user', 'create_system_user', 'redirect_urls', 'active')
 
 
 def expand_preset(item, where):
@@ -139,9 +171,11 @@ def expand_preset(item, where):
         problems.append('%s: grant_type is required (%s); the preset has no default for it' % (where, KEY_HELP['grant_type']))
         return expanded, problems
     for key in GRANT_RULES[grant]['required']:
+        if key == 'system_user_id' and expanded.get('system_user'):
+            continue
         if expanded.get(key) in (None, '', []):
             problems.append('%s: %s is required (%s); the preset has no default for it' % (where, key, KEY_HELP[key]))
-    for key in GRANT_RULES[grant]['refused']:
+    for key in DECLARATION_REFUSED[grant]:
         if key in declared:
             problems.append('%s: %s does not apply to the %s grant' % (where, key, grant))
     return expanded, problems

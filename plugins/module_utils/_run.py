@@ -14,6 +14,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._cache import FactsC
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import ServerReader
+from ansible_collections.creatio.oauth.plugins.module_utils._site import SiteFacts
 
 
 class ModuleRun(object):
@@ -35,6 +36,7 @@ class ModuleRun(object):
         if self.cache is not None:
             self.cache.check_usable(writable=not self.check_mode)
         self.reader = ServerReader(self)
+        self.facts = SiteFacts(self)
         self._client = None
 
     @property
@@ -46,7 +48,8 @@ class ModuleRun(object):
             if not HAS_REQUESTS:
                 self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
             from ansible_collections.creatio.oauth.plugins.module_utils._client import CreatioClient
-            self._client = CreatioClient.for_connection(self.connection)
+            remembered = self.cache.site_fact(self.site, 'api_path') if self.cache is not None else None
+            self._client = CreatioClient.for_connection(self.connection, api_path=remembered, on_api_path=self._remember_api_path)
         return self._client
 
     def transport(self):
@@ -56,6 +59,21 @@ class ModuleRun(object):
             self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport
         return HttpTransport.for_connection(self.connection)
+
+    def site_summary(self):
+        """What this run found out about the site (nothing is asked for it)."""
+        summary = {}
+        if self._client is not None and self._client.platform:
+            summary['platform'] = self._client.platform
+        if self.facts.known_redirect_methods is not None:
+            summary['redirect_uri_methods'] = self.facts.known_redirect_methods
+            summary['creatio_version'] = '8.3 or later' if self.facts.known_redirect_methods else 'before 8.3'
+        return summary
+
+    def _remember_api_path(self, api_path):
+        # Detection costs one request on a site the cache has not met; a check run keeps no facts.
+        if self.cache is not None and not self.check_mode:
+            self.cache.put_site_fact(self.site, 'api_path', api_path)
 
     def warn(self, message):
         if message not in self.warnings:

@@ -53,8 +53,25 @@ options:
   system_user_id:
     description:
       - Id (GUID) of the user, usually a technical user, that a V(client_credentials) integration acts as.
-      - Required with O(grant_type=client_credentials); refused with V(authorization_code).
+      - The Id of the B(user record) (C(SysAdminUnit); the Id column of the user in System designer > Users), not
+        the Id of the user's contact, which Creatio refuses (C(Specified system user is not valid.)). O(system_user)
+        takes the user's name instead.
+      - A V(client_credentials) integration needs it (or O(system_user)). On Creatio 8.3 an V(authorization_code)
+        integration refuses it; before 8.3 every integration needs one, whatever its grant.
     type: str
+  system_user:
+    description:
+      - The name of the user the integration acts as (for example C(PowerBIUser)), resolved to the Id of its user
+        record through OData C(SysAdminUnit) before anything is written. Unknown or ambiguous names fail then.
+      - Use either this or O(system_user_id).
+    type: str
+  create_system_user:
+    description:
+      - With O(system_user), create that technical user (Creatio's C(CreateTechnicalUser), 8.3 and later) when no
+        user of that name exists. Idempotent by name; predicted in check mode; reported in RV(system_user).
+      - On a site without C(CreateTechnicalUser) the task fails before anything is written.
+    type: bool
+    default: false
   redirect_urls:
     description:
       - The authorized redirect URIs of an V(authorization_code) integration; at least one to create it.
@@ -88,6 +105,26 @@ options:
         JSON, with mode 0600.
       - 'An existing file is never overwritten: the module fails before creating anything.'
     type: path
+  add_unconfirmed_redirect_urls:
+    description:
+      - Where the collection cannot tell which redirect URIs an existing integration has (the facts cache does not
+        know them, and the site does not let the redirect-URI entity be read), the declared URIs are
+        B(unconfirmed). By default they are reported (RV(unconfirmed_redirect_urls) and a warning) and never added,
+        so that a lost cache never adds a URI a second time.
+      - V(true) is the explicit step that makes them managed, after checking the integration page in Creatio,
+        adds the declared URIs once, and records their ids in the facts cache; a URI that was there then has two
+        rows (remove the extra one on the integration page).
+    type: bool
+    default: false
+  create_when_unreadable:
+    description:
+      - When Creatio refuses to let the user read its integrations (OData C(OAuthClientApp)) and the facts cache does
+        not know this one, nothing can tell whether it exists. By default the module fails then, before any write,
+        naming the permission to grant (C(Access to OData)).
+      - V(true) creates it anyway, after you checked the integration page in Creatio (if it existed, Creatio then has
+        two integrations with that name).
+    type: bool
+    default: false
 notes:
   - 'Creatio shows a client secret only once. Put C(no_log: true) on tasks that create integrations, or use
     O(client_secret_file), so that the secret does not reach logs.'
@@ -113,7 +150,7 @@ EXAMPLES = r'''
         name: PowerBI
         grant_type: client_credentials
         application_url: https://app.powerbi.com
-        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        system_user: PowerBIUser   # the technical user's name; or system_user_id: <Id of its user record>
         client_secret_file: /secure/creatio-powerbi.json
       no_log: true
 
@@ -178,6 +215,22 @@ operations:
   type: list
   elements: dict
   sample: [{"call": "AddClient", "summary": "create integration PowerBI (client_credentials)", "request": {}}]
+system_user:
+  description: The user named by O(system_user) (C(name), C(id), and C(created) when this run created it).
+  returned: when O(system_user) was given
+  type: dict
+unconfirmed_redirect_urls:
+  description: The declared redirect URIs that could not be confirmed and were not added (see O(add_unconfirmed_redirect_urls)).
+  returned: when there are any
+  type: list
+  elements: str
+site:
+  description:
+    - What the run found out about the site, as far as it needed to (C(platform) V(netframework) or V(netcore);
+      C(redirect_uri_methods) and C(creatio_version), V(8.3 or later) or V(before 8.3), when redirect URIs were involved).
+    - Before 8.3 the one redirect URI of an integration is its C(redirectUrl) (AddClient, UpdateClient).
+  returned: when anything was found out
+  type: dict
 source:
   description: Where the module found the integration before acting (V(cache), V(server), V(cache+server), V(none), V(given)).
   returned: always

@@ -66,8 +66,18 @@ options:
         type: str
       system_user_id:
         description:
-          - Id (GUID) of the user a V(client_credentials) integration acts as.
+          - Id (GUID) of the user record a V(client_credentials) integration acts as (not the Id of its contact).
         type: str
+      system_user:
+        description:
+          - The name of that user instead (see O(creatio.oauth.creatio_oauth_client#module:system_user)). All names of
+            the list are resolved, with one OData read, before anything is written.
+        type: str
+      create_system_user:
+        description:
+          - With O(clients[].system_user), create that technical user when no user of that name exists (Creatio 8.3).
+        type: bool
+        default: false
       redirect_urls:
         description:
           - The authorized redirect URIs of an V(authorization_code) integration; not touched when omitted.
@@ -92,6 +102,19 @@ options:
             JSON, mode 0600. An existing file is never overwritten. Unique in the list.
           - Overrides O(secrets_dir) for this item.
         type: path
+      add_unconfirmed_redirect_urls:
+        description:
+          - Add declared redirect URIs that cannot be confirmed (see
+            O(creatio.oauth.creatio_oauth_client#module:add_unconfirmed_redirect_urls)). By default they are reported
+            and not added.
+        type: bool
+        default: false
+      create_when_unreadable:
+        description:
+          - Create the integration even when neither the facts cache nor Creatio (OData refused) can tell whether it
+            exists (see O(creatio.oauth.creatio_oauth_client#module:create_when_unreadable)).
+        type: bool
+        default: false
       preset:
         description:
           - What kind of integration this is. A preset fixes the grant type and fills in defaults for the keys the
@@ -154,12 +177,13 @@ EXAMPLES = r'''
           - name: PowerBI
             grant_type: client_credentials
             application_url: https://app.powerbi.com
-            system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+            system_user: PowerBIUser
             client_secret_file: /secure/creatio-powerbi.json
           - name: Order webhooks
             grant_type: client_credentials
             application_url: https://hooks.example.com
-            system_user_id: 0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02
+            system_user: WebhookUser
+            create_system_user: true   # created on first run when missing (Creatio 8.3)
             client_secret_file: /secure/creatio-webhooks.json
           - name: Creatio.ai for Outlook
             grant_type: authorization_code

@@ -60,7 +60,7 @@ EXAMPLES = r'''
     name: PowerBI
     grant_type: client_credentials
     application_url: https://app.powerbi.com
-    system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+    system_user: PowerBIUser
   register: powerbi
   no_log: true
 

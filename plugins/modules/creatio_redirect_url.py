@@ -75,6 +75,17 @@ options:
     description:
       - The new value of the URI O(redirect_url_id) names.
     type: str
+  add_unconfirmed_redirect_urls:
+    description:
+      - Where the collection cannot tell which redirect URIs an existing integration has (the facts cache does not
+        know them, and the site does not let the redirect-URI entity be read), the declared URIs are
+        B(unconfirmed). By default they are reported (RV(unconfirmed_redirect_urls) and a warning) and never added,
+        so that a lost cache never adds a URI a second time.
+      - V(true) is the explicit step that makes them managed, after checking the integration page in Creatio,
+        adds the declared URIs once, and records their ids in the facts cache; a URI that was there then has two
+        rows (remove the extra one on the integration page).
+    type: bool
+    default: false
 seealso:
   - module: creatio.oauth.creatio_oauth_client
 '''
@@ -109,6 +120,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+unconfirmed_redirect_urls:
+  description: The listed redirect URIs that could not be confirmed and were not added (see O(add_unconfirmed_redirect_urls)).
+  returned: when there are any
+  type: list
+  elements: str
 redirect_urls:
   description: The authorized redirect URIs the collection knows for the integration after the run, with their ids.
   returned: always

@@ -68,7 +68,8 @@ def test_check_apply_check_apply_is_idempotent(simulator, run_playbook, cache_pa
     assert first.rc == 0, first
     assert first.statuses() == [('Client credentials integration', 'changed'), ('Authorization code integration', 'changed')]
     assert writes(log) == [], log
-    assert set(endpoints(log)) <= {'Login', 'OData'}
+    # reads only; the authorization code integration asks which Creatio this is (its OpenID configuration)
+    assert set(endpoints(log)) <= {'Login', 'OData', 'OpenIdConfiguration'}
     cc, ac = first.task_result('Client credentials integration'), first.task_result('Authorization code integration')
     assert _ops(cc) == ['AddClient'] and _ops(ac) == ['AddClient', 'AddRedirectUrls']
     assert ac['operations'][1]['request']['redirectUrls'] == AC_URLS
@@ -211,12 +212,15 @@ def test_adopt_recreate_update_grant_change_and_delete(simulator, run_playbook, 
     assert second.task_result('Lifecycle client')['source'] == 'server'
     code = second.task_result('Lifecycle code client')
     assert code['source'] == 'server'
-    assert any('adopted without its redirect URI list' in w for w in warnings_of(code)), code
+    assert not warnings_of(code) and 'unconfirmed_redirect_urls' not in code, code
     cached = cache_clients(cache_path, simulator)
     assert cached['Lifecycle']['client_id'] == original['clientId']
     assert cached['Lifecycle']['grant_type'] == 'client_credentials'
     assert cached['Lifecycle code']['grant_type'] == 'authorization_code'
+    # the redirect URIs were read from the site (its redirect-URI entity, found in $metadata), with their ids
+    assert cache_urls(cached['Lifecycle code']) == server_urls(server_client(simulator, 'Lifecycle code'))
     assert sorted(cache_urls(cached['Lifecycle code'])) == ['com.example.app:/callback', 'https://code.example.com/cb']
+    assert {'Metadata', 'RedirectUrlEntity'} <= set(endpoints(log))
     assert len(server_clients(simulator)['Lifecycle']) == 1
 
     # deleted on the server: created again, with a warning
@@ -347,6 +351,21 @@ def test_odata_refused_works_from_the_cache(simulator, run_playbook, cache_path)
     assert cache_urls(cache_clients(cache_path, simulator)['Cached only']) == server_urls(client)
     assert count(simulator.log(), 'AddClient') == 1
 
+    # issue 14, defect 5: OData refused and an empty cache: nothing can tell whether they exist, so
+    # nothing is created blind (it used to create both a second time, with only a warning)
+    os.unlink(cache_path)
+    third, log = _run(run_playbook, simulator, created, env={'CREATIO_CACHE_PATH': cache_path})
+    assert third.rc == 2 and writes(log) == [], log
+    refused = third.task_result('Create')
+    assert refused['error']['option'] == 'create_when_unreadable' and 'Access to OData' in msg_of(refused), refused
+    assert len(server_clients(simulator)['Cached only']) == 1
+    # the explicit way, after the user checked Creatio: it creates (a second one: exactly what was said)
+    fourth, log = _run(run_playbook, simulator, created.replace('redirect_urls: [https://cached.example.com/cb]',
+                                                                'redirect_urls: [https://cached.example.com/cb]\n'
+                                                                '        create_when_unreadable: true'))
+    assert fourth.rc == 0 and endpoints(log, 'write') == ['AddClient', 'AddRedirectUrls'], log
+    assert len(server_clients(simulator)['Cached only']) == 2
+
 
 def test_twenty_parallel_runs_share_one_cache(simulator, run_playbook, cache_path):
     hosts = ['host%02d ansible_connection=local ansible_python_interpreter=%s\n' % (i, sys.executable) for i in range(20)]
@@ -408,9 +427,6 @@ BAD_INPUTS = [
      'grant_type', 'grant_type'),
     ('System user not a GUID', {'name': 'X', 'grant_type': 'client_credentials', 'application_url': 'https://x.example.com',
                                 'system_user_id': 'PowerBIUser'}, 'system_user_id', 'GUID'),
-    ('System user with authorization code', {'name': 'X', 'grant_type': 'authorization_code',
-                                             'application_url': 'https://x.example.com', 'system_user_id': POWERBI_USER_ID,
-                                             'redirect_urls': ['https://x.example.com/cb']}, 'system_user_id', 'client_credentials'),
     ('Redirect URL with a fragment', {'name': 'X', 'grant_type': 'authorization_code', 'application_url': 'https://x.example.com',
                                       'redirect_urls': ['https://x.example.com/cb#frag']}, 'redirect_urls', 'fragment'),
     ('Redirect URLs with client credentials', {'name': 'X', 'grant_type': 'client_credentials',

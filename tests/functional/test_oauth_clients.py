@@ -69,8 +69,12 @@ def test_check_first_rerun_and_trusted_rerun_in_one_task(simulator, run_playbook
     # first run: the writes of a first run, one OData read, the check run's session reused
     first, log = _run(run_playbook, simulator, batch)
     assert first.rc == 0, first
-    assert endpoints(log) == ['OData', 'AddClient', 'AddClient', 'AddClient', 'AddRedirectUrls', 'AddClient',
-                              'AddRedirectUrls'], log
+    # the secret file names the token URL: read once from the site's OpenID configuration (anonymous)
+    # one anonymous read of the site's OpenID configuration tells the token URL (for the secret file) and
+    # that the site has the redirect URI methods (Creatio 8.3) before the first authorization code integration
+    # and after each AddClient a read back by name (another controller may have created it meanwhile)
+    assert endpoints(log) == ['OData', 'AddClient', 'OData', 'OpenIdConfiguration', 'AddClient', 'OData', 'AddClient',
+                              'OData', 'AddRedirectUrls', 'AddClient', 'OData', 'AddRedirectUrls'], log
     result = first.task_result(TASK)
     assert result['changed'] is True and [c['changed'] for c in result['clients']] == [True] * 4
     server = _new_on_server(simulator)
@@ -86,6 +90,7 @@ def test_check_first_rerun_and_trusted_rerun_in_one_task(simulator, run_playbook
     assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
     assert secret['client_id'] == server['Power BI'][0]['clientId']
     assert secret['client_secret'] == result['clients'][0]['client_secret']
+    assert secret['token_url'] == simulator.identity_url + '/connect/token'  # discovered, not guessed
     facts_stamp = [(f, os.stat(f).st_mtime_ns, os.stat(f).st_ino) for f in cache_files(cache_path)]
     assert len(facts_stamp) == 1  # one site, one file
     for entry in result['clients']:
@@ -150,7 +155,7 @@ def test_an_item_refused_by_creatio_fails_alone(simulator, run_playbook, cache_p
     assert task['changed'] is True
     assert sorted(_new_on_server(simulator)) == ['Clio', 'Outlook', 'Power BI']
     assert sorted(cache_clients(cache_path, simulator)) == ['Clio', 'Outlook', 'Power BI']
-    assert endpoints(log).count('AddClient') == 4 and endpoints(log).count('OData') == 1
+    assert endpoints(log).count('AddClient') == 4 and endpoints(log).count('OData') == 1 + 3  # + a read back per creation
 
 
 def test_a_failure_that_would_fail_every_item_stops_the_batch(simulator, run_playbook, cache_path):

@@ -8,8 +8,12 @@ files and the rendered documentation.
   the test's temp dir).
 - The tarball installed into an empty collections path (offline, no dependencies) runs the bootstrap
   playbook with the example variables shipped inside it, against the simulator.
+- The project files (LICENSE with the full GPL-3.0 text, code of conduct, contributing guide, security
+  policy, changelog) are in the tarball.
 - ``ansible-builder create`` renders extensions/ee/execution-environment.yml, and
   ``ansible-builder introspect`` finds the collection's own requirements through meta/execution-environment.yml.
+- The ansible-core versions claimed (meta/runtime.yml), tested (the Makefile's MATRIX) and installed in
+  the execution environment agree (.ci/versions.py).
 - ``ansible-doc`` renders every module and the role; every EXAMPLES block is YAML that passes
   ``ansible-playbook --syntax-check`` and sets connection options only through
   ``module_defaults`` for ``group/creatio.oauth.creatio``.
@@ -20,6 +24,7 @@ __metaclass__ = type
 
 import ast
 import glob
+import importlib.util
 import json
 import os
 import subprocess
@@ -47,8 +52,12 @@ REQUIRED_MEMBERS = ['MANIFEST.json', 'FILES.json', 'README.md', 'meta/runtime.ym
                     'playbooks/export.yml', 'examples/sites/inventory/hosts.yml', 'roles/integrations/tasks/main.yml',
                     'roles/integrations/meta/argument_specs.yml', 'examples/integrations.yml',
                     'extensions/awx/creatio_credential_type.yml', 'extensions/ee/execution-environment.yml',
-                    'docs/docsite/extra-docs.yml', 'plugins/doc_fragments/connection.py'] + \
+                    'docs/docsite/extra-docs.yml', 'plugins/doc_fragments/connection.py',
+                    'extensions/awx/creatio_credential_type.import.json'] + \
                    ['plugins/modules/%s.py' % m for m in MODULES]
+# the project files: at the root of the tarball, as in the repository
+PROJECT_FILES = ('LICENSE', 'CODE_OF_CONDUCT.md', 'CONTRIBUTING.md', 'SECURITY.md', 'CHANGELOG.rst',
+                 'changelogs/changelog.yaml')
 FORBIDDEN_PARTS = ('.git', '.venv', '.venvs', 'venv', '__pycache__', '.pytest_cache', 'build', 'dist', '.ansible',
                    'collections')
 FORBIDDEN_PREFIXES = ('tests/output', 'tests/integration/inventory', 'docs/_build')
@@ -97,7 +106,7 @@ def test_tarball_contents_and_size(tarball, tmp_path, capsys, record_property):
     with tarfile.open(tarball) as archive:
         members = [m.name for m in archive.getmembers()]
         manifest = json.load(archive.extractfile('MANIFEST.json'))
-    missing = [m for m in REQUIRED_MEMBERS if m not in members]
+    missing = [m for m in REQUIRED_MEMBERS + list(PROJECT_FILES) if m not in members]
     assert not missing, missing
     assert [m for m in members if m.startswith('roles/integrations/')]
     bad = [m for m in members
@@ -115,6 +124,32 @@ def test_tarball_contents_and_size(tarball, tmp_path, capsys, record_property):
     with capsys.disabled():
         print('\n[packaging] %(tarball)s: %(bytes)d bytes (%(kib)s KiB), %(files)d entries' % figures)
     assert size < 1024 * 1024, 'the tarball is suspiciously large: %d bytes' % size
+
+
+def test_tarball_carries_the_licence_and_project_files(tarball):
+    with tarfile.open(tarball) as archive:
+        shipped = dict((name, archive.extractfile(name).read().decode('utf-8')) for name in PROJECT_FILES)
+        manifest = json.load(archive.extractfile('MANIFEST.json'))
+    for name in PROJECT_FILES:
+        with open(os.path.join(ROOT, name), encoding='utf-8') as handle:
+            assert shipped[name] == handle.read(), '%s in the tarball differs from the checkout' % name
+    licence = shipped['LICENSE']
+    # the whole GPL-3.0, not a notice: its first line, its last section and its end
+    assert licence.lstrip().startswith('GNU GENERAL PUBLIC LICENSE') and 'Version 3, 29 June 2007' in licence[:200]
+    for words in ('TERMS AND CONDITIONS', '17. Interpretation of Sections 15 and 16.', 'END OF TERMS AND CONDITIONS',
+                  'How to Apply These Terms to Your New Programs'):
+        assert words in licence, words
+    assert len(licence) > 34000 and licence.count('\n') > 600
+    assert manifest['collection_info']['license'] == ['GPL-3.0-or-later']
+    # what the guides promise, so that they are not empty shells
+    assert 'docs.ansible.com/ansible/latest/community/code_of_conduct.html' in shipped['CODE_OF_CONDUCT.md']
+    for words in ('make demo', 'make test', 'make bench', 'make reliability', 'changelogs/fragments/',
+                  'tests/simulator', 'antsibull-changelog lint', 'minutes'):
+        assert words in shipped['CONTRIBUTING.md'], words
+    for words in ('Reporting a vulnerability', 'secret', 'privately'):
+        assert words in shipped['SECURITY.md'], words
+    for section in ('New Roles', 'New Playbooks', 'creatio.oauth.integrations', 'creatio.oauth.bootstrap'):
+        assert section in shipped['CHANGELOG.rst'], section
 
 
 def test_installed_copy_runs_the_bootstrap_playbook(installed, simulator, run_playbook, tmp_path):
@@ -147,36 +182,74 @@ def test_installed_copy_runs_the_bootstrap_playbook(installed, simulator, run_pl
             assert json.load(handle)['client_secret'] not in result.output
 
 
+def _ci_module(name):
+    spec = importlib.util.spec_from_file_location('ci_' + name, os.path.join(ROOT, '.ci', name + '.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_execution_environment_definition_renders(tarball, tmp_path):
     ee_file = os.path.join(ROOT, 'extensions', 'ee', 'execution-environment.yml')
     with open(ee_file) as handle:
         definition = yaml.safe_load(handle)
     assert definition['version'] == 3
     name = os.path.basename(tarball)
-    sources = [f['src'] for f in definition['additional_build_files']]
-    assert sources == ['../../build/' + name], 'extensions/ee/execution-environment.yml must name %s' % name
-    # the layout the EE file expects: the repo's extensions/ee, requirements.txt, bindep.txt and build/<tarball>
+    dependencies = definition['dependencies']
+    # the collection's own requirements come from the collection (introspection), never repeated here
+    assert 'python' not in dependencies and 'system' not in dependencies, dependencies
+    assert dependencies['galaxy']['collections'] == [{'name': '/build/collections/' + name, 'type': 'file'}], \
+        'extensions/ee/execution-environment.yml must install %s (python3 .ci/versions.py --write)' % name
+    versions = _ci_module('versions')
+    matrix = versions.makefile_matrix()
+    assert dependencies['ansible_core']['package_pip'] == versions.core_pin(matrix)
+    assert dependencies['python_interpreter']['package_system'] == 'python' + versions.ee_python(matrix)
+    # the layout the EE file expects: the repo's extensions/ee and build/<tarball> (and a stale tarball
+    # of another version beside it, which the pattern copies too but nothing installs)
     repo = tmp_path / 'repo'
     (repo / 'extensions' / 'ee').mkdir(parents=True)
     (repo / 'build').mkdir()
-    for source, dest in ((ee_file, repo / 'extensions' / 'ee' / 'execution-environment.yml'),
-                         (os.path.join(ROOT, 'requirements.txt'), repo / 'requirements.txt'),
-                         (os.path.join(ROOT, 'bindep.txt'), repo / 'bindep.txt'), (tarball, repo / 'build' / name)):
+    for source, dest in ((ee_file, repo / 'extensions' / 'ee' / 'execution-environment.yml'), (tarball, repo / 'build' / name)):
         with open(source, 'rb') as src, open(str(dest), 'wb') as dst:
             dst.write(src.read())
+    (repo / 'build' / 'creatio-oauth-0.0.1.tar.gz').write_bytes(b'stale')
     context = tmp_path / 'context'
     proc = _run([os.path.join(BIN_DIR, 'ansible-builder'), 'create', '-f', str(repo / 'extensions' / 'ee' / 'execution-environment.yml'),
                  '-c', str(context), '--output-filename', 'Containerfile'], cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'No matches' not in proc.stdout + proc.stderr
     build = context / '_build'
-    assert 'requests' in (build / 'requirements.txt').read_text()
-    assert 'ca-certificates' in (build / 'bindep.txt').read_text()
+    assert not (build / 'requirements.txt').exists() and not (build / 'bindep.txt').exists()
     galaxy = yaml.safe_load((build / 'requirements.yml').read_text())
     assert galaxy['collections'] == [{'name': '/build/collections/' + name, 'type': 'file'}]
     assert (build / 'collections' / name).read_bytes() == open(tarball, 'rb').read()
     containerfile = (context / 'Containerfile').read_text()
     assert 'COPY _build /build' in containerfile and 'introspect' in containerfile
     assert 'ansible-galaxy collection install' in containerfile
+    assert versions.core_pin(matrix) in containerfile and 'python%s' % versions.ee_python(matrix) in containerfile
+
+
+def test_claimed_tested_and_shipped_ansible_core_versions_agree():
+    versions = _ci_module('versions')
+    assert versions.problems() == []
+    matrix = versions.makefile_matrix()
+    floor = versions.requires_ansible_floor()
+    with open(os.path.join(ROOT, 'meta', 'runtime.yml')) as handle:
+        assert yaml.safe_load(handle)['requires_ansible'] == '>=%s.0' % floor
+    cores = versions.tested_cores(matrix)
+    assert cores[0] == floor and len(cores) == len(set(cores))
+    # more than one controller Python: the cores' controller ranges differ
+    assert len(set(python for _core, python in matrix)) > 1
+    # the check is not vacuous: each of these is reported
+    dropped = [entry for entry in matrix if entry[0] != cores[1]]
+    assert [p for p in versions.problems(matrix=dropped) if 'claimed but not tested: ansible-core %s' % cores[1] in p]
+    assert [p for p in versions.problems(floor='2.15') if 'claims >=2.15' in p]
+    assert [p for p in versions.problems(matrix=matrix + [(cores[0], '3.9')]) if 'not a controller Python' in p]
+    with open(versions.EE_FILE) as handle:
+        ee_text = handle.read()
+    assert [p for p in versions.problems(ee_text=ee_text.replace(versions.core_pin(matrix), 'ansible-core>=2.16,<2.20'))
+            if 'package_pip' in p]
+    assert [p for p in versions.problems(version='9.9.9') if 'creatio-oauth-9.9.9.tar.gz' in p]
 
 
 def test_introspection_finds_the_collection_requirements(installed):

@@ -226,6 +226,8 @@ def test_unknown_ids_removed_by_value_fail_and_by_id_work(simulator, run_playboo
     hand_id = behind['https://hand.example.com/cb']
     remove_cache(cache_path)
     before = _urls(simulator)
+    # a site that does not let the redirect-URI entity be read: the ids are known nowhere
+    simulator.configure(redirect_entity='hidden')
 
     result, log = _run(run_playbook, simulator, play("""
     - name: Remove a URI a lost cache had added
@@ -289,7 +291,38 @@ def test_unknown_ids_removed_by_value_fail_and_by_id_work(simulator, run_playboo
     assert result.task_result('Remove by id again')['removed'] == []
     assert HINT in msg_of(result.task_result('Still no removal by value of an unknown id'))
     purge = result.task_result('Purge what cannot be identified')
-    assert BASE in msg_of(purge) and HINT in msg_of(purge), purge
+    assert 'purge needs the redirect URI list' in msg_of(purge) and HINT in msg_of(purge), purge
     after = _urls(simulator)
     assert hand_id not in after.values()
     assert sorted(after) == sorted([BASE, A])
+
+
+def test_where_the_site_lists_redirect_uris_a_lost_cache_removes_by_value(simulator, run_playbook, cache_path):
+    """Issue 14: the redirect URIs of an integration the cache does not know are read from the site
+    (the entity found in $metadata), with their ids, instead of guessed."""
+    setup = run_playbook(play("""
+    - name: The integration
+      creatio.oauth.creatio_oauth_client:
+        name: Outlook add-in
+        grant_type: authorization_code
+        application_url: https://outlook.office.com
+        redirect_urls: [https://app.example.com/base, https://a.example.com/cb]
+"""))
+    assert setup.rc == 0, setup
+    client_id = server_client(simulator, CLIENT)['clientId']
+    hand_id = add_redirect_urls_directly(simulator, client_id, ['https://hand.example.com/cb'])['https://hand.example.com/cb']
+    os.unlink(cache_path)
+    result, log = _run(run_playbook, simulator, play("""
+    - name: Remove two URIs by value
+      creatio.oauth.creatio_redirect_url:
+        client_name: Outlook add-in
+        redirect_urls: [https://a.example.com/cb, https://hand.example.com/cb]
+        state: absent
+"""))
+    assert result.rc == 0, result
+    res = result.task_result('Remove two URIs by value')
+    assert hand_id in res['removed'] and len(set(res['removed'])) == 2, res
+    assert 'unconfirmed_redirect_urls' not in res
+    assert endpoints(log, 'write') == ['DeleteRedirectUrl', 'DeleteRedirectUrl'], log
+    assert sorted(_urls(simulator)) == ['https://app.example.com/base']
+    assert 'RedirectUrlEntity' in endpoints(log)

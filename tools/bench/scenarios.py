@@ -76,7 +76,7 @@ def odata_requests(collections_path, names, with_client_ids):
     if collections_path not in sys.path:
         sys.path.insert(0, collections_path)
     from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api_assumptions  # pylint: disable=import-outside-toplevel
-    from ansible_collections.creatio.oauth.plugins.module_utils._client import filter_chunks  # pylint: disable=import-outside-toplevel
+    from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks  # pylint: disable=import-outside-toplevel
     clauses = ["Name eq '%s'" % name for name in names]
     if with_client_ids:
         clauses += ["ClientId eq '%s'" % ('0' * 32) for _name in names]  # client ids: 32 hex digits

@@ -60,5 +60,5 @@ def oauth_login(identity_url, client_id, client_secret):
     return login_for(connection)
 
 
-def client_for(site, login, transport, session_store=None):
-    return CreatioClient(Connection(site.rstrip('/')), login, transport, session_store=session_store)
+def client_for(site, login, transport, session_store=None, platform='auto'):
+    return CreatioClient(Connection(site.rstrip('/'), platform=platform), login, transport, session_store=session_store)

@@ -19,7 +19,8 @@ import pytest
 import requests
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
-from ansible_collections.creatio.oauth.plugins.module_utils._client import REDACTED, odata_quote
+from ansible_collections.creatio.oauth.plugins.module_utils._client import REDACTED
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import odata_quote
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     AuthenticationError, BusinessError, CreatioError, HttpError, NotCreatioEndpointError, ReadNotPermittedError,
     RecordNotFoundError, TransportError)
@@ -671,7 +672,8 @@ def test_redirect_elsewhere_after_a_new_login_is_not_creatio():
     login = forms_login('https://site.example', 'bob', 'pw-123456')
     login_ok = fake_response(body={'Code': 0}, cookies={'.ASPXAUTH': 'aspx-value', 'BPMCSRF': 'csrf-value'})
     to_login = fake_response(302, text='', ctype='text/html', headers={'Location': 'https://site.example/Login/NuiLogin.aspx?x=1'})
-    client = client_for('https://site.example', login, ScriptedTransport(login_ok, to_login, login_ok, to_login))
+    client = client_for('https://site.example', login, ScriptedTransport(login_ok, to_login, login_ok, to_login),
+                        platform='netframework')
     with pytest.raises(NotCreatioEndpointError) as info:
         client.call('UpdateClient', {'clientId': 'x', 'isActive': True})
     assert 'redirected' in info.value.message and 'x=1' not in info.value.message

@@ -18,7 +18,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._client import Creat
 
 ENV_VARIABLES = ('CREATIO_URL', 'CREATIO_USERNAME', 'CREATIO_PASSWORD', 'CREATIO_CLIENT_ID', 'CREATIO_CLIENT_SECRET',
                  'CREATIO_IDENTITY_URL', 'CREATIO_VALIDATE_CERTS', 'CREATIO_CA_PATH', 'CREATIO_REQUEST_TIMEOUT',
-                 'CREATIO_CACHE_PATH', 'CREATIO_REUSE_SESSION')
+                 'CREATIO_CACHE_PATH', 'CREATIO_REUSE_SESSION', 'CREATIO_PLATFORM')
 
 
 @pytest.fixture(autouse=True)
@@ -136,17 +136,15 @@ def test_creatio_url_userinfo_refused_without_echoing_the_password():
 
 # --- identity URL ------------------------------------------------------------------------------------
 
-def test_cloud_identity_url_default():
-    result = validated(params(creatio_url='https://123-CRM.creatio.com/', creatio_client_id='cid', creatio_client_secret='sec'))
-    assert result == ('https://123-crm.creatio.com', 'oauth', 'https://123-crm-is.creatio.com')
-
-
-def test_identity_url_required_off_cloud():
-    with pytest.raises(ConfigurationError) as info:
-        validated(params(creatio_client_id='cid', creatio_client_secret='sec'))
-    assert info.value.option == 'creatio_identity_url'
-    with pytest.raises(ConfigurationError):
-        validated(params(creatio_url='https://a.b.creatio.com', creatio_client_id='c', creatio_client_secret='s'))
+def test_cloud_identity_url_is_the_fallback_and_off_cloud_the_site_is_asked():
+    made = connection.Connection.from_params(params(creatio_url='https://123-CRM.creatio.com/', creatio_client_id='cid',
+                                                    creatio_client_secret='sec'))
+    assert made.identity_url is None  # not given: the client asks the site first (OpenID configuration)
+    assert made.cloud_token_url == 'https://123-crm-is.creatio.com/connect/token'
+    off_cloud = connection.Connection.from_params(params(creatio_client_id='cid', creatio_client_secret='sec'))
+    assert off_cloud.login_kind == 'oauth' and off_cloud.token_url is None and off_cloud.cloud_token_url is None
+    assert connection.Connection.from_params(params(creatio_url='https://a.b.creatio.com', creatio_client_id='c',
+                                                    creatio_client_secret='s')).cloud_token_url is None
 
 
 @pytest.mark.parametrize('value, expected', [
@@ -186,10 +184,12 @@ def test_every_url_and_tls_setting_comes_from_the_one_connection_value(tmp_path,
         cache_path=str(tmp_path / 'c' / 'facts.json'), reuse_session=False))
     assert made.site_url == 'https://site.example/App'
     assert made.login_url == 'https://site.example/App/ServiceModel/AuthService.svc/Login'
-    assert made.api_root == 'https://site.example/App/0'
-    assert made.service_url('AddClient') == 'https://site.example/App/0/rest/OAuthConfigService/AddClient'
-    assert made.api_url('/odata/OAuthClientApp') == 'https://site.example/App/0/odata/OAuthClientApp'
+    assert made.api_paths() == ['/0', ''] and made.api_paths('') == ['', '/0']  # auto: /0 first unless remembered
+    assert made.api_url('/rest/OAuthConfigService/AddClient', '/0') == 'https://site.example/App/0/rest/OAuthConfigService/AddClient'
+    assert made.api_url('/odata/OAuthClientApp', '') == 'https://site.example/App/odata/OAuthClientApp'
     assert made.identity_url == 'https://is.example' and made.token_url == 'https://is.example/connect/token'
+    for platform, paths in (('netframework', ['/0']), ('netcore', [''])):
+        assert connection.Connection.from_params(forms(creatio_platform=platform)).api_paths('') == paths  # pinned
     assert made.verify == str(tmp_path / 'ca.pem') and made.timeout == 12.0
     assert made.session_path == str(tmp_path / 'c' / 'sessions.json')
     # what is built from it uses nothing else: change the value, and every request follows
@@ -198,7 +198,7 @@ def test_every_url_and_tls_setting_comes_from_the_one_connection_value(tmp_path,
     made.ca_path, made.timeout = None, 7.0
     client = CreatioClient.for_connection(made)
     assert client.site_url == 'https://elsewhere.example' and client.session_store is None
-    assert client.login_method.token_url == 'https://is2.example/connect/token'
+    assert client.token_url() == 'https://is2.example/connect/token'
     assert client.transport.verify is True and client.transport.timeout == 7.0
     client.transport.close()
     # parsed once: the client never looks at the module parameters again
@@ -211,9 +211,9 @@ def test_every_url_and_tls_setting_comes_from_the_one_connection_value(tmp_path,
 
 
 def test_cloud_token_url_and_none_off_cloud():
-    assert connection.Connection.from_params(forms(creatio_url='https://123-crm.creatio.com')).token_url == \
+    assert connection.Connection.from_params(forms(creatio_url='https://123-crm.creatio.com')).cloud_token_url == \
         'https://123-crm-is.creatio.com/connect/token'
-    assert connection.Connection.from_params(forms(creatio_url='https://onsite.example')).token_url is None
+    assert connection.Connection.from_params(forms(creatio_url='https://onsite.example')).cloud_token_url is None
 
 
 def test_cache_path_default(monkeypatch):
@@ -249,6 +249,7 @@ def test_environment_fallbacks(monkeypatch, module_args):
     monkeypatch.setenv('CREATIO_REQUEST_TIMEOUT', '12.5')
     monkeypatch.setenv('CREATIO_CACHE_PATH', '/env/facts.json')
     monkeypatch.setenv('CREATIO_REUSE_SESSION', 'no')
+    monkeypatch.setenv('CREATIO_PLATFORM', 'netcore')
     with module_args({'name': 'x'}):
         module = AnsibleModule(argument_spec=merged_argspec())
     p = module.params
@@ -256,18 +257,18 @@ def test_environment_fallbacks(monkeypatch, module_args):
     assert p['creatio_password'] == 'env-password' and p['creatio_identity_url'] == 'https://env-is.example'
     assert p['validate_certs'] is False and p['ca_path'] == '/env/ca.pem'
     assert p['request_timeout'] == 12.5 and p['cache_path'] == '/env/facts.json' and p['reuse_session'] is False
-    assert p['verify'] is True and p['creatio_client_id'] is None
+    assert p['verify'] is True and p['creatio_client_id'] is None and p['creatio_platform'] == 'netcore'
     assert 'env-password' in module.no_log_values
 
 
 def test_task_arguments_beat_environment(monkeypatch, module_args):
     for name in ENV_VARIABLES:
         monkeypatch.setenv(name, {'CREATIO_VALIDATE_CERTS': 'false', 'CREATIO_REUSE_SESSION': 'false',
-                                  'CREATIO_REQUEST_TIMEOUT': '99'}.get(name, 'env-' + name.lower()))
+                                  'CREATIO_REQUEST_TIMEOUT': '99', 'CREATIO_PLATFORM': 'netcore'}.get(name, 'env-' + name.lower()))
     args = {'creatio_url': 'https://task.example', 'creatio_username': 'task-user', 'creatio_password': 'task-password',
             'creatio_client_id': 'task-cid', 'creatio_client_secret': 'task-secret', 'creatio_identity_url': 'https://task-is.example',
             'validate_certs': True, 'ca_path': '/task/ca.pem', 'request_timeout': 5, 'cache_path': '/task/facts.json',
-            'reuse_session': True}
+            'reuse_session': True, 'creatio_platform': 'netframework'}
     with module_args(args):
         module = AnsibleModule(argument_spec=merged_argspec())
     for key, value in args.items():

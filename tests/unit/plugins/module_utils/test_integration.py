@@ -16,7 +16,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._batch import concer
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import ServerSnapshot
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record
 from ansible_collections.creatio.oauth.plugins.module_utils._run import error_result
-from ansible_collections.creatio.oauth.plugins.module_utils._client import filter_chunks
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     AuthenticationError, BusinessError, ConfigurationError, HttpError, LostAnswerError, RecordNotFoundError,
     TransportError)
@@ -55,7 +55,8 @@ def test_a_batch_reads_once_and_a_rerun_sends_one_read_and_no_write(sim, tmp_pat
     items = [declared('Batch %d' % i) for i in range(12)]
     results = apply_all(make_run(sim, tmp_path), items)
     assert [r['operations'][0]['call'] for r in results] == ['AddClient'] * 12
-    assert len(by_endpoint(sim, 'OData')) == 1 and len(by_endpoint(sim, 'AddClient')) == 12
+    # one read ahead for all twelve, and one read back after each creation (a race with another cache)
+    assert [e['endpoint'] for e in sim.log()] == ['Login', 'OData'] + ['AddClient', 'OData'] * 12
     sim.clear_log()
     again = apply_all(make_run(sim, tmp_path), items)
     assert [r['changed'] for r in again] == [False] * 12
@@ -74,7 +75,7 @@ def test_the_snapshot_sees_changes_made_in_creatio(sim, tmp_path):
     results = apply_all(run, items)
     assert [r['changed'] for r in results] == [False, True, False]
     assert [op['call'] for op in results[1]['operations']] == ['AddClient']
-    assert len(by_endpoint(sim, 'OData')) == 1
+    assert len(by_endpoint(sim, 'OData')) == 2  # the read ahead, and the read back after creating
     assert any('no longer in Creatio' in w for w in run.warnings)
 
 
@@ -107,17 +108,22 @@ def test_an_integration_deleted_by_another_run_after_the_snapshot_is_not_taken_a
     assert server_names(sim).count('Doomed') == 1
 
 
-def test_a_snapshot_without_the_cache_check_would_have_duplicated(sim, tmp_path):
-    """The guard above is what prevents the duplicate: the same race against a run that does not
-    write the shared cache (another controller) does create a second one, as documented."""
+def test_another_controller_racing_is_settled_by_the_read_back_after_creating(sim, tmp_path):
+    """The same race against a run that does not write the shared cache (another controller): both
+    create, and the read-back right after creating leaves exactly one (the older stays)."""
     item = declared('Other controller')
     (tmp_path / 'a').mkdir()
     (tmp_path / 'b').mkdir()
     run_a = make_run(sim, tmp_path / 'a')
     read_ahead(run_a, [item])
     integration.apply(make_run(sim, tmp_path / 'b'), item)
-    integration.apply(run_a, item)
-    assert server_names(sim).count('Other controller') == 2
+    result = integration.apply(run_a, item)
+    assert server_names(sim).count('Other controller') == 1
+    survivor = [c for c in sim.state()['clients'] if c['name'] == 'Other controller'][0]
+    assert [op['call'] for op in result['operations']] == ['AddClient', 'DeleteClient']
+    assert result['client']['client_id'] == survivor['clientId'] and 'client_secret' not in result
+    assert any('created at the same time by another run' in w for w in run_a.warnings)
+    assert run_a.cache.get(run_a.site, 'Other controller')['client_id'] == survivor['clientId']
 
 
 def test_verify_false_with_everything_cached_reads_nothing_and_builds_no_client(sim, tmp_path):
@@ -137,7 +143,7 @@ def test_verify_false_reads_ahead_only_what_the_cache_does_not_know(sim, tmp_pat
     results = apply_all(run, [declared('Known'), declared('New one')])
     assert [r['source'] for r in results] == ['cache', 'none']
     assert run.reader.snapshot.names == {'New one'}
-    assert [e['endpoint'] for e in sim.log()] == ['OData', 'AddClient']
+    assert [e['endpoint'] for e in sim.log()] == ['OData', 'AddClient', 'OData']
 
 
 def test_a_long_lookup_is_split_under_the_query_string_limit(sim, tmp_path):
@@ -146,7 +152,7 @@ def test_a_long_lookup_is_split_under_the_query_string_limit(sim, tmp_path):
     items = [declared(('Integration with a rather long descriptive name number %03d' % i)[:60]) for i in range(60)]
     run = make_run(sim, tmp_path)
     apply_all(run, items)
-    first_reads = len(by_endpoint(sim, 'OData'))
+    first_reads = len(by_endpoint(sim, 'OData')) - 60  # one read back after each creation
     assert first_reads > 1 and all(e['status'] == 200 for e in by_endpoint(sim, 'OData'))
     sim.clear_log()
     run = make_run(sim, tmp_path)

@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API). What the collection finds out about a site itself,
+from evidence, only when a decision needs it, and keeps in the facts cache:
+
+- whether it has the redirect URI methods and grant types of Creatio 8.3 (its OpenID configuration,
+  DOC 8.3; or the redirect-URI entity in its OData description);
+- which OData entity holds the authorized redirect URIs of a client (found in ``$metadata``: an
+  entity set with a lookup to OAuthClientApp and a URL column), and so the real list of a client.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from xml.etree import ElementTree
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import CreatioError, ReadNotPermittedError
+from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
+from ansible_collections.creatio.oauth.plugins.module_utils._records import RedirectUri
+
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover
+    from urllib import quote  # noqa: F401
+
+NOT_FOUND = ''  # kept in the cache for "looked, and there is none"
+
+
+class RedirectEntity(object):
+    """The OData entity set that lists redirect URIs: its name, its lookup column to OAuthClientApp
+    and its URL column."""
+
+    def __init__(self, name, lookup, url_column):
+        self.name = name
+        self.lookup = lookup
+        self.url_column = url_column
+
+    def as_fact(self):
+        return {'name': self.name, 'lookup': self.lookup, 'url_column': self.url_column}
+
+
+class SiteFacts(object):
+    """The site facts of one module run; each is looked up once, on first need."""
+
+    def __init__(self, run):
+        self.run = run
+        self._entity = None
+        self.known_redirect_methods = None  # once asked: what has_redirect_methods said
+
+    def _fact(self, key):
+        return self.run.cache.site_fact(self.run.site, key) if self.run.cache is not None else None
+
+    def _keep(self, key, value):
+        if self.run.cache is not None and not self.run.check_mode:
+            self.run.cache.put_site_fact(self.run.site, key, value)
+
+    # --- Creatio 8.3 or older ----------------------------------------------------------------
+    def has_redirect_methods(self):
+        """True where AddRedirectUrls and grant types exist (Creatio 8.3), False before (8.1)."""
+        if self.known_redirect_methods is None:
+            known = self._fact('redirect_methods')
+            if known is None:
+                known = bool(self.run.client.openid_configuration()) or self.redirect_entity() is not None
+                self._keep('redirect_methods', known)
+            self.known_redirect_methods = known
+        return self.known_redirect_methods
+
+    # --- the redirect-URI entity ----------------------------------------------------------------
+    def redirect_entity(self):
+        """The RedirectEntity of this site, or None when its OData description has none (or cannot be read)."""
+        if self._entity is not None:
+            return self._entity or None
+        known = self._fact('redirect_entity')
+        if isinstance(known, dict) and known.get('name'):
+            self._entity = RedirectEntity(known['name'], known['lookup'], known['url_column'])
+            return self._entity
+        if known == NOT_FOUND:
+            self._entity = NOT_FOUND
+            return None
+        try:
+            document = self.run.client.odata_metadata()
+        except CreatioError:
+            document = None
+        entity = redirect_entity_of(document) if document else None
+        self._entity = entity or NOT_FOUND
+        if document is not None:  # a description read: what it says is evidence worth keeping
+            self._keep('redirect_entity', entity.as_fact() if entity else NOT_FOUND)
+        return entity
+
+    def redirect_rows(self, app_id):
+        """The authorized redirect URIs of the client whose OAuthClientApp Id is ``app_id``, with
+        their ids, as Creatio holds them; None when they cannot be read."""
+        entity = self.redirect_entity()
+        if entity is None or not app_id:
+            return None
+        try:
+            rows = self.run.client.odata_rows(entity.name, ('Id', entity.url_column),
+                                              quote('%s eq %s' % (entity.lookup, app_id), safe=''))
+        except ReadNotPermittedError:
+            return None
+        return [RedirectUri(stored_url(row.get(entity.url_column)), str(row.get('Id')).lower())
+                for row in rows if row.get(entity.url_column)]
+
+
+def redirect_entity_of(document):
+    """The redirect-URI entity described by an OData CSDL document (ASSUMED shape, see
+    api_assumptions.REDIRECT_ENTITY_*), or None."""
+    try:
+        root = ElementTree.fromstring(document)
+    except ElementTree.ParseError:
+        return None
+    types = {}
+    for element in root.iter():
+        if _local(element.tag) != 'EntityType':
+            continue
+        properties = [p.get('Name') for p in element if _local(p.tag) == 'Property']
+        lookup = None
+        for nav in element:
+            if _local(nav.tag) == 'NavigationProperty' and str(nav.get('Type', '')).rsplit('.', maxsplit=1)[-1] == api.ODATA_CLIENTS_ENTITY:
+                constraint = [c.get('Property') for c in nav if _local(c.tag) == 'ReferentialConstraint']
+                lookup = constraint[0] if constraint else None
+        if lookup is None and api.REDIRECT_ENTITY_LOOKUP in properties:
+            lookup = api.REDIRECT_ENTITY_LOOKUP
+        url_columns = [p for p in properties if p and p.lower().endswith(api.REDIRECT_ENTITY_URL_SUFFIX)]
+        if lookup and url_columns:
+            types[element.get('Name')] = (lookup, url_columns[0])
+    for element in root.iter():
+        if _local(element.tag) == 'EntitySet':
+            type_name = str(element.get('EntityType', '')).rsplit('.', maxsplit=1)[-1]
+            if type_name in types and type_name != api.ODATA_CLIENTS_ENTITY:
+                lookup, url_column = types[type_name]
+                return RedirectEntity(element.get('Name'), lookup, url_column)
+    return None
+
+
+def _local(tag):
+    return tag.rsplit('}', 1)[-1] if isinstance(tag, str) else ''

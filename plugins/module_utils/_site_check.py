@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API). The site check: what holds on a real site before
+any change, read-only. The service of creatio_site_check; its report is what a user pastes into an
+issue (no secret, no cookie, no token)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import binascii
+import os
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils._auth import ClientCredentialsLogin
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
+    AuthenticationError, ConfigurationError, CreatioError, ReadNotPermittedError)
+
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover
+    from urllib import quote  # noqa: F401
+
+OK, FAILED, SKIPPED = 'ok', 'failed', 'skipped'
+CONFIRMED, REFUTED, UNKNOWN = 'confirmed', 'refuted', 'not checked'
+
+
+class Report(object):
+
+    def __init__(self):
+        self.checks = []
+        self.assumptions = []
+
+    def check(self, name, status, detail):
+        self.checks.append({'check': name, 'status': status, 'detail': detail})
+        return status == OK
+
+    def assumption(self, text, verdict, evidence):
+        self.assumptions.append({'assumption': text, 'verdict': verdict, 'evidence': evidence})
+
+
+def check_site(run):
+    """The service of creatio_site_check."""
+    report = Report()
+    client = run.client
+    try:
+        client.logged_in()
+        who = run.connection.username or run.connection.client_id
+        report.check('login', OK, 'logged in as %s (%s login)' % (who, run.connection.login_kind))
+    except CreatioError as exc:
+        report.check('login', FAILED, run.scrub(exc).full_message())
+        return _result(run, report)
+    _odata(run, report, api.ODATA_CLIENTS_ENTITY, ('Id',), None, 'read the integrations (OData %s)' % api.ODATA_CLIENTS_ENTITY,
+           'An administrator can read OAuthClientApp through OData')
+    report.check('platform', OK if client.platform else FAILED,
+                 'the API is at %s (%s)' % (client.api_root_url, client.platform) if client.platform else
+                 'no API answered under %s/0 nor %s: check creatio_url' % (run.site, run.site))
+    _odata(run, report, api.USERS_ENTITY, ('Id', 'Name'), quote('SysAdminUnitTypeValue eq %d' % api.USER_UNIT_TYPE, safe=''),
+           'read the users (OData %s)' % api.USERS_ENTITY, 'Users can be read through OData SysAdminUnit (system_user by name)')
+    _identity(run, report)
+    entity = run.facts.redirect_entity()
+    report.check('redirect-URI entity', OK if entity else SKIPPED,
+                 'OData lists the redirect URIs of a client in %s (%s, %s)' % (entity.name, entity.lookup, entity.url_column)
+                 if entity else 'not found in the OData description ($metadata): redirect URIs the facts cache does not '
+                                'know are reported as unconfirmed')
+    report.assumption('The authorized redirect URIs live in an OData entity with a lookup to OAuthClientApp and a URL column',
+                      CONFIRMED if entity else UNKNOWN, entity.name if entity else 'not in $metadata')
+    methods = run.facts.has_redirect_methods()
+    report.check('Creatio version', OK, '8.3 or later: redirect URI methods and grant types' if methods else
+                 'before 8.3: no redirect URI methods; one redirect URI per integration (redirectUrl), a system user for each')
+    report.assumption('A site without an OpenID configuration nor a redirect-URI entity has no redirect URI methods (before 8.3)',
+                      UNKNOWN, 'the check does not call a method that would write')
+    return _result(run, report)
+
+
+def _odata(run, report, entity, columns, encoded_filter, name, assumption):
+    try:
+        rows = run.client.odata_rows(entity, columns, encoded_filter, top=1)
+    except ReadNotPermittedError as exc:
+        report.check(name, FAILED, 'refused (HTTP %s): %s' % (exc.status, exc.hint))
+        report.assumption(assumption, REFUTED, 'HTTP %s' % exc.status)
+        return
+    except CreatioError as exc:
+        report.check(name, FAILED, run.scrub(exc).full_message())
+        report.assumption(assumption, UNKNOWN, exc.message)
+        return
+    report.check(name, OK, 'readable (%d row(s) in the first page of one)' % len(rows))
+    report.assumption(assumption, CONFIRMED, 'OData answered with JSON rows')
+
+
+def _identity(run, report):
+    client = run.client
+    openid = client.openid_configuration()
+    report.check('OpenID configuration', OK if openid else SKIPPED,
+                 'published; token endpoint %s' % openid['token_endpoint'] if openid else
+                 'not published (Creatio before 8.3, or not at %s%s)' % (client.api_root_url, api.OPENID_CONFIGURATION_PATH))
+    if openid and client.platform == 'netcore':
+        report.assumption('On .NET Core the OpenID configuration is under the API root too', CONFIRMED, client.api_root_url)
+    try:
+        token_url = client.token_url(required_by='the site check')
+    except ConfigurationError as exc:
+        report.check('identity service', FAILED, exc.full_message())
+        return
+    how = 'given' if run.connection.token_url else ('discovered' if openid else 'the Creatio cloud convention')
+    # A made-up client: the identity service must refuse it. Nothing is created or changed by a refusal.
+    probe = ClientCredentialsLogin(token_url, 'creatio-oauth-site-check', binascii.hexlify(os.urandom(16)).decode('ascii'))
+    transport = run.transport()
+    try:
+        probe.login(transport)
+        report.check('identity service', FAILED, '%s (%s) issued a token to a made-up client' % (token_url, how))
+    except AuthenticationError as exc:
+        report.check('identity service', OK,
+                     '%s (%s) answers, and refused a made-up client (%s)' % (token_url, how, exc.creatio_message))
+        report.assumption('Token failures are HTTP 400 {"error": ...} (IdentityServer convention)', CONFIRMED, exc.creatio_message)
+    except CreatioError as exc:
+        report.check('identity service', FAILED, '%s (%s): %s' % (token_url, how, run.scrub(exc).full_message()))
+    finally:
+        transport.close()
+
+
+def _result(run, report):
+    failed = [c['check'] for c in report.checks if c['status'] == FAILED]
+    lines = ['Creatio site check of %s' % run.site]
+    lines += ['- %-22s %-7s %s' % (c['check'], c['status'], c['detail']) for c in report.checks]
+    lines.append('API assumptions:')
+    lines += ['- %-11s %s (%s)' % (a['verdict'], a['assumption'], a['evidence']) for a in report.assumptions]
+    return {'changed': False, 'checks': report.checks, 'assumptions': report.assumptions, 'site': run.site_summary(),
+            'report': lines, 'ok': not failed, 'failed_checks': failed}
