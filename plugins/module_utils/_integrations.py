@@ -198,7 +198,7 @@ def list_clients(run):
         entries += [_listed(record, 'cache-only') for n, record in cached.items() if n not in seen]
     entries.sort(key=lambda e: (e['name'] or '', e['client_id'] or ''))
     return {'changed': False, 'clients': entries, 'odata_readable': server is not None,
-            'integrations': export.integrations(entries, run.warn)}
+            'integrations': export.site_as_code(run, entries, server)}
 
 
 def _listed(record, source):

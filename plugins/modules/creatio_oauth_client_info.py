@@ -109,9 +109,12 @@ integrations:
     - Each item has C(name) and C(preset). The preset is recognised from the grant type and the application URL when
       they are those of a preset that gives a default application URL (V(powerbi), V(clio), V(outlook_addin)); the
       default is then left out. Anything else is V(custom), with C(grant_type) and C(application_url).
-    - C(system_user_id) for a client credentials integration; C(redirect_urls) for an authorization code integration
-      when they are known (a warning names an integration whose redirect URIs are not known; add them before applying
-      the list); C(active) only when it is V(false).
+    - For a client credentials integration, C(system_user) (the user's name) where the site lets its users be read
+      (OData C(SysAdminUnit)) and no other user has that name; C(system_user_id) otherwise (user ids differ from site
+      to site, names need not).
+    - C(redirect_urls) for an authorization code integration, from the facts cache or read from the site (its
+      redirect-URI entity, or the C(RedirectUrl) column before Creatio 8.3); a warning names an integration whose
+      redirect URIs cannot be known (add them before applying the list). C(active) only when it is V(false).
     - Of several integrations with one name (Creatio allows it), the first by client id is exported, with a warning.
     - Never a client id or a secret.
   returned: always
@@ -120,12 +123,12 @@ integrations:
   sample:
     - name: Power BI Connector
       preset: powerbi
-      system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+      system_user: PowerBIUser
     - name: Order webhooks
       preset: custom
       grant_type: client_credentials
       application_url: https://hooks.example.com
-      system_user_id: 0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02
+      system_user: WebhookUser
       active: false
 '''
 

@@ -80,3 +80,50 @@ def test_grant_inferred_when_not_given():
     assert export.grant_of({'system_user_id': USER}) == 'client_credentials'
     assert export.grant_of({'system_user_id': None}) == 'authorization_code'
     assert export.grant_of({'grant_type': 'authorization_code', 'system_user_id': USER}) == 'authorization_code'
+
+
+# --- against the simulator: system users by name, redirect URIs read from the site ------------------
+
+WEBHOOK_USER_ID = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
+
+
+def _by_hand(run, request):
+    """AddClient through the collection's client, as a person would on Creatio's page (the facts cache is not told)."""
+    return run.client.call('AddClient', request)
+
+
+def test_export_names_unique_users_and_reads_redirect_uris(sim, tmp_path):
+    from ansible_collections.creatio.oauth.plugins.module_utils._integrations import list_clients  # pylint: disable=import-outside-toplevel
+    from module_runs import make_run  # pylint: disable=import-error,import-outside-toplevel
+    run = make_run(sim, tmp_path, name=None)
+    _by_hand(run, {'name': 'PowerBI', 'applicationUrl': 'https://app.powerbi.com', 'grantType': 'client_credentials',
+                   'systemUserId': USER})
+    _by_hand(run, {'name': 'Hooks', 'applicationUrl': 'https://hooks.example.com', 'grantType': 'client_credentials',
+                   'systemUserId': WEBHOOK_USER_ID})
+    portal = _by_hand(run, {'name': 'Portal', 'applicationUrl': 'https://p.example.com', 'grantType': 'authorization_code'})
+    run.client.call('AddRedirectUrls', {'clientId': portal['clientId'], 'redirectUrls': ['https://p.example.com/b',
+                                                                                        'https://p.example.com/a']})
+    sim.add_unit('WebhookUser', unit_type=4)  # a second user with that name: "system_user: WebhookUser" would be ambiguous
+    sim.clear_log()
+    result = list_clients(make_run(sim, tmp_path, name=None, check_mode=True))
+    by_name = dict((i['name'], i) for i in result['integrations'])
+    assert by_name['PowerBI'] == {'name': 'PowerBI', 'preset': 'powerbi', 'system_user': 'PowerBIUser'}
+    assert by_name['Hooks']['system_user_id'] == WEBHOOK_USER_ID and 'system_user' not in by_name['Hooks']
+    # the seeded client acts as Supervisor, whose name is also the password of this run: Ansible would mask it
+    assert 'system_user' not in by_name['Ansible automation'] and by_name['Ansible automation']['system_user_id']
+    assert by_name['Portal']['redirect_urls'] == ['https://p.example.com/a', 'https://p.example.com/b']
+    assert [e['kind'] for e in sim.log() if e['kind'] == 'write'] == []
+
+
+def test_export_falls_back_to_ids_when_users_cannot_be_read(sim, tmp_path):
+    from ansible_collections.creatio.oauth.plugins.module_utils._integrations import list_clients  # pylint: disable=import-outside-toplevel
+    from module_runs import make_run  # pylint: disable=import-error,import-outside-toplevel
+    run = make_run(sim, tmp_path, name=None)
+    _by_hand(run, {'name': 'PowerBI', 'applicationUrl': 'https://app.powerbi.com', 'grantType': 'client_credentials',
+                   'systemUserId': USER})
+    sim.configure(sysadminunit_status=403)
+    reading = make_run(sim, tmp_path, name=None)
+    result = list_clients(reading)
+    by_name = dict((i['name'], i) for i in result['integrations'])
+    assert by_name['PowerBI'] == {'name': 'PowerBI', 'preset': 'powerbi', 'system_user_id': USER}
+    assert any('system users are given by id' in w for w in reading.warnings), reading.warnings
