@@ -75,7 +75,8 @@ def test_sources_check_mode_odata_refused_and_no_secret(simulator, run_playbook,
     assert second.rc == 0, second
     assert second.statuses() == [('Every integration', 'ok'), ('One by name', 'ok')]
     log = simulator.log()
-    assert writes(log) == [] and {e['endpoint'] for e in log} <= {'Login', 'OData'}
+    # reads only: the integrations, and the names of their system users (the export as code, issue 15)
+    assert writes(log) == [] and {e['endpoint'] for e in log} <= {'Login', 'OData', 'SysAdminUnit'}
     clients = _by_name(second.task_result('Every integration')['clients'])
     assert {n: c['source'] for n, c in clients.items()} == {
         'Ansible automation': 'server', 'Both': 'cache+server', 'Gone': 'cache-only'}

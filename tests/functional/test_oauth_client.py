@@ -353,7 +353,7 @@ def test_odata_refused_works_from_the_cache(simulator, run_playbook, cache_path)
 
     # issue 14, defect 5: OData refused and an empty cache: nothing can tell whether they exist, so
     # nothing is created blind (it used to create both a second time, with only a warning)
-    os.unlink(cache_path)
+    remove_cache(cache_path)
     third, log = _run(run_playbook, simulator, created, env={'CREATIO_CACHE_PATH': cache_path})
     assert third.rc == 2 and writes(log) == [], log
     refused = third.task_result('Create')

@@ -311,7 +311,7 @@ def test_where_the_site_lists_redirect_uris_a_lost_cache_removes_by_value(simula
     assert setup.rc == 0, setup
     client_id = server_client(simulator, CLIENT)['clientId']
     hand_id = add_redirect_urls_directly(simulator, client_id, ['https://hand.example.com/cb'])['https://hand.example.com/cb']
-    os.unlink(cache_path)
+    remove_cache(cache_path)
     result, log = _run(run_playbook, simulator, play("""
     - name: Remove two URIs by value
       creatio.oauth.creatio_redirect_url:
