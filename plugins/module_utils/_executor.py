@@ -12,6 +12,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumpti
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     BusinessError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
+from ansible_collections.creatio.oauth.plugins.module_utils._lookup import oldest_of
 
 
 class RaceLost(Exception):
@@ -90,7 +91,7 @@ def _race_survivor(run, name, new_client_id):
     same = [r for r in found or [] if r.name == name]
     if len(same) < 2:
         return None
-    survivor = min(same, key=lambda r: (str(r.created_on or ''), str(r.app_id or '')))
+    survivor = oldest_of(same)
     return None if survivor.has_client_id(new_client_id) else survivor
 
 
