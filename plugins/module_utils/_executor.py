@@ -132,6 +132,9 @@ def _send(run, name, operation, request, outcome):
         if operation.call == 'AddClient' and _answer_may_be_lost(exc):
             return _settle_lost_add_client(run, name, operation, request, exc, outcome), True
         if operation.call == 'AddRedirectUrls' and _answer_may_be_lost(exc):
+            settled = _settle_lost_add_redirect_urls(run, name, operation, request, exc, outcome)
+            if settled is not None:
+                return settled, True
             raise LostAnswerError(
                 'AddRedirectUrls for %r: %s; Creatio may or may not have added %s'
                 % (name, exc.message, ', '.join(operation.payload['redirectUrls'])),
@@ -153,6 +156,31 @@ def _gone(run, operation, request, exc):
         if found is not None:
             return not [r for r in found if r.has_client_id(client_id)]
     return isinstance(exc, RecordNotFoundError)
+
+
+def _settle_lost_add_redirect_urls(run, name, operation, request, first_error, outcome):
+    """AddRedirectUrls' answer is lost: read the client's redirect URIs back where the site lists
+    them. All there: done, with their ids (the result AddRedirectUrls would have given). Otherwise the
+    list as it stands is kept, and the failure says which are missing (a re-run adds those only).
+    None when the list cannot be read."""
+    try:
+        found = run.reader.records(client_ids=[request['clientId']])
+        match = [r for r in found or [] if r.has_client_id(request['clientId'])]
+        rows = run.facts.redirect_rows(match[0].app_id) if match else None
+    except CreatioError:
+        rows = None
+    if rows is None:
+        return None
+    there = dict((r.url, r.id) for r in rows)
+    missing = [u for u in operation.payload['redirectUrls'] if u not in there]
+    if not missing:
+        return {'redirectUrls': [{'id': there[u], 'redirectUrl': u} for u in operation.payload['redirectUrls']]}
+    outcome.record = outcome.record.copy(redirect_urls=rows)
+    run.remember(name, outcome.record)
+    raise LostAnswerError(
+        'AddRedirectUrls for %r: %s; read back, Creatio does not have %s' % (name, first_error.message, ', '.join(missing)),
+        call='AddRedirectUrls', status=first_error.status,
+        hint='the facts cache now holds the redirect URIs as Creatio lists them: a re-run adds only the missing ones')
 
 
 def _answer_may_be_lost(exc):
