@@ -195,8 +195,12 @@ def _may_still_be_running(exc):
     return exc.status == 504
 
 
-def _remember_pending(run, name, operation):
+def _pending(run, name, operation, first_error, what, next_run):
+    """Mark ``name`` pending in the facts cache (an AddClient whose outcome nobody knows) and say so."""
     run.remember(name, planner.apply(None, operation).copy(client_id=None, pending=True))
+    return LostAnswerError('AddClient for %r: %s; %s' % (name, first_error.message, what), call='AddClient',
+                           status=first_error.status,
+                           hint='a re-run is safe: the facts cache marks %r as pending, %s' % (name, next_run))
 
 
 def _settle_lost_add_client(run, name, operation, request, first_error, outcome):
@@ -206,22 +210,15 @@ def _settle_lost_add_client(run, name, operation, request, first_error, outcome)
     except CreatioError:
         found = None
     if found is None:
-        _remember_pending(run, name, operation)
-        raise LostAnswerError(
-            'AddClient for %r: %s, and the integration cannot be read back to see whether it was created'
-            % (name, first_error.message), call='AddClient', status=first_error.status,
-            hint='a re-run is safe: the facts cache marks %r as pending, so no run creates it again before Creatio '
-                 'confirms whether it exists' % name)
+        raise _pending(run, name, operation, first_error, 'the integration cannot be read back to see whether it was created',
+                       'so no run creates it again before Creatio confirms whether it exists')
     same_name = [r for r in found if r.name == name]
     if not same_name and _may_still_be_running(first_error):
         # No answer in time (our timeout, or a gateway's 504): Creatio may still be creating it, so
         # "not there yet" is not "not created", and sending AddClient again could make a second one.
-        _remember_pending(run, name, operation)
-        raise LostAnswerError(
-            'AddClient for %r: %s; Creatio may still be creating the integration, so it was not sent again'
-            % (name, first_error.message), call='AddClient', status=first_error.status,
-            hint='a re-run is safe: the facts cache marks %r as pending, and the next run reads it back before it '
-                 'creates anything; raise request_timeout if Creatio is this slow' % name)
+        raise _pending(run, name, operation, first_error, 'Creatio may still be creating the integration, so it was not '
+                       'sent again', 'and the next run reads it back before it creates anything; raise request_timeout '
+                       'if Creatio is this slow')
     if not same_name:
         # Confirmed not created: one more AddClient is the first one that counts.
         return run.client.call(operation.call, request)
