@@ -12,6 +12,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumpti
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     BusinessError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
+from ansible_collections.creatio.oauth.plugins.module_utils._lookup import oldest_of
 
 
 class RaceLost(Exception):
@@ -90,7 +91,7 @@ def _race_survivor(run, name, new_client_id):
     same = [r for r in found or [] if r.name == name]
     if len(same) < 2:
         return None
-    survivor = min(same, key=lambda r: (str(r.created_on or ''), str(r.app_id or '')))
+    survivor = oldest_of(same)
     return None if survivor.has_client_id(new_client_id) else survivor
 
 
@@ -131,6 +132,9 @@ def _send(run, name, operation, request, outcome):
         if operation.call == 'AddClient' and _answer_may_be_lost(exc):
             return _settle_lost_add_client(run, name, operation, request, exc, outcome), True
         if operation.call == 'AddRedirectUrls' and _answer_may_be_lost(exc):
+            settled = _settle_lost_add_redirect_urls(run, name, operation, request, exc, outcome)
+            if settled is not None:
+                return settled, True
             raise LostAnswerError(
                 'AddRedirectUrls for %r: %s; Creatio may or may not have added %s'
                 % (name, exc.message, ', '.join(operation.payload['redirectUrls'])),
@@ -154,6 +158,31 @@ def _gone(run, operation, request, exc):
     return isinstance(exc, RecordNotFoundError)
 
 
+def _settle_lost_add_redirect_urls(run, name, operation, request, first_error, outcome):
+    """AddRedirectUrls' answer is lost: read the client's redirect URIs back where the site lists
+    them. All there: done, with their ids (the result AddRedirectUrls would have given). Otherwise the
+    list as it stands is kept, and the failure says which are missing (a re-run adds those only).
+    None when the list cannot be read."""
+    try:
+        found = run.reader.records(client_ids=[request['clientId']])
+        match = [r for r in found or [] if r.has_client_id(request['clientId'])]
+        rows = run.facts.redirect_rows(match[0].app_id) if match else None
+    except CreatioError:
+        rows = None
+    if rows is None:
+        return None
+    there = dict((r.url, r.id) for r in rows)
+    missing = [u for u in operation.payload['redirectUrls'] if u not in there]
+    if not missing:
+        return {'redirectUrls': [{'id': there[u], 'redirectUrl': u} for u in operation.payload['redirectUrls']]}
+    outcome.record = outcome.record.copy(redirect_urls=rows)
+    run.remember(name, outcome.record)
+    raise LostAnswerError(
+        'AddRedirectUrls for %r: %s; read back, Creatio does not have %s' % (name, first_error.message, ', '.join(missing)),
+        call='AddRedirectUrls', status=first_error.status,
+        hint='the facts cache now holds the redirect URIs as Creatio lists them: a re-run adds only the missing ones')
+
+
 def _answer_may_be_lost(exc):
     if isinstance(exc, TransportError):
         return exc.may_have_reached_server
@@ -166,8 +195,12 @@ def _may_still_be_running(exc):
     return exc.status == 504
 
 
-def _remember_pending(run, name, operation):
+def _pending(run, name, operation, first_error, what, next_run):
+    """Mark ``name`` pending in the facts cache (an AddClient whose outcome nobody knows) and say so."""
     run.remember(name, planner.apply(None, operation).copy(client_id=None, pending=True))
+    return LostAnswerError('AddClient for %r: %s; %s' % (name, first_error.message, what), call='AddClient',
+                           status=first_error.status,
+                           hint='a re-run is safe: the facts cache marks %r as pending, %s' % (name, next_run))
 
 
 def _settle_lost_add_client(run, name, operation, request, first_error, outcome):
@@ -177,22 +210,15 @@ def _settle_lost_add_client(run, name, operation, request, first_error, outcome)
     except CreatioError:
         found = None
     if found is None:
-        _remember_pending(run, name, operation)
-        raise LostAnswerError(
-            'AddClient for %r: %s, and the integration cannot be read back to see whether it was created'
-            % (name, first_error.message), call='AddClient', status=first_error.status,
-            hint='a re-run is safe: the facts cache marks %r as pending, so no run creates it again before Creatio '
-                 'confirms whether it exists' % name)
+        raise _pending(run, name, operation, first_error, 'the integration cannot be read back to see whether it was created',
+                       'so no run creates it again before Creatio confirms whether it exists')
     same_name = [r for r in found if r.name == name]
     if not same_name and _may_still_be_running(first_error):
         # No answer in time (our timeout, or a gateway's 504): Creatio may still be creating it, so
         # "not there yet" is not "not created", and sending AddClient again could make a second one.
-        _remember_pending(run, name, operation)
-        raise LostAnswerError(
-            'AddClient for %r: %s; Creatio may still be creating the integration, so it was not sent again'
-            % (name, first_error.message), call='AddClient', status=first_error.status,
-            hint='a re-run is safe: the facts cache marks %r as pending, and the next run reads it back before it '
-                 'creates anything; raise request_timeout if Creatio is this slow' % name)
+        raise _pending(run, name, operation, first_error, 'Creatio may still be creating the integration, so it was not '
+                       'sent again', 'and the next run reads it back before it creates anything; raise request_timeout '
+                       'if Creatio is this slow')
     if not same_name:
         # Confirmed not created: one more AddClient is the first one that counts.
         return run.client.call(operation.call, request)

@@ -145,13 +145,15 @@ def apply(run, desired, users=None):
         try:
             outcome = execute(run, name, plan, known, on_created=save_secret)
         except RaceLost as lost:
-            # The other run's integration stays: adopt it and make it so (its secret is the other run's).
+            # The other run's integration stays: adopt it. Its redirect URIs are left to the run that
+            # created it (it may still be adding them: adding them here too would make second rows).
             run.warn('integration %r was created at the same time by another run (another facts cache): that one (client '
                      'id %s, the older) stays; this run deleted its own creation and adopted it. Its client secret is in '
-                     'the other run\'s result or secret file' % (name, lost.survivor.client_id))
+                     'the other run\'s result or secret file, and its redirect URIs are left to that run this time: a '
+                     're-run converges' % (name, lost.survivor.client_id))
             known = settle_redirect_urls(run, merge(None, lost.survivor), grant_types)
             run.remember(name, known)
-            plan = planner.plan_client(desired, known, grant_types=grant_types)
+            plan = planner.plan_client(dict(desired, redirect_urls=None), known, grant_types=grant_types)
             outcome = execute(run, name, plan, known)
             outcome.done = lost.done + outcome.done
     result = {

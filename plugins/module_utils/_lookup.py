@@ -158,18 +158,25 @@ def lookup(run, name, client_id=None, verify=True, absent=False):
             return Lookup(known, 'cache', recreate=True)
         run.warn('integration %r in the facts cache had client id %s; Creatio now has it under another client id: adopting that'
                  % (name, known.client_id))
-    same_name = _one_named(name, found)
+    same_name = _one_named(run, name, found)
     return Lookup(merge(None, same_name), 'server') if same_name else Lookup(None, 'none')
 
 
-def _one_named(name, records):
+def _one_named(run, name, records):
+    """The integration named ``name``. Several: the oldest (CreatedOn, then Id), the one the read back
+    after creating keeps when separate caches race (another run may be deleting its extra one now)."""
     same_name = [r for r in records if r.name == name]
     if len(same_name) > 1:
-        raise ConfigurationError(
-            'Creatio has %d integrations named %r (client ids %s): the name is ambiguous'
-            % (len(same_name), name, ', '.join(sorted(r.client_id for r in same_name))),
-            option='name', hint='delete the extra ones in Creatio, or give client_id to pick one')
+        oldest = oldest_of(same_name)
+        run.warn('Creatio has %d integrations named %r (client ids %s): the oldest, %s, is taken (the one a race between '
+                 'runs with separate caches keeps); if the others stay, delete them in Creatio'
+                 % (len(same_name), name, ', '.join(sorted(r.client_id for r in same_name)), oldest.client_id))
+        return oldest
     return same_name[0] if same_name else None
+
+
+def oldest_of(records):
+    return min(records, key=lambda r: (str(r.created_on or ''), str(r.app_id or '')))
 
 
 def _lookup_pending(run, name, cached):
@@ -180,7 +187,7 @@ def _lookup_pending(run, name, cached):
             'that would tell whether it was created' % name, call='AddClient',
             hint='look for %r in Creatio: if it is there, set client_id to adopt it; if not, run once with state: absent '
                  'and verify: false (it clears the marker), then again' % name)
-    same_name = _one_named(name, found)
+    same_name = _one_named(run, name, found)
     if same_name is None:
         return Lookup(None, 'none')
     run.warn('integration %r was created by an earlier run whose answer was lost: adopted (its client secret was in '

@@ -45,6 +45,8 @@ def entry_of(item, result, check_mode):
     }
     if action == 'failed':
         entry['error'] = result.get('msg') or 'failed'
+    if result.get('unconfirmed_redirect_urls'):
+        entry['unconfirmed_redirect_urls'] = result['unconfirmed_redirect_urls']
     return entry
 
 
@@ -61,6 +63,9 @@ def build(declared, results, check_mode, secrets_dir):
         lines.append('%-9s %-30s %-14s %-19s %s%s' % (entry['action'], entry['name'], entry['preset'] or '-',
                                                       entry['grant_type'] or '-', shown_id, verified))
         lines.extend('          - ' + summary for summary in entry['operations'])
+        if entry.get('unconfirmed_redirect_urls'):
+            lines.append('          ! redirect URIs not confirmed, not added: %s (add_unconfirmed_redirect_urls adds them)'
+                         % ', '.join(entry['unconfirmed_redirect_urls']))
     created = [(item, entry) for item, entry in zip(declared, entries) if entry['action'] == 'created']
     saved = [item.name for item, _entry in created if item.secret_file]
     unsaved = [item.name for item, _entry in created if not item.secret_file]

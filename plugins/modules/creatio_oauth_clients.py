@@ -315,6 +315,11 @@ integrations:
       description: Why it failed.
       type: str
       returned: when it failed
+    unconfirmed_redirect_urls:
+      description: Declared redirect URIs that could not be confirmed and were not added.
+      type: list
+      elements: str
+      returned: when there are any
 summary:
   description: A report of the run for people, one line per integration and call (what the role prints). Never a secret.
   returned: unless the input was refused before anything was sent
