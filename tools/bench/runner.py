@@ -178,13 +178,16 @@ class Bench(object):
                            result['logins'] + result['tokens'] == 1, result)
             else:
                 self.check(size, scenario, 'at most one login per run', result['logins'] + result['tokens'] <= 1, result)
-            self.check(size, scenario, 'at most one read per integration', result['reads'] <= size, result)
+            # A creation is read back by name (issue 14: another controller may have created it too).
+            read_backs = size if scenario == 'first' else 0
+            self.check(size, scenario, 'at most one read per integration (and one read back per creation)',
+                       result['reads'] <= size + read_backs, result)
             if via == 'role' and scenario != 'rerun-noverify':
                 # One OData read for all integrations, split only to keep each query string under the
                 # web server's limit (names, plus the client ids the cache knows).
                 expected = odata_requests(self.collections, [i['name'] for i in items], with_client_ids=scenario not in ('first', 'check-new'))
-                self.check(size, scenario, 'OData reads = %d (all lookups, split under the query string limit)' % expected,
-                           result['reads'] == expected, result)
+                self.check(size, scenario, 'OData reads = %d (all lookups, split under the query string limit) + %d read backs'
+                           % (expected, read_backs), result['reads'] == expected + read_backs, result)
         first = out['first']
         self.check(size, 'first', 'exactly one login', first['logins'] + first['tokens'] == 1, first)
         self.check(size, 'first', 'one AddClient per integration (%d)' % size, first['endpoints'].get('AddClient', 0) == size, first)
@@ -371,7 +374,9 @@ class SitesBench(object):
         for run in out['first']:
             sites = run['per_site']
             self.check('first', 'one login per site', all(s['logins'] == 1 for s in sites), run)
-            self.check('first', 'one read per site (%d OData request(s))' % first_reads, all(s['reads'] == first_reads for s in sites), run)
+            # one read for the lookups, and each creation read back by name (issue 14: separate caches racing)
+            self.check('first', 'one read per site (%d OData request(s)) + one read back per creation (%d)' % (first_reads, self.size),
+                       all(s['reads'] == first_reads + self.size for s in sites), run)
             self.check('first', '%d writes per site (AddClient per integration, AddRedirectUrls per authorization code one)'
                        % (self.size + redirects), all(s['writes'] == self.size + redirects for s in sites), run)
         self.check('first', 'every site has its %d integrations' % self.size, all(n == self.size for n in self.converged), out['first'][0])
