@@ -394,8 +394,12 @@ class Reliability(object):
         return env
 
     def run(self, playbook, extra_vars=None, login='forms', timeout=None, env=None, check=False, diff=True,
-            verbosity=3, scan=True, process_timeout=300):
+            verbosity=3, scan=True, process_timeout=300, cache_path=None):
+        """One ansible-playbook run, scanned for secrets; ``cache_path``: a facts cache of its own
+        (another controller, an AWX job) instead of the test's."""
         run_env = self.base_env(login, timeout)
+        if cache_path:
+            run_env['CREATIO_CACHE_PATH'] = cache_path
         log_path = str(self._logs / ('%02d.log' % (len(self.runs) + 1)))
         run_env['ANSIBLE_LOG_PATH'] = log_path
         run_env.update(env or {})
@@ -404,13 +408,14 @@ class Reliability(object):
         result.log_path = log_path
         self.runs.append(result)
         if scan:
-            self.scan(result)
+            self.scan(result, cache_path=cache_path)
         return result
 
     # --- secrets ----------------------------------------------------------------------------
-    def known_secrets(self):
+    def known_secrets(self, cache_path=None):
         """Every password and client secret in play, plus the session cookies and tokens the
-        simulator handed out (those may be in sessions.json, nowhere else)."""
+        simulator handed out (those may be in sessions.json, nowhere else). ``cache_path``: the
+        facts cache whose sessions.json is read (default: the test's own)."""
         issued = self.sim.issued_secrets()
         client_secrets = issued['client_secrets']
         sessions = [(s['aspxauth'], {'csrf': s['csrf']}) for s in issued['sessions']]
@@ -427,13 +432,15 @@ class Reliability(object):
             session_values['csrf token %s...' % session['csrf'][:4]] = session['csrf']
         for token in tokens:
             session_values['access token %s...' % token[:4]] = token
-        for value in _session_file_values(self.cache_path):
+        for value in _session_file_values(cache_path or self.cache_path):
             session_values.setdefault('stored session value %s...' % value[:4], value)
         return secrets, session_values
 
-    def scan(self, result, record=True):
+    def scan(self, result, record=True, cache_path=None):
         """Scan one run: -vvv stdout/stderr, the log file, the recorded results (diffs included),
-        the facts cache and the session file."""
+        the facts cache and the session file (those beside ``cache_path``, default the test's own:
+        a run with a cache of its own is scanned with that one)."""
+        cache_path = cache_path or self.cache_path
         creating = []
         for entry in result.results:
             data = entry.get('result') or {}
@@ -443,7 +450,7 @@ class Reliability(object):
                 assert 'AddClient' in calls, 'client_secret returned by a task that did not create: %r' % entry['task']
                 creating.append(secret)
                 self.returned_secrets.add(secret)
-        secrets, session_values = self.known_secrets()
+        secrets, session_values = self.known_secrets(cache_path)
         # the documented return value, and its echo by the default callback, are the only places
         # a client secret may be
         results_copy = json.loads(json.dumps(result.results))
@@ -454,9 +461,9 @@ class Reliability(object):
         allowed_echo = dict((s, len(re.findall(r'"client_secret":\s*"%s"' % re.escape(s), result.stdout))) for s in creating)
         log_text = _file_text(getattr(result, 'log_path', None))
         allowed_log = dict((s, len(re.findall(r'"client_secret":\s*"%s"' % re.escape(s), log_text))) for s in creating)
-        sessions_text = _file_text(os.path.join(os.path.dirname(self.cache_path), 'sessions.json'))
+        sessions_text = _file_text(os.path.join(os.path.dirname(cache_path), 'sessions.json'))
         texts = {'stdout': result.stdout, 'stderr': result.stderr, 'ansible log': log_text,
-                 'results': json.dumps(results_copy), 'facts cache': _file_text(self.cache_path),
+                 'results': json.dumps(results_copy), 'facts cache': _file_text(cache_path),
                  'simulator request log': json.dumps(self.sim.log())}
         findings = scan_for_secrets(texts, secrets, allowed={'stdout': allowed_echo, 'ansible log': allowed_log})
         findings += scan_for_secrets({'session file': sessions_text}, secrets)
@@ -471,10 +478,12 @@ class Reliability(object):
             raise SecretLeak('secrets leaked in run %s:\n  %s\n%s' % (len(self.runs), '\n  '.join(findings), result))
 
     # --- convergence and rows ---------------------------------------------------------------
-    def converged(self, declared, allow_uri_duplicates=False):
-        conv = check_converged(self.sim, self.cache_path, declared)
+    def converged(self, declared, allow_uri_duplicates=False, cache_path=None, context=''):
+        """Asserts simulator == declared == the facts cache (``cache_path``, default the test's own);
+        ``context`` leads the assertion message (a seed, a schedule)."""
+        conv = check_converged(self.sim, cache_path or self.cache_path, declared)
         bad = conv.problems or conv.duplicate_clients or (conv.duplicate_uri_rows and not allow_uri_duplicates)
-        assert not bad, 'not converged: %s\nlast run:\n%s' % (conv.summary(), self.runs[-1] if self.runs else '')
+        assert not bad, '%snot converged: %s\nlast run:\n%s' % (context, conv.summary(), self.runs[-1] if self.runs else '')
         return conv
 
     def record(self, section, fault, where, injected, outcome, check, order=0):
@@ -600,6 +609,67 @@ def _session_file_values(cache_path):
         if isinstance(entry.get('token'), str):
             values.append(entry['token'])
     return values
+
+
+# ---------------------------------------------------------------- runs released together
+
+# The first task of a playbook whose runs must start their real work at the same moment: each run
+# says it is ready, then waits (at most 60 s) until the test releases all of them (``release``),
+# then sleeps its own seeded offset.
+BARRIER_TASK = """
+    - name: Barrier
+      ansible.builtin.shell: |
+        touch "{{ barrier_dir }}/ready-{{ barrier_me }}"
+        for _ in $(seq 6000); do [ -e "{{ barrier_dir }}/go" ] && break; sleep 0.01; done
+        sleep {{ barrier_offset | default(0) }}
+      changed_when: false
+"""
+
+
+def release(barrier_dir, count, spawned=(), timeout=120):
+    """Wait until ``count`` runs wait at the barrier in ``barrier_dir`` (fails early when one of
+    the ``spawned`` runs ended first), then release them all at once."""
+    deadline = time.monotonic() + timeout
+    while len(glob.glob(os.path.join(str(barrier_dir), 'ready-*'))) < count:
+        ended = [s for s in spawned if s.proc.poll() is not None]
+        assert not ended, 'a run ended before the barrier:\n%s' % ended[0].result()
+        assert time.monotonic() < deadline, 'the runs did not reach the barrier in %d s' % timeout
+        time.sleep(0.02)
+    with open(os.path.join(str(barrier_dir), 'go'), 'w'):
+        pass
+
+
+class SecretWitness(object):
+    """The simulator forgets the secret of a deleted client. A witness keeps every client secret
+    the site held right before each DeleteClient (through the public ``trigger`` hook), so that a
+    test can look for the secrets of deleted clients too."""
+
+    def __init__(self, sim, deletes=0):
+        self.sim = sim
+        self.seen = {}
+        self.arm(deletes)
+
+    def arm(self, deletes):
+        """Watch ``deletes`` more DeleteClient requests (triggers that did not fire stay armed and
+        keep recording for this witness: use one witness per simulator)."""
+        for _number in range(deletes):
+            self.sim.trigger('DeleteClient', self._snapshot, label='secret witness')
+
+    def forget(self):
+        """Start over (a new trial on a reset site)."""
+        self.seen = {}
+
+    def _snapshot(self, sim):
+        self.seen.update(sim.issued_secrets()['client_secrets'])
+
+    def all(self):
+        """{client id: secret} of every client the site had, deleted or not."""
+        self.seen.update(self.sim.issued_secrets()['client_secrets'])
+        return dict(self.seen)
+
+    def deleted(self):
+        live = self.sim.issued_secrets()['client_secrets']
+        return dict((cid, secret) for cid, secret in self.all().items() if cid not in live)
 
 
 # ---------------------------------------------------------------- results of a run
