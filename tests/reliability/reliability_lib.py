@@ -185,7 +185,7 @@ def read_rows():
     summary = scan_row()
     if summary:
         rows.append(summary)
-    order = {'faults': 0, 'kills': 1, 'concurrency': 2, 'bad input': 3, 'secrets': 4, 'tls': 5}
+    order = {'faults': 0, 'kills': 1, 'concurrency': 2, 'random': 3, 'bad input': 4, 'secrets': 5, 'tls': 6}
     rows.sort(key=lambda r: (order.get(r['section'], 9), r.get('order', 0), r['fault'], r['where']))
     return rows
 
@@ -443,10 +443,8 @@ class Reliability(object):
         cache_path = cache_path or self.cache_path
         creating = []
         for entry in result.results:
-            data = entry.get('result') or {}
-            secret = data.get('client_secret') if isinstance(data, dict) else None
-            if secret and secret != 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER':
-                calls = [op.get('call') for op in data.get('operations') or []]
+            for part, secret in _returned_secrets(entry.get('result')):
+                calls = [op.get('call') for op in part.get('operations') or []]
                 assert 'AddClient' in calls, 'client_secret returned by a task that did not create: %r' % entry['task']
                 creating.append(secret)
                 self.returned_secrets.add(secret)
@@ -455,9 +453,9 @@ class Reliability(object):
         # a client secret may be
         results_copy = json.loads(json.dumps(result.results))
         for entry in results_copy:
-            data = entry.get('result')
-            if isinstance(data, dict) and data.get('client_secret') in creating:
-                data['client_secret'] = '<documented return value>'
+            for part, secret in _returned_secrets(entry.get('result')):
+                if secret in creating:
+                    part['client_secret'] = '<documented return value>'
         allowed_echo = dict((s, len(re.findall(r'"client_secret":\s*"%s"' % re.escape(s), result.stdout))) for s in creating)
         log_text = _file_text(getattr(result, 'log_path', None))
         allowed_log = dict((s, len(re.findall(r'"client_secret":\s*"%s"' % re.escape(s), log_text))) for s in creating)
@@ -502,6 +500,19 @@ class Reliability(object):
             raise
         finally:
             self.record(section, fault, where, data['injected'], data['outcome'] or '?', data['check'] or '?', order)
+
+
+def _returned_secrets(data):
+    """[(result part, client secret)] of one task result: the task's own client_secret, each loop
+    item's (``results``) and each item's of a creatio_oauth_clients task (``clients``)."""
+    if not isinstance(data, dict):
+        return []
+    found = []
+    for part in [data] + list(data.get('results') or []) + list(data.get('clients') or []):
+        secret = part.get('client_secret') if isinstance(part, dict) else None
+        if secret and secret != 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER':
+            found.append((part, secret))
+    return found
 
 
 def _children():
