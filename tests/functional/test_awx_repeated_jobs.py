@@ -253,13 +253,11 @@ def test_the_role_result_names_unconfirmed_redirect_uris(simulator, run_playbook
 
 # --- an integration made by hand with URI A, declared with [A, B] --------------------------------
 
-
-
 def _make_by_hand(sim):
     """AddClient + AddRedirectUrls [A] through the real API, as a person on the integration page."""
     session = DirectSession(sim)
-    created = session.call('AddClient', 'addClientRequest', {'name': HAND, 'applicationUrl': HAND_APP,
-                                                            'grantType': 'authorization_code'})
+    created = session.call('AddClient', 'addClientRequest',
+                           {'name': HAND, 'applicationUrl': HAND_APP, 'grantType': 'authorization_code'})
     session.call('AddRedirectUrls', 'redirectUrlsRequest', {'clientId': created['clientId'], 'redirectUrls': [URI_A]})
     sim.clear_log()
     return server_clients(sim)[HAND][0]['redirectUrls'][0]['id']

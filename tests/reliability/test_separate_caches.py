@@ -75,8 +75,8 @@ SECRET_FILES = {CC: 'cc.json', CODE: 'code.json'}
 
 
 def _timings(rng, runs):
-    return {'delays': [round(rng.uniform(*DELAY), 3) for _ in range(2 * runs)],
-            'offsets': [round(rng.uniform(0.0, 0.15), 3) for _ in range(runs)]}
+    return {'delays': [round(rng.uniform(*DELAY), 3) for _request in range(2 * runs)],
+            'offsets': [round(rng.uniform(0.0, 0.15), 3) for _run in range(runs)]}
 
 
 def _trial_dir(rel, runs, trial):
@@ -202,7 +202,6 @@ def test_separate_caches_racing_end_with_one_integration_per_name(rel, runs):
                 totals['trials'], totals['adds'], 2 * totals['trials'], totals['losers'])
         row['check'] = 'ok: one integration per name, declared redirect URI rows; one secret per name (the survivor\'s); ' \
                        'every cache == simulator; no secret of a deleted client anywhere'
-
 
 
 def _spawn_run(rel, folder, index, barrier='barrier', login='forms'):
