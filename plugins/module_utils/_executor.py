@@ -14,6 +14,11 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     BusinessError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import oldest_of
 
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover
+    from urllib import quote  # noqa: F401
+
 
 class RaceLost(Exception):
     """Another run (with another facts cache) created the same integration at the same time, and its
@@ -155,6 +160,14 @@ def _gone(run, operation, request, exc):
             found = None
         if found is not None:
             return not [r for r in found if r.has_client_id(client_id)]
+    if operation.call == 'DeleteRedirectUrl':
+        entity = run.facts.redirect_entity()
+        if entity is not None:
+            try:
+                rows = run.client.odata_rows(entity.name, ('Id',), quote('Id eq %s' % request['redirectUrlId'], safe=''))
+                return not rows
+            except CreatioError:
+                pass
     return isinstance(exc, RecordNotFoundError)
 
 

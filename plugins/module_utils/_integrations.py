@@ -152,6 +152,8 @@ def apply(run, desired, users=None):
                      'the other run\'s result or secret file, and its redirect URIs are left to that run this time: a '
                      're-run converges' % (name, lost.survivor.client_id))
             known = settle_redirect_urls(run, merge(None, lost.survivor), grant_types)
+            if known.redirect_urls is not None and not set(desired['redirect_urls'] or []) <= set(known.known_urls()):
+                known.redirect_urls = None  # the other run may still be adding them: unknown until the next run reads them
             run.remember(name, known)
             plan = planner.plan_client(dict(desired, redirect_urls=None), known, grant_types=grant_types)
             outcome = execute(run, name, plan, known)

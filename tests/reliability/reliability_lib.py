@@ -198,7 +198,7 @@ def read_rows():
     summary = scan_row()
     if summary:
         rows.append(summary)
-    order = {'faults': 0, 'kills': 1, 'concurrency': 2, 'bad input': 3, 'secrets': 4, 'tls': 5}
+    order = {'faults': 0, 'kills': 1, 'concurrency': 2, 'random': 3, 'bad input': 4, 'secrets': 5, 'tls': 6}
     rows.sort(key=lambda r: (order.get(r['section'], 9), r.get('order', 0), r['fault'], r['where']))
     return rows
 
@@ -409,8 +409,12 @@ class Reliability(object):
         return env
 
     def run(self, playbook, extra_vars=None, login='forms', timeout=None, env=None, check=False, diff=True,
-            verbosity=3, scan=True, process_timeout=300):
+            verbosity=3, scan=True, process_timeout=300, cache_path=None):
+        """One ansible-playbook run, scanned for secrets; ``cache_path``: a facts cache of its own
+        (another controller, an AWX job) instead of the test's."""
         run_env = self.base_env(login, timeout)
+        if cache_path:
+            run_env['CREATIO_CACHE_PATH'] = cache_path
         log_path = str(self._logs / ('%02d.log' % (len(self.runs) + 1)))
         run_env['ANSIBLE_LOG_PATH'] = log_path
         run_env.update(env or {})
@@ -419,13 +423,14 @@ class Reliability(object):
         result.log_path = log_path
         self.runs.append(result)
         if scan:
-            self.scan(result)
+            self.scan(result, cache_path=cache_path)
         return result
 
     # --- secrets ----------------------------------------------------------------------------
-    def known_secrets(self):
+    def known_secrets(self, cache_path=None):
         """Every password and client secret in play, plus the session cookies and tokens the
-        simulator handed out (those may be in sessions.json, nowhere else)."""
+        simulator handed out (those may be in sessions.json, nowhere else). ``cache_path``: the
+        facts cache whose sessions.json is read (default: the test's own)."""
         issued = self.sim.issued_secrets()
         client_secrets = issued['client_secrets']
         sessions = [(s['aspxauth'], {'csrf': s['csrf']}) for s in issued['sessions']]
@@ -442,36 +447,36 @@ class Reliability(object):
             session_values['csrf token %s...' % session['csrf'][:4]] = session['csrf']
         for token in tokens:
             session_values['access token %s...' % token[:4]] = token
-        for value in _session_file_values(self.cache_path):
+        for value in _session_file_values(cache_path or self.cache_path):
             session_values.setdefault('stored session value %s...' % value[:4], value)
         return secrets, session_values
 
-    def scan(self, result, record=True):
+    def scan(self, result, record=True, cache_path=None):
         """Scan one run: -vvv stdout/stderr, the log file, the recorded results (diffs included),
-        the facts cache and the session file."""
+        the facts cache and the session file (those beside ``cache_path``, default the test's own:
+        a run with a cache of its own is scanned with that one)."""
+        cache_path = cache_path or self.cache_path
         creating = []
         for entry in result.results:
-            data = entry.get('result') or {}
-            secret = data.get('client_secret') if isinstance(data, dict) else None
-            if secret and secret != 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER':
-                calls = [op.get('call') for op in data.get('operations') or []]
+            for part, secret in _returned_secrets(entry.get('result')):
+                calls = [op.get('call') for op in part.get('operations') or []]
                 assert 'AddClient' in calls, 'client_secret returned by a task that did not create: %r' % entry['task']
                 creating.append(secret)
                 self.returned_secrets.add(secret)
-        secrets, session_values = self.known_secrets()
+        secrets, session_values = self.known_secrets(cache_path)
         # the documented return value, and its echo by the default callback, are the only places
         # a client secret may be
         results_copy = json.loads(json.dumps(result.results))
         for entry in results_copy:
-            data = entry.get('result')
-            if isinstance(data, dict) and data.get('client_secret') in creating:
-                data['client_secret'] = '<documented return value>'
+            for part, secret in _returned_secrets(entry.get('result')):
+                if secret in creating:
+                    part['client_secret'] = '<documented return value>'
         allowed_echo = dict((s, len(re.findall(r'"client_secret":\s*"%s"' % re.escape(s), result.stdout))) for s in creating)
         log_text = _file_text(getattr(result, 'log_path', None))
         allowed_log = dict((s, len(re.findall(r'"client_secret":\s*"%s"' % re.escape(s), log_text))) for s in creating)
-        sessions_text = _file_text(os.path.join(os.path.dirname(self.cache_path), 'sessions.json'))
+        sessions_text = _file_text(os.path.join(os.path.dirname(cache_path), 'sessions.json'))
         texts = {'stdout': result.stdout, 'stderr': result.stderr, 'ansible log': log_text,
-                 'results': json.dumps(results_copy), 'facts cache': _HELPERS.cache_text(self.cache_path),
+                 'results': json.dumps(results_copy), 'facts cache': _HELPERS.cache_text(cache_path),
                  'simulator request log': json.dumps(self.sim.log())}
         findings = scan_for_secrets(texts, secrets, allowed={'stdout': allowed_echo, 'ansible log': allowed_log})
         findings += scan_for_secrets({'session file': sessions_text}, secrets)
@@ -486,10 +491,12 @@ class Reliability(object):
             raise SecretLeak('secrets leaked in run %s:\n  %s\n%s' % (len(self.runs), '\n  '.join(findings), result))
 
     # --- convergence and rows ---------------------------------------------------------------
-    def converged(self, declared, allow_uri_duplicates=False):
-        conv = check_converged(self.sim, self.cache_path, declared)
+    def converged(self, declared, allow_uri_duplicates=False, cache_path=None, context=''):
+        """Asserts simulator == declared == the facts cache (``cache_path``, default the test's own);
+        ``context`` leads the assertion message (a seed, a schedule)."""
+        conv = check_converged(self.sim, cache_path or self.cache_path, declared)
         bad = conv.problems or conv.duplicate_clients or (conv.duplicate_uri_rows and not allow_uri_duplicates)
-        assert not bad, 'not converged: %s\nlast run:\n%s' % (conv.summary(), self.runs[-1] if self.runs else '')
+        assert not bad, '%snot converged: %s\nlast run:\n%s' % (context, conv.summary(), self.runs[-1] if self.runs else '')
         return conv
 
     def record(self, section, fault, where, injected, outcome, check, order=0):
@@ -508,6 +515,19 @@ class Reliability(object):
             raise
         finally:
             self.record(section, fault, where, data['injected'], data['outcome'] or '?', data['check'] or '?', order)
+
+
+def _returned_secrets(data):
+    """[(result part, client secret)] of one task result: the task's own client_secret, each loop
+    item's (``results``) and each item's of a creatio_oauth_clients task (``clients``)."""
+    if not isinstance(data, dict):
+        return []
+    found = []
+    for part in [data] + list(data.get('results') or []) + list(data.get('clients') or []):
+        secret = part.get('client_secret') if isinstance(part, dict) else None
+        if secret and secret != 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER':
+            found.append((part, secret))
+    return found
 
 
 def _children():
@@ -615,6 +635,67 @@ def _session_file_values(cache_path):
         if isinstance(entry.get('token'), str):
             values.append(entry['token'])
     return values
+
+
+# ---------------------------------------------------------------- runs released together
+
+# The first task of a playbook whose runs must start their real work at the same moment: each run
+# says it is ready, then waits (at most 60 s) until the test releases all of them (``release``),
+# then sleeps its own seeded offset.
+BARRIER_TASK = """
+    - name: Barrier
+      ansible.builtin.shell: |
+        touch "{{ barrier_dir }}/ready-{{ barrier_me }}"
+        for _ in $(seq 6000); do [ -e "{{ barrier_dir }}/go" ] && break; sleep 0.01; done
+        sleep {{ barrier_offset | default(0) }}
+      changed_when: false
+"""
+
+
+def release(barrier_dir, count, spawned=(), timeout=120):
+    """Wait until ``count`` runs wait at the barrier in ``barrier_dir`` (fails early when one of
+    the ``spawned`` runs ended first), then release them all at once."""
+    deadline = time.monotonic() + timeout
+    while len(glob.glob(os.path.join(str(barrier_dir), 'ready-*'))) < count:
+        ended = [s for s in spawned if s.proc.poll() is not None]
+        assert not ended, 'a run ended before the barrier:\n%s' % ended[0].result()
+        assert time.monotonic() < deadline, 'the runs did not reach the barrier in %d s' % timeout
+        time.sleep(0.02)
+    with open(os.path.join(str(barrier_dir), 'go'), 'w'):
+        pass
+
+
+class SecretWitness(object):
+    """The simulator forgets the secret of a deleted client. A witness keeps every client secret
+    the site held right before each DeleteClient (through the public ``trigger`` hook), so that a
+    test can look for the secrets of deleted clients too."""
+
+    def __init__(self, sim, deletes=0):
+        self.sim = sim
+        self.seen = {}
+        self.arm(deletes)
+
+    def arm(self, deletes):
+        """Watch ``deletes`` more DeleteClient requests (triggers that did not fire stay armed and
+        keep recording for this witness: use one witness per simulator)."""
+        for _number in range(deletes):
+            self.sim.trigger('DeleteClient', self._snapshot, label='secret witness')
+
+    def forget(self):
+        """Start over (a new trial on a reset site)."""
+        self.seen = {}
+
+    def _snapshot(self, sim):
+        self.seen.update(sim.issued_secrets()['client_secrets'])
+
+    def all(self):
+        """{client id: secret} of every client the site had, deleted or not."""
+        self.seen.update(self.sim.issued_secrets()['client_secrets'])
+        return dict(self.seen)
+
+    def deleted(self):
+        live = self.sim.issued_secrets()['client_secrets']
+        return dict((cid, secret) for cid, secret in self.all().items() if cid not in live)
 
 
 # ---------------------------------------------------------------- results of a run
