@@ -101,8 +101,8 @@ def test_export_names_unique_users_and_reads_redirect_uris(sim, tmp_path):
     _by_hand(run, {'name': 'Hooks', 'applicationUrl': 'https://hooks.example.com', 'grantType': 'client_credentials',
                    'systemUserId': WEBHOOK_USER_ID})
     portal = _by_hand(run, {'name': 'Portal', 'applicationUrl': 'https://p.example.com', 'grantType': 'authorization_code'})
-    run.client.call('AddRedirectUrls', {'clientId': portal['clientId'], 'redirectUrls': ['https://p.example.com/b',
-                                                                                        'https://p.example.com/a']})
+    urls = ['https://p.example.com/b', 'https://p.example.com/a']
+    run.client.call('AddRedirectUrls', {'clientId': portal['clientId'], 'redirectUrls': urls})
     sim.add_unit('WebhookUser', unit_type=4)  # a second user with that name: "system_user: WebhookUser" would be ambiguous
     sim.clear_log()
     result = list_clients(make_run(sim, tmp_path, name=None, check_mode=True))
