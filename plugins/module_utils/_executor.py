@@ -175,7 +175,9 @@ def _settle_lost_add_redirect_urls(run, name, operation, request, first_error, o
     """AddRedirectUrls' answer is lost: read the client's redirect URIs back where the site lists
     them. All there: done, with their ids (the result AddRedirectUrls would have given). Otherwise the
     list as it stands is kept, and the failure says which are missing (a re-run adds those only).
-    None when the list cannot be read."""
+    None when the list cannot be read, or Creatio may still be working on the call (no answer in time)."""
+    if _may_still_be_running(first_error):
+        return None
     try:
         found = run.reader.records(client_ids=[request['clientId']])
         match = [r for r in found or [] if r.has_client_id(request['clientId'])]
