@@ -94,7 +94,7 @@ def _by_hand(run, request):
 
 def test_export_names_unique_users_and_reads_redirect_uris(sim, tmp_path):
     from ansible_collections.creatio.oauth.plugins.module_utils._integrations import list_clients  # pylint: disable=import-outside-toplevel
-    from module_runs import make_run  # pylint: disable=import-error,import-outside-toplevel
+    from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run  # pylint: disable=import-outside-toplevel
     run = make_run(sim, tmp_path, name=None)
     _by_hand(run, {'name': 'PowerBI', 'applicationUrl': 'https://app.powerbi.com', 'grantType': 'client_credentials',
                    'systemUserId': USER})
@@ -117,7 +117,7 @@ def test_export_names_unique_users_and_reads_redirect_uris(sim, tmp_path):
 
 def test_export_falls_back_to_ids_when_users_cannot_be_read(sim, tmp_path):
     from ansible_collections.creatio.oauth.plugins.module_utils._integrations import list_clients  # pylint: disable=import-outside-toplevel
-    from module_runs import make_run  # pylint: disable=import-error,import-outside-toplevel
+    from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run  # pylint: disable=import-outside-toplevel
     run = make_run(sim, tmp_path, name=None)
     _by_hand(run, {'name': 'PowerBI', 'applicationUrl': 'https://app.powerbi.com', 'grantType': 'client_credentials',
                    'systemUserId': USER})

@@ -16,7 +16,7 @@ import os
 from ansible_collections.creatio.oauth.plugins.module_utils import _batch as batch
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 
-from module_runs import make_run  # pylint: disable=import-error
+from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run
 
 WEBHOOK_USER_ID = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
 
