@@ -463,6 +463,13 @@ class Reliability(object):
                 assert 'AddClient' in calls, 'client_secret returned by a task that did not create: %r' % entry['task']
                 creating.append(secret)
                 self.returned_secrets.add(secret)
+        # A run killed in the middle of a loop printed the results of its finished items, but the
+        # recorder only writes a loop's result once the loop ends: those printed results count too.
+        for data in _printed_results(result.stdout):
+            for part, secret in _returned_secrets(data):
+                if 'AddClient' in [op.get('call') for op in part.get('operations') or [] if isinstance(op, dict)]:
+                    creating.append(secret)
+                    self.returned_secrets.add(secret)
         secrets, session_values = self.known_secrets(cache_path)
         # the documented return value, and its echo by the default callback, are the only places
         # a client secret may be
@@ -515,6 +522,26 @@ class Reliability(object):
             raise
         finally:
             self.record(section, fault, where, data['injected'], data['outcome'] or '?', data['check'] or '?', order)
+
+
+_PRINTED_RESULT = re.compile(r'^(?:ok|changed|failed|fatal): \[[^\]]+\](?:: FAILED!)?(?: (?:=> )?\(item=.*\))? => \{$')
+
+
+def _printed_results(stdout):
+    """The result documents the default callback printed at -v or more (one JSON object per
+    task or loop item, indented, closed by a "}" alone on its line)."""
+    found, lines = [], stdout.splitlines()
+    for index, line in enumerate(lines):
+        if not _PRINTED_RESULT.match(line):
+            continue
+        for end in range(index + 1, len(lines)):
+            if lines[end] == '}':
+                try:
+                    found.append(json.loads('{' + '\n'.join(lines[index + 1:end + 1])))
+                except ValueError:
+                    pass
+                break
+    return found
 
 
 def _returned_secrets(data):

@@ -23,18 +23,20 @@ of the last declaration must converge: the site equals the declaration (each int
 fields, exactly its redirect URI rows, no duplicate), the facts cache agrees with the site; one more
 run writes nothing. Every run (killed and racing ones too) is scanned for secrets, and no module
 may crash (a Python traceback). A failing schedule names its seed and prints the schedule;
-``CREATIO_RELIABILITY_SCHEDULE=<seed>`` runs that one schedule alone, ``CREATIO_RELIABILITY_SCHEDULES=<n>``
-the first n.
+``CREATIO_RELIABILITY_SCHEDULE=<seed>[,<seed>...]`` runs those schedules alone,
+``CREATIO_RELIABILITY_SCHEDULES=<n>`` the first n.
 
 Size: a handful of schedules at the small size (``make test``), hundreds at the full size (``make
 reliability``), in chunks that xdist spreads over its workers; each chunk is one row of the table.
 
-Two known defects of the collection have a signature of their own and a test of their own: a lost
-AddRedirectUrls answer is not settled by reading the redirect-URI rows back, though the site lets
-them be read (below); a run that lost a race adds the redirect URIs the winner is still adding
-(test_separate_caches.py). A chunk whose only failures carry those signatures is reported as an
-expected failure naming the bugs and the seeds (and "KNOWN BUG" in the table); any other failure
-fails it.
+Two known defects of the collection have a signature of their own and tests of their own: the facts
+cache's redirect URI list is trusted over the rows the site lets be read, so a cache left behind
+the site (a lost AddRedirectUrls answer, a run killed between a redirect URI call and its cache
+update) is never corrected (signature: only redirect URI problems, and the cache's rows are not the
+site's; tests below); a run that lost a race adds the redirect URIs the winner is still adding
+(signature: a race in the schedule and only duplicate rows; test_separate_caches.py). A chunk whose
+only failures carry those signatures is reported as an expected failure naming the bugs and the
+seeds (and "KNOWN BUG" in the table); any other failure fails it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -54,7 +56,7 @@ BASE_SEED = int(os.environ.get('CREATIO_RELIABILITY_SEED', '20240614'))
 ONLY = os.environ.get('CREATIO_RELIABILITY_SCHEDULE')
 SCHEDULES = int(os.environ.get('CREATIO_RELIABILITY_SCHEDULES') or (240 if lib.FULL else 6))
 CHUNK = 20 if lib.FULL else 3
-SEEDS = [int(ONLY)] if ONLY else [BASE_SEED * 1000 + number for number in range(SCHEDULES)]
+SEEDS = [int(seed) for seed in ONLY.split(',')] if ONLY else [BASE_SEED * 1000 + number for number in range(SCHEDULES)]
 CHUNKS = [SEEDS[i:i + CHUNK] for i in range(0, len(SEEDS), CHUNK)]
 
 CC = ('Rnd CC', 'Rnd CC 2')
@@ -100,8 +102,10 @@ HEADER = """
   gather_facts: false
   tasks:
 """
-KNOWN_LOST_URIS = ('lost AddRedirectUrls answer not settled by reading the redirect-URI rows back '
-                   '(test_a_lost_add_redirect_urls_answer_is_settled_by_reading_the_rows)')
+KNOWN_STALE_URIS = ('the facts cache\'s redirect URI list is trusted over the rows the site lets be read, so a cache '
+                    'that a lost AddRedirectUrls answer or a killed run left behind the site is never corrected '
+                    '(test_a_lost_add_redirect_urls_answer_is_settled_by_reading_the_rows, '
+                    'test_a_run_killed_after_a_redirect_uri_delete_is_corrected_by_reading_the_rows)')
 KNOWN_RACE_URIS = ('a run that lost a race adds the redirect URIs the winner is still adding '
                    '(test_separate_caches.py::test_a_loser_adopting_before_the_winner_added_its_redirect_uris_adds_no_second_row)')
 
@@ -168,6 +172,20 @@ def describe(seed, steps):
     return 'schedule seed %d (CREATIO_RELIABILITY_SCHEDULE=%d): %s' % (seed, seed, json.dumps(steps, sort_keys=True))
 
 
+def stale_redirect_rows(sim, cache_path):
+    """Names whose redirect URI rows in the facts cache ({id: url}) are not the site's."""
+    cached = lib.cache_clients(cache_path, sim)
+    stale = []
+    for name, clients in lib.sim_clients(sim).items():
+        record = cached.get(name) or {}
+        if record.get('redirect_urls') is None:
+            continue
+        site = set((row['id'], row['redirectUrl']) for client in clients for row in client['redirectUrls'])
+        if set((row['id'], row['url']) for row in record['redirect_urls']) != site:
+            stale.append(name)
+    return stale
+
+
 # ---------------------------------------------------------------- one schedule
 
 class Outcome(object):
@@ -177,7 +195,6 @@ class Outcome(object):
         self.steps = steps
         self.injected = 0
         self.kinds = []
-        self.lost_uris = False  # an AddRedirectUrls whose answer this client never had, after Creatio acted
         self.raced = False  # another controller applied a step at the same time
         self.reruns = 0
         self.problem = None
@@ -251,7 +268,7 @@ class Runner(object):
         extra = {'declared': step['declared']}
         env = {'CREATIO_REQUEST_TIMEOUT': str(timeout)}
         try:
-            results = self._launch(step, kind, fault, extra, env, outcome)
+            results = self._launch(step, kind, fault, extra, env)
         finally:
             expired = self.expiry.get('done', 0)
             self.expiry = {'endpoint': None}
@@ -263,14 +280,10 @@ class Runner(object):
         outcome.injected += 1 if kind in ('expire-between', 'race') or (kind.startswith('kill') and self.killed) else 0
         outcome.kinds.append(kind)
         outcome.raced = outcome.raced or kind == 'race'
-        for entry in faulted:
-            acted_late = entry['fault'].get('phase') == 'after' or (entry['fault'].get('delay') or 0) >= timeout
-            if entry['endpoint'] == 'AddRedirectUrls' and acted_late:
-                outcome.lost_uris = True
         for result, cache in results:
             self._scan(result, cache, outcome)
 
-    def _launch(self, step, kind, fault, extra, env, outcome):
+    def _launch(self, step, kind, fault, extra, env):
         """[(result, its cache)] of the step's run(s)."""
         rel, sim = self.rel, self.sim
         text = playbook(step['interface'], race=kind == 'race')
@@ -302,9 +315,6 @@ class Runner(object):
         self.killed = not finished
         spawned.kill()
         sim.wait_settled()
-        log = sim.log()[mark:]
-        if not finished and log and log[-1]['endpoint'] == 'AddRedirectUrls':
-            outcome.lost_uris = True  # its answer came, but the run died before recording it
         return [(spawned.result(), rel.cache_path)]
 
     def _scan(self, result, cache, outcome):
@@ -340,10 +350,10 @@ class Runner(object):
             outcome.problem = 'not converged after 2 re-runs: %s%s' % (
                 conv.summary(), '; last re-run failed: %s' % (failure,) if result.rc else '')
             only_uris = not conv.duplicate_clients and all('redirect URI' in p for p in conv.problems) and result.rc == 0
-            if outcome.lost_uris and only_uris:
-                outcome.known = KNOWN_LOST_URIS
-            elif outcome.raced and only_uris and conv.duplicate_uri_rows and not conv.problems:
+            if only_uris and outcome.raced and conv.duplicate_uri_rows and not conv.problems:
                 outcome.known = KNOWN_RACE_URIS
+            elif only_uris and stale_redirect_rows(self.sim, self.rel.cache_path):
+                outcome.known = KNOWN_STALE_URIS
             return outcome
         mark = len(self.sim.log())
         again = self.rel.run(text, extra_vars={'declared': last['declared']}, scan=False)
@@ -363,7 +373,12 @@ def test_random_schedules_converge_after_at_most_two_reruns(rel, seeds):
     where = '4 integrations (2 with redirect URIs), 2-3 steps each; loop and batch; forms and OAuth logins'
     with rel.row('random', label, where, order=SEEDS.index(seeds[0])) as row:
         for seed in seeds:
-            outcomes.append(runner.run(seed))
+            try:
+                outcomes.append(runner.run(seed))
+            except AssertionError as exc:  # a secret in an output, a module crash: that schedule fails, the others run
+                failed = Outcome(seed, schedule(seed))
+                failed.problem = str(exc)[:3000]
+                outcomes.append(failed)
             kinds = {}
             for outcome in outcomes:
                 for kind in outcome.kinds:
@@ -380,7 +395,9 @@ def test_random_schedules_converge_after_at_most_two_reruns(rel, seeds):
             raise AssertionError('%d of %d schedules failed:\n%s' % (len(unknown), len(outcomes), '\n'.join(
                 '%s\n  -> %s' % (describe(o.seed, o.steps), o.problem) for o in unknown)))
         if known:
-            row['check'] = 'KNOWN BUG: %s' % '; '.join('%s (seed %d)' % (o.known, o.seed) for o in known)
+            bugs = sorted(set(o.known for o in known))
+            row['check'] = 'KNOWN BUG (%d of %d schedules): %s' % (len(known), len(outcomes), '; '.join(
+                '%s: seeds %s' % (bug, ', '.join(str(o.seed) for o in known if o.known == bug)) for bug in bugs))
         else:
             row['check'] = 'ok: site == declared == cache, each integration once, no extra redirect URI row, a further ' \
                            'run writes nothing, no secret in any output, no module crash'
@@ -389,7 +406,7 @@ def test_random_schedules_converge_after_at_most_two_reruns(rel, seeds):
             '%s: %s -> %s' % (o.known, describe(o.seed, o.steps), o.problem) for o in known)))
 
 
-# ---------------------------------------------------------------- the known bug, on its own
+# ---------------------------------------------------------------- the known bugs, on their own
 
 LOST_URIS_PLAYBOOK = """
 - name: One authorization code integration
@@ -422,3 +439,31 @@ def test_a_lost_add_redirect_urls_answer_is_settled_by_reading_the_rows(rel):
     fewer = rel.run(LOST_URIS_PLAYBOOK, extra_vars={'urls': [LOST_A]})
     assert fewer.rc == 0, fewer
     rel.converged(dict(declared, **{'Lost URIs': dict(declared['Lost URIs'], redirect_urls=[LOST_A])}))
+
+
+@pytest.mark.xfail(strict=True, reason='issue 14 item 1/7: a run killed after Creatio removed a redirect URI but before the '
+                                       'facts cache was updated leaves the cache claiming that row; later runs trust the cache '
+                                       'over the rows the site lets be read, so the URI, declared again, is never added back')
+def test_a_run_killed_after_a_redirect_uri_delete_is_corrected_by_reading_the_rows(rel):
+    sim = rel.sim
+    declared = {'Lost URIs': {'grant_type': 'authorization_code', 'application_url': 'https://lost.example.com',
+                              'system_user_id': None, 'active': True, 'redirect_urls': [LOST_A, LOST_B]}}
+    first = rel.run(LOST_URIS_PLAYBOOK, extra_vars={'urls': [LOST_A, LOST_B]})
+    assert first.rc == 0, first
+    # B leaves the declaration: Creatio removes it, its answer is 3 s late, and the run is killed meanwhile
+    sim.configure(faults=[{'endpoint': 'DeleteRedirectUrl', 'status': None, 'delay': 3.0, 'phase': 'after', 'count': 1}])
+    spawned = rel.spawn(LOST_URIS_PLAYBOOK, 'killed-after-delete', extra_vars={'urls': [LOST_A]})
+    deadline = time.monotonic() + 120
+    while sim.state()['config']['faults'][0]['count'] and spawned.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert spawned.proc.poll() is None, 'the run ended before its DeleteRedirectUrl was answered'
+    spawned.kill()
+    sim.wait_settled()
+    sim.configure(faults=[])
+    rel.scan(spawned.result())
+    assert [row['redirectUrl'] for row in lib.sim_clients(sim)['Lost URIs'][0]['redirectUrls']] == [LOST_A]
+    # B is declared again: it must be authorized again
+    again = rel.run(LOST_URIS_PLAYBOOK, extra_vars={'urls': [LOST_A, LOST_B]})
+    assert again.rc == 0, again
+    rel.converged(declared)

