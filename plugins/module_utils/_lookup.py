@@ -52,8 +52,16 @@ class ServerReader(object):
         if not names or self.readable is False:
             return
         rows = self._read(names, client_ids)
-        if rows is not None:
-            self.snapshot = ServerSnapshot([api.record_from_odata(row) for row in rows], names, client_ids, seen)
+        if rows is None:
+            return
+        records = [api.record_from_odata(row) for row in rows]
+        # Their redirect URI rows too, in one read: the lookups of the batch take them as evidence.
+        with_urls = [r.app_id for r in records if r.grant_type == 'authorization_code']
+        listed = self.run.facts.redirect_rows_of(with_urls) if with_urls else None
+        for record in records:
+            if listed is not None and record.app_id in with_urls:
+                record.listed_redirect_urls = listed[str(record.app_id).lower()]
+        self.snapshot = ServerSnapshot(records, names, client_ids, seen)
 
     def _read(self, names, client_ids):
         try:
@@ -208,21 +216,43 @@ def merge(known, server):
         record.redirect_urls = server.redirect_urls
     record.server_redirect_url = server.server_redirect_url
     record.app_id, record.created_on = server.app_id, server.created_on
+    record.listed_redirect_urls = server.listed_redirect_urls
     record.pending = False
     return record
 
 
-def settle_redirect_urls(run, record, grant_types=True):
-    """The redirect URIs of a record whose list the facts cache does not know, from evidence only:
-    before 8.3 the client's RedirectUrl column is the whole list (SRC); on 8.3 the redirect-URI
-    entity, when the site lets it be read. Otherwise the list stays unknown (None): never guessed."""
-    if record.redirect_urls is not None:
+def settle_redirect_urls(run, record, grant_types=True, confirmed=False):
+    """The redirect URIs of a record, from evidence only: before 8.3 the client's RedirectUrl column
+    is the whole list (SRC); on 8.3 the redirect-URI entity, when the site lets it be read.
+
+    A record ``confirmed`` against Creatio in this run takes the site's list wherever the site shows
+    one, over the facts cache's: the cache can be behind the site (a run killed between a redirect
+    URI call and its cache update, an answer lost, a change made in Creatio). Where the site shows
+    none, the cache's list stands, and a list nobody knows stays unknown (None): never guessed."""
+    if record.redirect_urls is not None and not confirmed:
         return record
-    if not grant_types:
-        record.redirect_urls = [RedirectUri(stored_url(record.server_redirect_url))] if record.server_redirect_url else []
-    elif record.grant_type == 'authorization_code':
-        record.redirect_urls = run.facts.redirect_rows(record.app_id)
+    listed = _listed_redirect_urls(run, record, grant_types)
+    if listed is None:
+        return record
+    if record.redirect_urls is not None and set(record.known_urls()) != set(r.url for r in listed):
+        run.warn('integration %r: the facts cache had the redirect URIs %s, Creatio lists %s: Creatio\'s list is taken '
+                 '(an earlier run ended before it recorded a change, or the integration was changed in Creatio)'
+                 % (record.name, sorted(record.known_urls()) or 'none', sorted(r.url for r in listed) or 'none'))
+    record.redirect_urls = listed
     return record
+
+
+def _listed_redirect_urls(run, record, grant_types):
+    """The client's redirect URI list as the site shows it, or None where it shows none."""
+    if not record.app_id:
+        return None  # not read from OData in this run
+    if not grant_types:
+        return [RedirectUri(stored_url(record.server_redirect_url))] if record.server_redirect_url else []
+    if record.grant_type != 'authorization_code':
+        return None
+    if record.listed_redirect_urls is not None:
+        return [RedirectUri(r.url, r.id) for r in record.listed_redirect_urls]
+    return run.facts.redirect_rows(record.app_id)
 
 
 def unconfirmed_warning(name, urls):

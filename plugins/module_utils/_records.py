@@ -47,14 +47,16 @@ class Record(object):
     whose answer was lost. ``server_redirect_url`` is what OData's RedirectUrl column showed; it is
     evidence for this run only and never cached. ``confirmed_at`` is when the facts cache last
     confirmed the record against Creatio (set by the cache itself). ``app_id`` and ``created_on`` are
-    the OData row's Id and CreatedOn (this run only).
+    the OData row's Id and CreatedOn (this run only). ``listed_redirect_urls`` is the client's list
+    as the site's redirect-URI entity showed it when the batch was read ahead (this run only; None
+    when not read then).
     """
 
     FIELDS = ('name', 'client_id', 'grant_type', 'application_url', 'system_user_id', 'active')
 
     def __init__(self, name, client_id=None, grant_type=None, application_url=None, system_user_id=None,
                  active=None, redirect_urls=None, pending=False, server_redirect_url=None, confirmed_at=None,
-                 app_id=None, created_on=None):
+                 app_id=None, created_on=None, listed_redirect_urls=None):
         self.name = name
         self.client_id = client_id
         self.grant_type = grant_type
@@ -67,6 +69,7 @@ class Record(object):
         self.confirmed_at = confirmed_at
         self.app_id = app_id  # OAuthClientApp.Id (not the client id); from OData, not cached
         self.created_on = created_on
+        self.listed_redirect_urls = listed_redirect_urls
 
     # --- the facts cache ---------------------------------------------------------------------
     @classmethod
@@ -92,7 +95,8 @@ class Record(object):
     def copy(self, **changes):
         record = Record(self.name, self.client_id, self.grant_type, self.application_url, self.system_user_id,
                         self.active, None if self.redirect_urls is None else [RedirectUri(r.url, r.id) for r in self.redirect_urls],
-                        self.pending, self.server_redirect_url, self.confirmed_at, self.app_id, self.created_on)
+                        self.pending, self.server_redirect_url, self.confirmed_at, self.app_id, self.created_on,
+                        None if self.listed_redirect_urls is None else list(self.listed_redirect_urls))
         for key, value in changes.items():
             setattr(record, key, value)
         return record

@@ -18,12 +18,8 @@ from xml.etree import ElementTree
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CreatioError, ReadNotPermittedError
 from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks
 from ansible_collections.creatio.oauth.plugins.module_utils._records import RedirectUri
-
-try:
-    from urllib.parse import quote
-except ImportError:  # pragma: no cover
-    from urllib import quote  # noqa: F401
 
 NOT_FOUND = ''  # kept in the cache for "looked, and there is none"
 
@@ -48,6 +44,7 @@ class SiteFacts(object):
         self.run = run
         self._entity = None
         self.known_redirect_methods = None  # once asked: what has_redirect_methods said
+        self.rows_refused = False
 
     def _fact(self, key):
         return self.run.cache.site_fact(self.run.site, key) if self.run.cache is not None else None
@@ -92,16 +89,30 @@ class SiteFacts(object):
     def redirect_rows(self, app_id):
         """The authorized redirect URIs of the client whose OAuthClientApp Id is ``app_id``, with
         their ids, as Creatio holds them; None when they cannot be read."""
+        if not app_id:
+            return None
+        found = self.redirect_rows_of([app_id])
+        return None if found is None else found[str(app_id).lower()]
+
+    def redirect_rows_of(self, app_ids):
+        """{OAuthClientApp Id (lower case): [RedirectUri]} for each of ``app_ids``, in one read (split
+        under the query string limit); None when this site does not let them be read."""
         entity = self.redirect_entity()
-        if entity is None or not app_id:
+        if entity is None or self.rows_refused:
             return None
+        keys = [str(a).lower() for a in app_ids if a]
+        found = dict((key, []) for key in keys)
+        clauses = ['%s eq %s' % (entity.lookup, key) for key in keys]
         try:
-            rows = self.run.client.odata_rows(entity.name, ('Id', entity.url_column),
-                                              quote('%s eq %s' % (entity.lookup, app_id), safe=''))
+            for chunk in filter_chunks(clauses, api.ODATA_MAX_FILTER_LENGTH):
+                for row in self.run.client.odata_rows(entity.name, ('Id', entity.lookup, entity.url_column), chunk):
+                    owner = str(row.get(entity.lookup) or '').lower()
+                    if owner in found and row.get(entity.url_column):
+                        found[owner].append(RedirectUri(stored_url(row.get(entity.url_column)), str(row.get('Id')).lower()))
         except ReadNotPermittedError:
+            self.rows_refused = True  # asked once per run: the answer will not change meanwhile
             return None
-        return [RedirectUri(stored_url(row.get(entity.url_column)), str(row.get('Id')).lower())
-                for row in rows if row.get(entity.url_column)]
+        return found
 
 
 def redirect_entity_of(document):

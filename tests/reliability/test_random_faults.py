@@ -29,14 +29,9 @@ may crash (a Python traceback). A failing schedule names its seed and prints the
 Size: a handful of schedules at the small size (``make test``), hundreds at the full size (``make
 reliability``), in chunks that xdist spreads over its workers; each chunk is one row of the table.
 
-Two known defects of the collection have a signature of their own and tests of their own: the facts
-cache's redirect URI list is trusted over the rows the site lets be read, so a cache left behind
-the site (a lost AddRedirectUrls answer, a run killed between a redirect URI call and its cache
-update) is never corrected (signature: only redirect URI problems, and the cache's rows are not the
-site's; tests below); a run that lost a race adds the redirect URIs the winner is still adding
-(signature: a race in the schedule and only duplicate rows; test_separate_caches.py). A chunk whose
-only failures carry those signatures is reported as an expected failure naming the bugs and the
-seeds (and "KNOWN BUG" in the table); any other failure fails it.
+The redirect URI cases found by this run have tests of their own below: a lost AddRedirectUrls
+answer and a run killed after a DeleteRedirectUrl leave the facts cache behind the site, and the next
+run must take the rows the site lists (races: test_separate_caches.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -102,13 +97,6 @@ HEADER = """
   gather_facts: false
   tasks:
 """
-KNOWN_STALE_URIS = ('the facts cache\'s redirect URI list is trusted over the rows the site lets be read, so a cache '
-                    'that a lost AddRedirectUrls answer or a killed run left behind the site is never corrected '
-                    '(test_a_lost_add_redirect_urls_answer_is_settled_by_reading_the_rows, '
-                    'test_a_run_killed_after_a_redirect_uri_delete_is_corrected_by_reading_the_rows)')
-KNOWN_RACE_URIS = ('a run that lost a race adds the redirect URIs the winner is still adding '
-                   '(test_separate_caches.py::test_a_loser_adopting_before_the_winner_added_its_redirect_uris_adds_no_second_row)')
-
 
 # ---------------------------------------------------------------- schedules
 
@@ -172,20 +160,6 @@ def describe(seed, steps):
     return 'schedule seed %d (CREATIO_RELIABILITY_SCHEDULE=%d): %s' % (seed, seed, json.dumps(steps, sort_keys=True))
 
 
-def stale_redirect_rows(sim, cache_path):
-    """Names whose redirect URI rows in the facts cache ({id: url}) are not the site's."""
-    cached = lib.cache_clients(cache_path, sim)
-    stale = []
-    for name, clients in lib.sim_clients(sim).items():
-        record = cached.get(name) or {}
-        if record.get('redirect_urls') is None:
-            continue
-        site = set((row['id'], row['redirectUrl']) for client in clients for row in client['redirectUrls'])
-        if set((row['id'], row['url']) for row in record['redirect_urls']) != site:
-            stale.append(name)
-    return stale
-
-
 # ---------------------------------------------------------------- one schedule
 
 class Outcome(object):
@@ -198,7 +172,6 @@ class Outcome(object):
         self.raced = False  # another controller applied a step at the same time
         self.reruns = 0
         self.problem = None
-        self.known = None
 
 
 class Runner(object):
@@ -349,11 +322,6 @@ class Runner(object):
             failure = lib.failure_of(result)
             outcome.problem = 'not converged after 2 re-runs: %s%s' % (
                 conv.summary(), '; last re-run failed: %s' % (failure,) if result.rc else '')
-            only_uris = not conv.duplicate_clients and all('redirect URI' in p for p in conv.problems) and result.rc == 0
-            if only_uris and outcome.raced and conv.duplicate_uri_rows and not conv.problems:
-                outcome.known = KNOWN_RACE_URIS
-            elif only_uris and stale_redirect_rows(self.sim, self.rel.cache_path):
-                outcome.known = KNOWN_STALE_URIS
             return outcome
         mark = len(self.sim.log())
         again = self.rel.run(text, extra_vars={'declared': last['declared']}, scan=False)
@@ -389,24 +357,15 @@ def test_random_schedules_converge_after_at_most_two_reruns(rel, seeds):
             row['outcome'] = 'converged: %d after 1 re-run, %d after 2; not converged: %d' % (
                 len([o for o in converged if o.reruns == 1]), len([o for o in converged if o.reruns == 2]),
                 len(outcomes) - len(converged))
-        unknown = [o for o in outcomes if o.problem and not o.known]
-        known = [o for o in outcomes if o.problem and o.known]
-        if unknown:
-            raise AssertionError('%d of %d schedules failed:\n%s' % (len(unknown), len(outcomes), '\n'.join(
-                '%s\n  -> %s' % (describe(o.seed, o.steps), o.problem) for o in unknown)))
-        if known:
-            bugs = sorted(set(o.known for o in known))
-            row['check'] = 'KNOWN BUG (%d of %d schedules): %s' % (len(known), len(outcomes), '; '.join(
-                '%s: seeds %s' % (bug, ', '.join(str(o.seed) for o in known if o.known == bug)) for bug in bugs))
-        else:
-            row['check'] = 'ok: site == declared == cache, each integration once, no extra redirect URI row, a further ' \
-                           'run writes nothing, no secret in any output, no module crash'
-    if known:
-        pytest.xfail('issue 14 item 7: %d of %d schedules hit known bugs: %s' % (len(known), len(outcomes), '; '.join(
-            '%s: %s -> %s' % (o.known, describe(o.seed, o.steps), o.problem) for o in known)))
+        failed = [o for o in outcomes if o.problem]
+        if failed:
+            raise AssertionError('%d of %d schedules failed:\n%s' % (len(failed), len(outcomes), '\n'.join(
+                '%s\n  -> %s' % (describe(o.seed, o.steps), o.problem) for o in failed)))
+        row['check'] = 'ok: site == declared == cache, each integration once, no extra redirect URI row, a further ' \
+                       'run writes nothing, no secret in any output, no module crash'
 
 
-# ---------------------------------------------------------------- the known bugs, on their own
+# ---------------------------------------------------------------- the redirect URI cases, on their own
 
 LOST_URIS_PLAYBOOK = """
 - name: One authorization code integration
@@ -441,9 +400,6 @@ def test_a_lost_add_redirect_urls_answer_is_settled_by_reading_the_rows(rel):
     rel.converged(dict(declared, **{'Lost URIs': dict(declared['Lost URIs'], redirect_urls=[LOST_A])}))
 
 
-@pytest.mark.xfail(strict=True, reason='issue 14 item 1/7: a run killed after Creatio removed a redirect URI but before the '
-                                       'facts cache was updated leaves the cache claiming that row; later runs trust the cache '
-                                       'over the rows the site lets be read, so the URI, declared again, is never added back')
 def test_a_run_killed_after_a_redirect_uri_delete_is_corrected_by_reading_the_rows(rel):
     sim = rel.sim
     declared = {'Lost URIs': {'grant_type': 'authorization_code', 'application_url': 'https://lost.example.com',

@@ -100,8 +100,10 @@ def _text(path):
         return handle.read()
 
 
-def check_trial(rel, runs, results, caches, secret_dirs, witness, context):
-    """Every promise of a race trial; returns (AddClients sent, runs that lost) for the table."""
+def check_trial(rel, runs, results, caches, secret_dirs, witness, context, unknown_uris_ok=False):
+    """Every promise of a race trial; returns (AddClients sent, runs that lost) for the table.
+    ``unknown_uris_ok``: a cache may keep the redirect URIs of the code integration unknown (a run
+    that adopted the survivor while the winner was still adding them claims nothing about them)."""
     sim = rel.sim
     for index, result in enumerate(results):
         assert result.rc == 0, '%srun %d failed: %s\n%s' % (context, index, lib.failure_of(result), result)
@@ -143,8 +145,13 @@ def check_trial(rel, runs, results, caches, secret_dirs, witness, context):
                 assert not os.path.exists(path), '%srun %d wrote a secret file without creating' % (context, index)
         assert len(creators) == 1, '%s%d runs returned a client secret for %r: %s' % (context, len(creators), name, creators)
     declared = dict((name, dict(want)) for name, want in DECLARED.items())
+    urls = [row['redirectUrl'] for row in server[CODE][0]['redirectUrls']]
+    assert sorted(urls) == sorted(CODE_URLS), '%sthe site has the redirect URI rows %s' % (context, urls)
     for index, cache in enumerate(caches):
-        rel.converged(declared, cache_path=cache, context='%srun %d cache: ' % (context, index))
+        want = declared
+        if unknown_uris_ok and (lib.cache_clients(cache, sim).get(CODE) or {}).get('redirect_urls', []) is None:
+            want = dict(declared, **{CODE: dict(declared[CODE], redirect_urls=None)})
+        rel.converged(want, cache_path=cache, context='%srun %d cache: ' % (context, index))
     # no secret of a deleted client anywhere: outputs, logs, results, caches, session files, secret files
     rel.extra_secrets.update(('deleted client secret %s...' % secret[:4], secret) for secret in deleted.values())
     for index, result in enumerate(results):
@@ -223,14 +230,12 @@ def _first(log, test):
     return next((e['seq'] for e in log if test(e)), None)
 
 
-@pytest.mark.xfail(strict=True, reason='issue 14 item 2: the run that lost the race while the winner is still adding the '
-                                       'redirect URIs adds none (no second row), but its facts cache cannot know the final '
-                                       'list and keeps it unknown until its next run reads the rows: one run per cache does '
-                                       'not converge here, the next one does')
 def test_a_loser_adopting_before_the_winner_added_its_redirect_uris_adds_no_second_row(rel):
     """The winner's AddRedirectUrls is slow (1.5 s): the loser has deleted its own creation and
     adopted the survivor before the survivor has its redirect URIs. Neither run may leave a second
-    row per URI."""
+    row per URI; the loser's cache keeps the URIs unknown (it cannot know when the winner is done)
+    or right, never wrong; the next run of each cache reads the rows, writes nothing, and its cache
+    then agrees with the site."""
     sim = rel.sim
     witness = lib.SecretWitness(sim, deletes=4)
     folder = _trial_dir(rel, 2, 99)
@@ -246,7 +251,18 @@ def test_a_loser_adopting_before_the_winner_added_its_redirect_uris_adds_no_seco
     read, added = _first(log, lambda e: e['endpoint'] == 'RedirectUrlEntity'), _first(log, lambda e: e['endpoint'] == 'AddRedirectUrls')
     if read is None or added is None or read > added:
         pytest.skip('timing: no run read the redirect URI rows while the first AddRedirectUrls was pending')
-    check_trial(rel, 2, results, [r[1] for r in runs], [r[2] for r in runs], witness, 'slow AddRedirectUrls of the winner: ')
+    context = 'slow AddRedirectUrls of the winner: '
+    check_trial(rel, 2, results, [r[1] for r in runs], [r[2] for r in runs], witness, context, unknown_uris_ok=True)
+    (folder / 'rerun').mkdir()
+    (folder / 'rerun' / 'go').touch()
+    for index, (_spawned, cache, secrets_dir) in enumerate(runs):
+        mark = len(sim.log())
+        again = rel.run(PLAYBOOK, extra_vars={'barrier_dir': str(folder / 'rerun'), 'barrier_me': index,
+                                              'secrets_dir': secrets_dir}, cache_path=cache)
+        assert again.rc == 0, again
+        writes = [e['endpoint'] for e in sim.log()[mark:] if e['kind'] == 'write']
+        assert not writes and not again.changed_tasks(), '%sthe re-run of cache %d wrote %s' % (context, index, writes)
+        rel.converged(DECLARED, cache_path=cache, context='%sre-run of cache %d: ' % (context, index))
 
 
 def test_a_run_that_finds_the_name_twice_while_a_race_settles_adopts_the_oldest(rel):
