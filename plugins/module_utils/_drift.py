@@ -15,7 +15,8 @@ __metaclass__ = type
 import datetime
 import json
 import os
-import tempfile
+
+from ansible_collections.creatio.oauth.plugins.module_utils._json_file import replace_file
 
 # What each action of a check-mode run means for the site.
 IN_LINE = 'in line'
@@ -187,19 +188,7 @@ def write_report(path, text):
                 return False
     except (IOError, OSError):
         pass
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=folder)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, 'w') as handle:
-            handle.write(text)
-        os.rename(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    replace_file(path, text.encode('utf-8'), 0o644)
     return True
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import re
 
-from ansible_collections.creatio.oauth.plugins.module_utils._cache import keep_aside
+from ansible_collections.creatio.oauth.plugins.module_utils._json_file import keep_aside
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError, ConfigurationError, CreatioError
 
 

@@ -19,7 +19,7 @@ import hmac
 import os
 import time
 
-from ansible_collections.creatio.oauth.plugins.module_utils._cache import JsonFile
+from ansible_collections.creatio.oauth.plugins.module_utils._json_file import JsonFile
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError
 
 # Creatio's default session timeout is longer; past this age a stored session is not worth a try.

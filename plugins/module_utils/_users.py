@@ -10,7 +10,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
-from ansible_collections.creatio.oauth.plugins.module_utils._cache import RECONFIRM_AFTER, age_of, now_iso
+from ansible_collections.creatio.oauth.plugins.module_utils._cache import RECONFIRM_AFTER
+from ansible_collections.creatio.oauth.plugins.module_utils._json_file import age_of, now_iso
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import odata_quote
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, ReadNotPermittedError
 

@@ -14,7 +14,9 @@ import time
 import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _cache as cache_mod
-from ansible_collections.creatio.oauth.plugins.module_utils._cache import FactsCache, JsonFile, assert_no_secret
+from ansible_collections.creatio.oauth.plugins.module_utils import _json_file as json_file
+from ansible_collections.creatio.oauth.plugins.module_utils._cache import FactsCache, assert_no_secret
+from ansible_collections.creatio.oauth.plugins.module_utils._json_file import JsonFile
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError
 
 SITE = 'https://site.example'
@@ -272,7 +274,7 @@ def test_lock_serialises_read_modify_write(tmp_path):
 
 
 def test_now_iso_format():
-    assert len(cache_mod.now_iso()) == 20 and cache_mod.now_iso()[10] == 'T'
+    assert len(json_file.now_iso()) == 20 and json_file.now_iso()[10] == 'T'
 
 
 def test_reads_parse_once_and_see_every_write_of_another_process(tmp_path, monkeypatch):
@@ -421,7 +423,7 @@ def test_a_write_on_one_site_does_not_wait_for_another_site(tmp_path):
 
 def test_lock_stats_and_no_lock_for_an_unchanged_put(tmp_path, monkeypatch):
     stats = tmp_path / 'locks.jsonl'
-    monkeypatch.setenv(cache_mod.LOCK_STATS_ENV, str(stats))
+    monkeypatch.setenv(json_file.LOCK_STATS_ENV, str(stats))
     cache = FactsCache(str(tmp_path / 'facts.json'))
     cache.put(SITE, 'App', record())
     with cache.name_lock(SITE, 'App'):
@@ -432,7 +434,7 @@ def test_lock_stats_and_no_lock_for_an_unchanged_put(tmp_path, monkeypatch):
     assert all(line['wait'] == 0 and line['held'] >= 0 for line in lines)
     cache.put(SITE, 'App', record())  # the same, confirmed a moment ago: neither written nor locked
     assert len(stats.read_text().splitlines()) == 2
-    monkeypatch.delenv(cache_mod.LOCK_STATS_ENV)
+    monkeypatch.delenv(json_file.LOCK_STATS_ENV)
     cache.put(SITE, 'App', record('App', 'changed'))
     assert len(stats.read_text().splitlines()) == 2  # off unless asked for
 
@@ -446,7 +448,7 @@ def test_lock_stats_count_the_wait(tmp_path, monkeypatch):
     holder.start()
     try:
         assert ready.wait(10)
-        monkeypatch.setenv(cache_mod.LOCK_STATS_ENV, str(stats))
+        monkeypatch.setenv(json_file.LOCK_STATS_ENV, str(stats))
         FactsCache(path).put(SITE, 'App', record())
     finally:
         holder.join(10)
@@ -457,6 +459,6 @@ def test_lock_stats_count_the_wait(tmp_path, monkeypatch):
 def test_keep_aside_never_overwrites(tmp_path):
     (tmp_path / 'a').write_text('first')
     (tmp_path / 'a.old').write_text('taken')
-    kept = cache_mod.keep_aside(str(tmp_path / 'a'), str(tmp_path / 'a.old'), 'cache_path')
+    kept = json_file.keep_aside(str(tmp_path / 'a'), str(tmp_path / 'a.old'), 'cache_path')
     assert kept.startswith(str(tmp_path / 'a.old.')) and open(kept).read() == 'first'
     assert (tmp_path / 'a.old').read_text() == 'taken' and not (tmp_path / 'a').exists()
