@@ -59,7 +59,11 @@ class SiteFacts(object):
         if self.known_redirect_methods is None:
             known = self._fact('redirect_methods')
             if known is None:
-                known = bool(self.run.client.openid_configuration()) or self.redirect_entity() is not None
+                # The entity is looked up now too, though the OpenID configuration may answer alone:
+                # the run that first meets redirect URIs on a site learns both (kept in the facts
+                # cache), and later runs read the rows without learning anything new.
+                entity = self.redirect_entity()
+                known = bool(self.run.client.openid_configuration()) or entity is not None
                 self._keep('redirect_methods', known)
             self.known_redirect_methods = known
         return self.known_redirect_methods

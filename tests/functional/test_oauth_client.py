@@ -69,7 +69,8 @@ def test_check_apply_check_apply_is_idempotent(simulator, run_playbook, cache_pa
     assert first.statuses() == [('Client credentials integration', 'changed'), ('Authorization code integration', 'changed')]
     assert writes(log) == [], log
     # reads only; the authorization code integration asks which Creatio this is (its OpenID configuration)
-    assert set(endpoints(log)) <= {'Login', 'OData', 'OpenIdConfiguration'}
+    # and where it lists redirect URIs ($metadata)
+    assert set(endpoints(log)) <= {'Login', 'OData', 'OpenIdConfiguration', 'Metadata'}
     cc, ac = first.task_result('Client credentials integration'), first.task_result('Authorization code integration')
     assert _ops(cc) == ['AddClient'] and _ops(ac) == ['AddClient', 'AddRedirectUrls']
     assert ac['operations'][1]['request']['redirectUrls'] == AC_URLS

@@ -83,6 +83,18 @@ def odata_requests(collections_path, names, with_client_ids):
     return len(filter_chunks(clauses, api_assumptions.ODATA_MAX_FILTER_LENGTH))
 
 
+def redirect_rows_requests(collections_path, count):
+    """How many OData requests the redirect URI rows of ``count`` clients take (one read, split)."""
+    if not count:
+        return 0
+    if collections_path not in sys.path:
+        sys.path.insert(0, collections_path)
+    from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api_assumptions  # pylint: disable=import-outside-toplevel
+    from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks  # pylint: disable=import-outside-toplevel
+    clauses = ['%s eq %s' % (api_assumptions.REDIRECT_ENTITY_LOOKUP, '0' * 8 + '-0000-0000-0000-' + '0' * 12)] * count
+    return len(filter_chunks(clauses, api_assumptions.ODATA_MAX_FILTER_LENGTH))
+
+
 # ---------------------------------------------------------------- playbooks
 
 
