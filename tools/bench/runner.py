@@ -168,7 +168,7 @@ class Bench(object):
 
     def verify_collection(self, size, items, out, via):
         redirects, minimum = redirect_calls(items)
-        code_items = [i for i in items if i.get('grant_type') == 'authorization_code']
+        code_items = [i for i in items if effective(i)['grant_type'] == 'authorization_code']
         out['first']['redirect_calls_issue_minimum'] = minimum
         for scenario, result in out.items():
             self.check(size, scenario, 'ran (rc 0)', result['rc'] == 0, result)
@@ -378,6 +378,11 @@ class SitesBench(object):
         redirects, _minimum = redirect_calls(self.items)
         reads = odata_requests(self.collections, [i['name'] for i in self.items], with_client_ids=True)
         first_reads = odata_requests(self.collections, [i['name'] for i in self.items], with_client_ids=False)
+        # the redirect URI rows of the authorization code integrations, read once a site has them; the
+        # first run finds the entity that holds them in $metadata (issue 14)
+        code_items = [i for i in self.items if effective(i)['grant_type'] == 'authorization_code']
+        reads += redirect_rows_requests(self.collections, len(code_items))
+        first_reads += 1 if code_items else 0
         for scenario, runs in out.items():
             for run in runs:
                 self.check(scenario, 'ran on every site (rc 0, %d hosts)' % self.sites,
@@ -386,7 +391,8 @@ class SitesBench(object):
             sites = run['per_site']
             self.check('first', 'one login per site', all(s['logins'] == 1 for s in sites), run)
             # one read for the lookups, and each creation read back by name (issue 14: separate caches racing)
-            self.check('first', 'one read per site (%d OData request(s)) + one read back per creation (%d)' % (first_reads, self.size),
+            self.check('first', 'one read per site (%d OData request(s), $metadata included) + one read back per creation (%d)'
+                       % (first_reads, self.size),
                        all(s['reads'] == first_reads + self.size for s in sites), run)
             self.check('first', '%d writes per site (AddClient per integration, AddRedirectUrls per authorization code one)'
                        % (self.size + redirects), all(s['writes'] == self.size + redirects for s in sites), run)
@@ -395,7 +401,8 @@ class SitesBench(object):
             for run in out[scenario]:
                 sites = run['per_site']
                 self.check(scenario, 'no write on any site', all(s['writes'] == 0 for s in sites), run)
-                self.check(scenario, 'one read per site (%d OData request(s))' % reads, all(s['reads'] == reads for s in sites), run)
+                self.check(scenario, 'one read per site (%d OData request(s), redirect URI rows included)' % reads,
+                           all(s['reads'] == reads for s in sites), run)
                 self.check(scenario, '0 or 1 login per site', all(s['logins'] <= 1 for s in sites), run)
                 self.check(scenario, 'nothing reported changed', not run['changed_hosts'], run)
         for run in out['ping']:
