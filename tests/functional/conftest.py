@@ -48,8 +48,8 @@ CALLBACK_NAME = 'creatio_test_recorder'
 RESULTS_ENV = 'CREATIO_TEST_RESULTS_FILE'
 BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 
-ADMIN_USER = 'Supervisor'
-ADMIN_PASSWORD = 'Supervisor'
+from helpers import SUPERVISOR  # noqa: E402  pylint: disable=import-error,wrong-import-position
+ADMIN_USER, ADMIN_PASSWORD = SUPERVISOR  # the simulator's seeded administrator
 
 
 @pytest.fixture(scope='session')
