@@ -31,9 +31,14 @@ ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import testbed  # noqa: E402  pylint: disable=wrong-import-position
 SIMULATOR_DIR = os.path.join(ROOT, 'tests', 'simulator')
+if SIMULATOR_DIR not in sys.path:
+    sys.path.insert(0, SIMULATOR_DIR)
+import creatio_simulator  # noqa: E402  pylint: disable=import-error,wrong-import-position
 EXAMPLE = os.path.join(ROOT, 'examples', 'integrations.yml')
 BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
-ADMIN_USER = ADMIN_PASSWORD = 'Supervisor'
+# the simulator's seeded administrator
+ADMIN_USER, ADMIN_PASSWORD = next((user['name'], user['password']) for user in creatio_simulator.USERS
+                                  if user['id'] == creatio_simulator.SUPERVISOR_ID)
 
 COLOR = sys.stdout.isatty() and not os.environ.get('NO_COLOR')
 
@@ -73,9 +78,6 @@ def run_bootstrap(env: dict, secrets_dir: str) -> tuple[int, str]:
 
 
 def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-many-branches
-    sys.path.insert(0, SIMULATOR_DIR)
-    import creatio_simulator  # pylint: disable=import-error,import-outside-toplevel
-
     with open(EXAMPLE, encoding='utf-8') as handle:
         declared = yaml.safe_load(handle)['creatio_integrations']
     presets = {'powerbi': 'client_credentials', 'webhooks': 'client_credentials', 'clio': 'client_credentials',

@@ -48,9 +48,6 @@ CALLBACK_NAME = 'creatio_test_recorder'
 RESULTS_ENV = 'CREATIO_TEST_RESULTS_FILE'
 BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 
-ADMIN_USER = 'Supervisor'
-ADMIN_PASSWORD = 'Supervisor'
-
 
 @pytest.fixture(scope='session')
 def collections_path(tmp_path_factory):
@@ -63,6 +60,16 @@ def _import_simulator():
         sys.path.insert(0, SIMULATOR_DIR)
     import creatio_simulator  # pylint: disable=import-error
     return creatio_simulator
+
+
+# The simulator's seeded administrator, from its data module (not helpers.py: tests/reliability loads
+# this file by its path, where ``helpers`` is not importable).
+def _seeded_admin():
+    module = _import_simulator()
+    return next((user['name'], user['password']) for user in module.USERS if user['id'] == module.SUPERVISOR_ID)
+
+
+ADMIN_USER, ADMIN_PASSWORD = _seeded_admin()
 
 
 @pytest.fixture

@@ -16,11 +16,18 @@ import urllib.request
 ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 
-SUPERVISOR = ('Supervisor', 'Supervisor')
-POWERBI_USER_ID = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
-WEBHOOK_USER_ID = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
-AUTOMATION_CLIENT_ID = '0123456789ABCDEF0123456789ABCDEF'
-AUTOMATION_CLIENT_SECRET = 'automation-secret'
+# The simulator's seeded values have one source, its data module (tests/simulator/creatio_sim/data.py):
+# they are imported from there, never repeated here.
+SIMULATOR_DIR = os.path.join(ROOT, 'tests', 'simulator')
+if SIMULATOR_DIR not in sys.path:
+    sys.path.insert(0, SIMULATOR_DIR)
+from creatio_simulator import (  # noqa: E402,F401  pylint: disable=import-error,wrong-import-position,unused-import
+    AUTOMATION_CLIENT_ID, AUTOMATION_CLIENT_SECRET, POWERBI_USER_ID, SUPERVISOR_ID, USERS, WEBHOOK_USER_ID,
+)
+
+# The seeded administrator's (name, password).
+SUPERVISOR = next((user['name'], user['password']) for user in USERS if user['id'] == SUPERVISOR_ID)
+
 PLAY_HEADER = """
 - name: {name}
   hosts: localhost

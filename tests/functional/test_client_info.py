@@ -8,7 +8,7 @@ __metaclass__ = type
 import json
 
 from helpers import (  # pylint: disable=import-error
-    POWERBI_USER_ID, cache_clients, cache_text, cache_urls, delete_client_directly, play, server_client,
+    AUTOMATION_CLIENT_ID, POWERBI_USER_ID, cache_clients, cache_text, cache_urls, delete_client_directly, play, server_client,
     server_urls, warnings_of, writes)
 
 INFO_TASKS = """
@@ -34,7 +34,7 @@ def test_sources_check_mode_odata_refused_and_no_secret(simulator, run_playbook,
         name: Both
         grant_type: client_credentials
         application_url: https://both.example.com
-        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        system_user_id: %s
       register: both
 
     - name: Gone
@@ -44,7 +44,7 @@ def test_sources_check_mode_odata_refused_and_no_secret(simulator, run_playbook,
         application_url: https://gone.example.com
         redirect_urls: [https://gone.example.com/cb, https://gone.example.com/cb2]
       register: gone
-""" + INFO_TASKS))
+""" % POWERBI_USER_ID + INFO_TASKS))
     assert first.rc == 0, first
     secrets = [first.task_result('Both')['client_secret'], first.task_result('Gone')['client_secret']]
     assert all(len(s) >= 20 for s in secrets)
@@ -59,7 +59,7 @@ def test_sources_check_mode_odata_refused_and_no_secret(simulator, run_playbook,
     assert clients['Both']['application_url'] == 'https://both.example.com' and clients['Both']['active'] is True
     assert clients['Both']['confirmed_at']
     assert clients['Ansible automation']['confirmed_at'] is None
-    assert clients['Ansible automation']['client_id'] == '0123456789ABCDEF0123456789ABCDEF'
+    assert clients['Ansible automation']['client_id'] == AUTOMATION_CLIENT_ID
     assert dict((r['url'], r['id']) for r in clients['Gone']['redirect_urls']) == server_urls(server_gone)
     one = first.task_result('One by name')['clients']
     assert [(c['name'], c['source']) for c in one] == [('Gone', 'cache+server')]

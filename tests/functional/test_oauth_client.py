@@ -30,7 +30,7 @@ TWO_CLIENTS = play("""
         name: Power BI
         grant_type: client_credentials
         application_url: https://app.powerbi.com
-        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        system_user_id: %s
         client_secret_file: "{{ secret_file }}"
       register: cc
 
@@ -44,7 +44,7 @@ TWO_CLIENTS = play("""
           - https://ADDIN.example.com/silent-callback
           - https://addin.example.com/callback
       register: ac
-""")
+""" % POWERBI_USER_ID)
 
 
 def _run(run_playbook, sim, playbook, **kwargs):
@@ -188,10 +188,10 @@ def test_adopt_recreate_update_grant_change_and_delete(simulator, run_playbook, 
         name: Blocked
         grant_type: client_credentials
         application_url: https://blocked.example.com
-        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        system_user_id: %s
         client_secret_file: "{{ existing }}"
       ignore_errors: true  # noqa: ignore-errors
-""", extra_vars={'existing': str(existing)})
+""" % POWERBI_USER_ID, extra_vars={'existing': str(existing)})
     assert first.rc == 0, first
     assert first.statuses() == [('Lifecycle client', 'changed'), ('Lifecycle code client', 'changed'),
                                 ('Secret file exists', 'failed')]
@@ -255,7 +255,7 @@ def test_adopt_recreate_update_grant_change_and_delete(simulator, run_playbook, 
         name: Lifecycle
         grant_type: client_credentials
         application_url: https://new.example.com/app
-        system_user_id: 0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02
+        system_user_id: %s
         active: false
 
     - name: Change the grant type
@@ -265,7 +265,7 @@ def test_adopt_recreate_update_grant_change_and_delete(simulator, run_playbook, 
         application_url: https://new.example.com/app
         redirect_urls: [https://new.example.com/cb]
       ignore_errors: true  # noqa: ignore-errors
-"""))
+""" % WEBHOOK_USER_ID))
     assert fourth.rc == 0, fourth
     assert fourth.statuses() == [('New application URL', 'changed'), ('Deactivate', 'changed'),
                                  ('Deactivate again', 'ok'), ('Change the grant type', 'failed')]
@@ -382,9 +382,9 @@ def test_twenty_parallel_runs_share_one_cache(simulator, run_playbook, cache_pat
         name: "Parallel {{ inventory_hostname }}"
         grant_type: client_credentials
         application_url: "https://{{ inventory_hostname }}.example.com"
-        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        system_user_id: %s
       no_log: true
-""", inventory=inventory, env={'ANSIBLE_FORKS': '20'})
+""" % POWERBI_USER_ID, inventory=inventory, env={'ANSIBLE_FORKS': '20'})
     assert result.rc == 0, result
     names = ['Parallel host%02d' % i for i in range(20)]
     assert sorted(r['host'] for r in result.task('One integration per host') if r['status'] == 'changed') == \
@@ -410,9 +410,9 @@ def test_twenty_parallel_runs_share_one_cache(simulator, run_playbook, cache_pat
         name: Shared
         grant_type: client_credentials
         application_url: https://shared.example.com
-        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        system_user_id: %s
       no_log: true
-""", inventory=inventory, env={'ANSIBLE_FORKS': '20'})
+""" % POWERBI_USER_ID, inventory=inventory, env={'ANSIBLE_FORKS': '20'})
     assert result.rc == 0, result
     assert [r['status'] for r in result.task('Shared integration')].count('changed') == 1
     assert [r['status'] for r in result.task('Shared integration')].count('ok') == 19
@@ -475,7 +475,7 @@ def test_no_secret_in_verbose_output_cache_or_sessions(simulator, run_playbook, 
         name: Visible
         grant_type: client_credentials
         application_url: https://visible.example.com
-        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        system_user_id: %(user)s
       register: visible
 
     - name: Create hidden
@@ -493,7 +493,7 @@ def test_no_secret_in_verbose_output_cache_or_sessions(simulator, run_playbook, 
         name: Visible
         grant_type: client_credentials
         application_url: https://visible.example.com/changed
-        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        system_user_id: %(user)s
 
     - name: Re-run hidden
       creatio.oauth.creatio_oauth_client:
@@ -510,7 +510,7 @@ def test_no_secret_in_verbose_output_cache_or_sessions(simulator, run_playbook, 
         name: Visible
         system_user_id: 00000000-0000-0000-0000-00000000dead
       ignore_errors: true  # noqa: ignore-errors
-"""), extra_vars={'hidden_file': hidden_file}, verbosity=3, diff=True, env=env)
+""" % {'user': POWERBI_USER_ID}), extra_vars={'hidden_file': hidden_file}, verbosity=3, diff=True, env=env)
     assert result.rc == 0, result
     assert result.statuses() == [('Create visibly', 'changed'), ('Create hidden', 'changed'), ('Re-run visibly', 'changed'),
                                  ('Re-run hidden', 'changed'), ('Info', 'ok'), ('Failing call', 'failed')]

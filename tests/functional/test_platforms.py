@@ -18,7 +18,7 @@ TWO = play("""
         name: Power BI
         grant_type: client_credentials
         application_url: https://app.powerbi.com
-        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        system_user_id: %s
 
     - name: On behalf of a user
       creatio.oauth.creatio_oauth_client:
@@ -27,7 +27,7 @@ TWO = play("""
         application_url: https://outlook.office.com
         system_user_id: "{{ ac_system_user | default(omit) }}"
         redirect_urls: "{{ ac_urls }}"
-""")
+""" % POWERBI_USER_ID)
 ONE_URI = ['https://addin.example.com/callback']
 TWO_URIS = ['https://addin.example.com/callback', 'https://addin.example.com/silent']
 
@@ -139,10 +139,10 @@ def test_an_identity_service_outage_stops_a_batch_at_the_first_write(simulator, 
     - name: Three integrations
       creatio.oauth.creatio_oauth_clients:
         clients:
-          - {name: One, preset: powerbi, system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01}
-          - {name: Two, preset: powerbi, system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01}
-          - {name: Three, preset: powerbi, system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01}
-"""))
+          - {name: One, preset: powerbi, system_user_id: %(user)s}
+          - {name: Two, preset: powerbi, system_user_id: %(user)s}
+          - {name: Three, preset: powerbi, system_user_id: %(user)s}
+""" % {'user': POWERBI_USER_ID}))
     assert result.rc == 2, result
     assert endpoints(log, 'write') == ['AddClient'], log
     task = result.task_result('Three integrations')

@@ -29,7 +29,7 @@ import urllib.parse
 
 import pytest
 
-from helpers import ROOT, play  # pylint: disable=import-error
+from helpers import ROOT, SUPERVISOR, play  # pylint: disable=import-error
 from pki import private_ca  # pylint: disable=import-error
 
 PROXY_VARIABLES = ('HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
@@ -42,7 +42,7 @@ PLAYBOOK = play("""    - name: Read the integrations
       ansible.builtin.debug:
         msg: "{{ info.clients | length }} integrations"
 """, name='Through a proxy')
-PASSWORD = 'Supervisor'  # the simulator's administrator password (conftest.ADMIN_PASSWORD)
+USER, PASSWORD = SUPERVISOR  # the simulator's seeded administrator (conftest.ADMIN_USER, ADMIN_PASSWORD)
 HOP_BY_HOP = ('connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade')
 
 
@@ -226,7 +226,7 @@ def test_https_proxy_tunnels_to_a_tls_site_verified_with_ca_path(run_playbook, t
     sim.start()
     try:
         origin = sim.url.split('://', 1)[1]
-        login = {'CREATIO_URL': sim.url, 'CREATIO_USERNAME': 'Supervisor', 'CREATIO_PASSWORD': PASSWORD}
+        login = {'CREATIO_URL': sim.url, 'CREATIO_USERNAME': USER, 'CREATIO_PASSWORD': PASSWORD}
         with LoopbackProxy() as proxy:
             # HTTP_PROXY points nowhere: an https URL must use HTTPS_PROXY only
             env = proxy_env(HTTPS_PROXY=proxy.url, HTTP_PROXY='http://127.0.0.1:9', CREATIO_CA_PATH=ca.ca_path, **login)
@@ -259,7 +259,7 @@ def test_a_proxy_that_refuses_the_tunnel_fails_the_task_cleanly(run_playbook, tm
         with LoopbackProxy(refuse_connect=True) as proxy:
             # nothing reaches Creatio, so any password will do: a distinctive one, to look for in the output
             env = proxy_env(HTTPS_PROXY=proxy.url, CREATIO_CA_PATH=ca.ca_path, CREATIO_URL=sim.url,
-                            CREATIO_USERNAME='Supervisor', CREATIO_PASSWORD=secret, CREATIO_REQUEST_TIMEOUT='5')
+                            CREATIO_USERNAME=USER, CREATIO_PASSWORD=secret, CREATIO_REQUEST_TIMEOUT='5')
             result = run_playbook(PLAYBOOK, env=env)
         assert result.rc != 0, result
         assert proxy.relayed and all(method == 'CONNECT' for method, _target in proxy.relayed)

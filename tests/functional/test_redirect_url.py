@@ -9,8 +9,8 @@ __metaclass__ = type
 import json
 
 from helpers import (  # pylint: disable=import-error
-    add_redirect_urls_directly, cache_clients, cache_urls, endpoints, msg_of, play, remove_cache, server_client, server_urls,
-    writes)
+    POWERBI_USER_ID, add_redirect_urls_directly, cache_clients, cache_urls, endpoints, msg_of, play, remove_cache,
+    server_client, server_urls, writes)
 
 CLIENT = 'Outlook add-in'
 BASE = 'https://app.example.com/base'
@@ -169,9 +169,9 @@ def test_bad_input_and_client_credentials_fail_without_any_request(simulator, ru
         name: Server app
         grant_type: client_credentials
         application_url: https://server.example.com
-        system_user_id: 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01
+        system_user_id: %s
       no_log: true
-"""))
+""" % POWERBI_USER_ID))
     assert setup.rc == 0, setup
     simulator.clear_log()
 

@@ -16,7 +16,8 @@ import stat
 
 import yaml
 
-from helpers import ROOT  # pylint: disable=import-error
+from helpers import (  # pylint: disable=import-error
+    AUTOMATION_CLIENT_ID, AUTOMATION_CLIENT_SECRET, POWERBI_USER_ID, ROOT, WEBHOOK_USER_ID)
 
 EXAMPLE = os.path.join(ROOT, 'examples', 'integrations.yml')
 
@@ -26,11 +27,8 @@ BOOTSTRAP = """
   ansible.builtin.import_playbook: creatio.oauth.bootstrap
 """
 
-AUTOMATION_SECRET = 'automation-secret'  # the simulator's seeded OAuth client
 GRANTS = {'powerbi': 'client_credentials', 'webhooks': 'client_credentials', 'clio': 'client_credentials',
           'outlook_addin': 'authorization_code'}
-POWERBI_USER = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
-WEBHOOK_USER = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
 
 # Task names as recorded (role tasks carry the role's name)
 ROLE = 'creatio.oauth.integrations : '
@@ -102,10 +100,10 @@ def test_bootstrap_check_create_rerun_and_remove(simulator, run_playbook, tmp_pa
     for preset, client in by_preset.items():
         assert client['grantType'] == GRANTS[preset], client
     assert by_preset['powerbi']['applicationUrl'] == 'https://app.powerbi.com'  # the preset's default
-    assert by_preset['powerbi']['systemUserId'] == POWERBI_USER
+    assert by_preset['powerbi']['systemUserId'] == POWERBI_USER_ID
     assert by_preset['clio']['applicationUrl'] == 'https://app.clio.com'
     assert by_preset['webhooks']['applicationUrl'] == 'https://hooks.example.com'
-    assert by_preset['webhooks']['systemUserId'] == WEBHOOK_USER
+    assert by_preset['webhooks']['systemUserId'] == WEBHOOK_USER_ID
     assert by_preset['outlook_addin']['applicationUrl'] == 'https://outlook.office.com'
     assert by_preset['outlook_addin']['systemUserId'] is None
     outlook = [i for i in declared if i['preset'] == 'outlook_addin'][0]
@@ -214,13 +212,13 @@ def test_each_preset_names_its_missing_keys_before_any_request(simulator, run_pl
         {'name': 'BI', 'preset': 'powerbi'},
         {'name': 'Hooks', 'preset': 'webhooks'},
         {'name': 'Clio', 'preset': 'clio', 'redirect_urls': ['https://clio.example.com/cb']},
-        {'name': 'Outlook', 'preset': 'outlook_addin', 'system_user_id': POWERBI_USER},
+        {'name': 'Outlook', 'preset': 'outlook_addin', 'system_user_id': POWERBI_USER_ID},
         {'name': 'Custom 1', 'preset': 'custom'},
         {'name': 'Custom 2', 'preset': 'custom', 'grant_type': 'client_credentials'},
         {'name': 'Custom 3', 'preset': 'custom', 'grant_type': 'authorization_code',
          'application_url': 'https://app.example.com', 'redirect_urls': []},
-        {'name': 'BI', 'preset': 'powerbi', 'grant_type': 'authorization_code', 'system_user_id': POWERBI_USER},
-        {'name': 'Fine', 'preset': 'powerbi', 'system_user_id': POWERBI_USER},
+        {'name': 'BI', 'preset': 'powerbi', 'grant_type': 'authorization_code', 'system_user_id': POWERBI_USER_ID},
+        {'name': 'Fine', 'preset': 'powerbi', 'system_user_id': POWERBI_USER_ID},
     ]
     result = run_playbook(BOOTSTRAP, extra_vars={'creatio_integrations': bad})
     assert result.rc == 2, result
@@ -250,13 +248,13 @@ def test_each_preset_names_its_missing_keys_before_any_request(simulator, run_pl
 
 
 BAD_INPUT = {
-    'not a list': ({'creatio_integrations': {'name': 'BI', 'preset': 'powerbi', 'system_user_id': POWERBI_USER}},
+    'not a list': ({'creatio_integrations': {'name': 'BI', 'preset': 'powerbi', 'system_user_id': POWERBI_USER_ID}},
                    "argument 'creatio_integrations' is of type dict and we were unable to convert to list"),
 }
 
 
 def test_a_bad_preset_is_reported_with_the_other_problems_of_the_list(simulator, run_playbook):
-    bad = [{'name': 'Zapier', 'preset': 'zapier'}, {'name': 'Hooks', 'preset': 'webhooks', 'system_user_id': POWERBI_USER}]
+    bad = [{'name': 'Zapier', 'preset': 'zapier'}, {'name': 'Hooks', 'preset': 'webhooks', 'system_user_id': POWERBI_USER_ID}]
     result = run_playbook(BOOTSTRAP, extra_vars={'creatio_integrations': bad})
     assert result.rc == 2, result
     assert result.failed_tasks() == [FINAL]
@@ -296,8 +294,8 @@ def test_verify_fails_clearly_when_the_identity_service_is_down(simulator, run_p
         'creatio_integrations_secrets_dir': str(secrets_dir),
         'creatio_integrations_verify': True,
         'creatio_integrations': [
-            {'name': 'Power BI', 'preset': 'powerbi', 'system_user_id': POWERBI_USER},
-            {'name': 'Clio', 'preset': 'clio', 'system_user_id': WEBHOOK_USER},
+            {'name': 'Power BI', 'preset': 'powerbi', 'system_user_id': POWERBI_USER_ID},
+            {'name': 'Clio', 'preset': 'clio', 'system_user_id': WEBHOOK_USER_ID},
             {'name': 'Outlook', 'preset': 'outlook_addin', 'redirect_urls': ['https://addin.example.com/cb']},
         ],
     }
@@ -340,7 +338,7 @@ def test_token_check_module(simulator, run_playbook):
   tasks:
     - name: In check mode
       creatio.oauth.creatio_oauth_token_check:
-        client_id: 0123456789ABCDEF0123456789ABCDEF
+        client_id: %(client_id)s
         client_secret: "{{ good_secret }}"
       check_mode: true
       register: in_check_mode
@@ -348,25 +346,25 @@ def test_token_check_module(simulator, run_playbook):
     - name: Good secret
       creatio.oauth.creatio_oauth_token_check:
         name: Ansible automation
-        client_id: 0123456789ABCDEF0123456789ABCDEF
+        client_id: %(client_id)s
         client_secret: "{{ good_secret }}"
 
     - name: Wrong secret
       creatio.oauth.creatio_oauth_token_check:
         name: Ansible automation
-        client_id: 0123456789ABCDEF0123456789ABCDEF
+        client_id: %(client_id)s
         client_secret: "{{ wrong_secret }}"
       ignore_errors: true
 
     - name: Token URL from the site
       creatio.oauth.creatio_oauth_token_check:
-        client_id: 0123456789ABCDEF0123456789ABCDEF
+        client_id: %(client_id)s
         client_secret: "{{ good_secret }}"
         creatio_identity_url: "{{ omit }}"
       environment:
         CREATIO_IDENTITY_URL: ""
-""" % {'identity': simulator.identity_url}, extra_vars={'good_secret': AUTOMATION_SECRET, 'wrong_secret': 'not-the-secret'},
-        env={'CREATIO_IDENTITY_URL': None}, verbosity=1)
+""" % {'identity': simulator.identity_url, 'client_id': AUTOMATION_CLIENT_ID},
+        extra_vars={'good_secret': AUTOMATION_CLIENT_SECRET, 'wrong_secret': 'not-the-secret'}, env={'CREATIO_IDENTITY_URL': None}, verbosity=1)
     assert result.rc == 0, result
     token_url = simulator.identity_url + '/connect/token'
     checked = result.task_result('In check mode')
@@ -377,11 +375,11 @@ def test_token_check_module(simulator, run_playbook):
     assert 'issued an access token to integration Ansible automation' in good['msg']
     assert sorted(k for k in good if not k.startswith('_')) == [
         'changed', 'checked', 'client_id', 'expires_in', 'invocation', 'msg', 'token_url']  # never the token
-    assert AUTOMATION_SECRET not in result.output
+    assert AUTOMATION_CLIENT_SECRET not in result.output
     wrong = result.task_result('Wrong secret')
     assert wrong['msg'].startswith('No access token was issued to integration Ansible automation (client id '
-                                   '0123456789ABCDEF0123456789ABCDEF) by %s: the identity service refused the client'
-                                   % token_url), wrong['msg']
+                                   '%s) by %s: the identity service refused the client'
+                                   % (AUTOMATION_CLIENT_ID, token_url)), wrong['msg']
     assert 'not-the-secret' not in result.output
     discovered = result.task_result('Token URL from the site')
     assert discovered['checked'] is True and discovered['token_url'] == token_url  # from its OpenID configuration
@@ -399,10 +397,10 @@ def test_token_check_module(simulator, run_playbook):
   tasks:
     - name: No token URL
       creatio.oauth.creatio_oauth_token_check:
-        client_id: 0123456789ABCDEF0123456789ABCDEF
+        client_id: %s
         client_secret: "{{ good_secret }}"
       ignore_errors: true
-""", extra_vars={'good_secret': AUTOMATION_SECRET}, env={'CREATIO_IDENTITY_URL': None})
+""" % AUTOMATION_CLIENT_ID, extra_vars={'good_secret': AUTOMATION_CLIENT_SECRET}, env={'CREATIO_IDENTITY_URL': None})
     msg = unknown.task_result('No token URL')['msg']
     assert 'the token URL of the identity service is unknown: creatio_identity_url is not set' in msg, msg
     assert 'OpenID configuration' in msg and 'OAuth20IdentityServerUrl' in msg

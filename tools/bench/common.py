@@ -16,10 +16,15 @@ BIN_DIR = os.path.dirname(os.path.abspath(sys.executable))
 ROLE_TASKS = os.path.join(ROOT, 'roles', 'integrations', 'tasks', 'main.yml')
 DEFAULT_OUTPUT = os.path.join(ROOT, 'build', 'bench', 'results.json')
 
-ADMIN_USER = 'Supervisor'
-ADMIN_PASSWORD = 'Supervisor'
-POWERBI_USER_ID = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
-WEBHOOK_USER_ID = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
+
+# The simulator's seeded values come from its data module (tests/simulator/creatio_sim/data.py), never repeated here.
+if SIMULATOR_DIR not in sys.path:
+    sys.path.insert(0, SIMULATOR_DIR)
+from creatio_simulator import (  # noqa: E402,F401  pylint: disable=import-error,wrong-import-position,unused-import
+    POWERBI_USER_ID, SUPERVISOR_ID, USERS, WEBHOOK_USER_ID,
+)
+
+ADMIN_USER, ADMIN_PASSWORD = next((user['name'], user['password']) for user in USERS if user['id'] == SUPERVISOR_ID)
 
 COLLECTION_SCENARIOS = ('first', 'rerun', 'check', 'rerun-noverify', 'check-new', 'rerun-nosession')
 ALL_SCENARIOS = COLLECTION_SCENARIOS + ('baseline', 'floor')

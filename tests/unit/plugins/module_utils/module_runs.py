@@ -11,6 +11,12 @@ from ansible_collections.creatio.oauth.plugins.module_utils._client import Creat
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
 from ansible_collections.creatio.oauth.plugins.module_utils._run import ModuleRun
 
+# conftest.py put tests/simulator on sys.path: the seeded values come from the simulator's data module.
+from creatio_simulator import SUPERVISOR_ID, USERS  # pylint: disable=import-error
+
+# The seeded administrator's name and password.
+ADMIN, ADMIN_PASSWORD = next((user['name'], user['password']) for user in USERS if user['id'] == SUPERVISOR_ID)
+
 
 class ModuleExit(Exception):
     def __init__(self, kind, result):
@@ -37,7 +43,7 @@ class FakeModule(object):
 
 
 def module_params(sim, tmp_path, **kw):
-    params = {'creatio_url': sim.url, 'creatio_username': 'Supervisor', 'creatio_password': 'Supervisor',
+    params = {'creatio_url': sim.url, 'creatio_username': ADMIN, 'creatio_password': ADMIN_PASSWORD,
               'creatio_client_id': None, 'creatio_client_secret': None, 'creatio_identity_url': None,
               'validate_certs': True, 'ca_path': None, 'request_timeout': 5.0,
               'cache_path': str(tmp_path / 'cache' / 'facts.json'), 'reuse_session': True, 'verify': True}

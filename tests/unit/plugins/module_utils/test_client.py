@@ -26,13 +26,12 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     RecordNotFoundError, TransportError)
 from ansible_collections.creatio.oauth.plugins.module_utils._session_store import SessionStore
 from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport, RetryPolicy
-from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import client_for, forms_login, oauth_login
+from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import (
+    ADMIN, ADMIN_PASSWORD, client_for, forms_login, oauth_login)
 
-ADMIN = 'Supervisor'
-ADMIN_PASSWORD = 'Supervisor'
-AUTOMATION_CLIENT_ID = '0123456789ABCDEF0123456789ABCDEF'
-AUTOMATION_CLIENT_SECRET = 'automation-secret'
-POWERBI_USER_ID = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
+# conftest.py put tests/simulator on sys.path: the seeded values come from the simulator's data module.
+from creatio_simulator import AUTOMATION_CLIENT_ID, AUTOMATION_CLIENT_SECRET, POWERBI_USER_ID  # pylint: disable=import-error
+
 # Quotes and backslashes: the login body must be built by a JSON encoder.
 WRONG_PASSWORD = 'Wr0ng"pass\\word\'!'
 
@@ -402,7 +401,7 @@ def test_bearer_login_for_calls_and_odata(sim):
     log = sim.log()
     assert [e['endpoint'] for e in log] == ['Token', 'AddClient', 'OData']
     for entry in log[1:]:
-        assert entry['auth'] == 'bearer' and entry['csrf'] is None and entry['user'] == 'Supervisor' and entry['status'] == 200
+        assert entry['auth'] == 'bearer' and entry['csrf'] is None and entry['user'] == ADMIN and entry['status'] == 200
     for attempt in client.transport.attempts[1:]:
         assert attempt['headers']['Authorization'].startswith('Bearer ')
         assert 'Cookie' not in attempt['headers'] and 'BPMCSRF' not in attempt['headers']
@@ -518,7 +517,7 @@ def test_session_store_reuse_and_stale_renewal(sim, tmp_path):
     sessions_file = tmp_path / 'sessions.json'
     assert stat.S_IMODE(os.stat(str(sessions_file)).st_mode) == 0o600
     content = sessions_file.read_text()
-    assert ADMIN_PASSWORD not in content.replace('"Supervisor"', '')  # the password is never stored
+    assert ADMIN_PASSWORD not in content.replace('"%s"' % ADMIN, '')  # the password is never stored
 
     sim.expire(mode='json')  # the stored session goes stale on the server
     sim.clear_log()

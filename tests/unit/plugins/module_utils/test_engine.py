@@ -22,9 +22,10 @@ from ansible_collections.creatio.oauth.plugins.module_utils._run import error_re
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     AuthenticationError, ConfigurationError, LostAnswerError)
 from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import (
-    FakeModule, ModuleExit, make_run, module_params)
+    ADMIN_PASSWORD, FakeModule, ModuleExit, make_run, module_params)
 
-POWERBI_USER_ID = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
+# conftest.py put tests/simulator on sys.path: the seeded values come from the simulator's data module.
+from creatio_simulator import POWERBI_USER_ID  # pylint: disable=import-error
 
 
 def desired_code(name='Outlook', urls=('https://a.example/cb', 'https://b.example/cb')):
@@ -80,7 +81,7 @@ def test_real_run_keeps_the_cache_in_step_without_the_secret(sim, tmp_path):
     assert sorted((r['id'], r['url']) for r in cached['redirect_urls']) == sorted(
         (r['id'], r['redirectUrl']) for r in server['redirectUrls'])
     assert outcome.secret not in cache_text(tmp_path)
-    assert 'Supervisor' not in cache_text(tmp_path).replace(run.site, '')
+    assert ADMIN_PASSWORD not in cache_text(tmp_path).replace(run.site, '')
     sessions = (tmp_path / 'cache' / 'sessions.json').read_text()
     assert outcome.secret not in sessions
     assert [e['endpoint'] for e in writes(sim)] == ['AddClient', 'AddRedirectUrls']

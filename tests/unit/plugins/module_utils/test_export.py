@@ -11,7 +11,8 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _batch as bat
 from ansible_collections.creatio.oauth.plugins.module_utils import _export as export
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
 
-USER = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
+# The simulator's seeded users (conftest.py put tests/simulator on sys.path).
+from creatio_simulator import POWERBI_USER_ID as USER, WEBHOOK_USER_ID  # pylint: disable=import-error
 
 
 def entry(name, grant, url, user=None, urls=(), active=True, source='server', client_id=None):
@@ -83,8 +84,6 @@ def test_grant_inferred_when_not_given():
 
 
 # --- against the simulator: system users by name, redirect URIs read from the site ------------------
-
-WEBHOOK_USER_ID = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
 
 
 def _by_hand(run, request):

@@ -23,7 +23,8 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
 
 from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run
 
-POWERBI_USER_ID = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
+# conftest.py put tests/simulator on sys.path: the seeded values come from the simulator's data module.
+from creatio_simulator import POWERBI_USER_ID  # pylint: disable=import-error
 
 
 def declared(name, **kw):

@@ -101,11 +101,12 @@ def test_redirect_urls_dedupes_after_normalisation_keeping_order():
 
 
 def test_guid():
-    assert normalize.guid('6F1C0B1E-7A5D-4A43-9D0B-2C1E0A9B8F01', 'x') == '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
-    assert normalize.guid('{6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01}', 'x') == '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
-    assert normalize.guid(' 6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01 ', 'x') == '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
+    # any GUID will do (not one of the simulator's seeded users)
+    assert normalize.guid('ABCDEF01-2345-4678-9ABC-DEF012345678', 'x') == 'abcdef01-2345-4678-9abc-def012345678'
+    assert normalize.guid('{abcdef01-2345-4678-9abc-def012345678}', 'x') == 'abcdef01-2345-4678-9abc-def012345678'
+    assert normalize.guid(' abcdef01-2345-4678-9abc-def012345678 ', 'x') == 'abcdef01-2345-4678-9abc-def012345678'
     assert normalize.guid(None, 'x') is None
-    for bad in ('6f1c0b1e7a5d4a439d0b2c1e0a9b8f01', 'not-a-guid', '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f0g', 123, ''):
+    for bad in ('abcdef01234546789abcdef012345678', 'not-a-guid', 'abcdef01-2345-4678-9abc-def01234567g', 123, ''):
         with pytest.raises(ConfigurationError) as info:
             normalize.guid(bad, 'system_user_id')
         assert info.value.option == 'system_user_id'

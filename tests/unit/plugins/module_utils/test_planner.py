@@ -13,8 +13,9 @@ from ansible_collections.creatio.oauth.plugins.module_utils._api_assumptions imp
 from ansible_collections.creatio.oauth.plugins.module_utils._planner import Operation
 from ansible_collections.creatio.oauth.plugins.module_utils._records import NEW_CLIENT, Record
 
-USER = '6f1c0b1e-7a5d-4a43-9d0b-2c1e0a9b8f01'
-OTHER_USER = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
+# Two of the simulator's seeded users (conftest.py put tests/simulator on sys.path).
+from creatio_simulator import POWERBI_USER_ID as USER, WEBHOOK_USER_ID as OTHER_USER  # pylint: disable=import-error
+
 ID_A = '11111111-1111-1111-1111-111111111111'
 ID_B = '22222222-2222-2222-2222-222222222222'
 

@@ -13,7 +13,8 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rul
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.creatio.oauth.plugins.module_utils._site import redirect_entity_of
 
-USER = '7f3b869f-34f3-4f20-ab4d-7480a5fdf647'
+# The simulator's seeded administrator (conftest.py put tests/simulator on sys.path).
+from creatio_simulator import SUPERVISOR_ID as USER  # pylint: disable=import-error
 
 
 def item(**kw):

@@ -18,7 +18,8 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file 
 
 from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run
 
-WEBHOOK_USER_ID = '0d5a3e22-4c1b-4f7e-8a66-3b9f2d7c5e02'
+# conftest.py put tests/simulator on sys.path: the seeded values come from the simulator's data module.
+from creatio_simulator import WEBHOOK_USER_ID  # pylint: disable=import-error
 
 
 def item(name='Webhooks', **kw):

@@ -16,7 +16,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _transport as
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import TLSError
 from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport, RetryPolicy
-from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import client_for, forms_login
+from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import ADMIN, ADMIN_PASSWORD, client_for, forms_login
 
 
 def test_retry_policy_backoff_bounds():
@@ -49,7 +49,7 @@ def test_http_date_retry_after_falls_back_to_backoff(sim):
     sleeps = []
     transport = HttpTransport(timeout=5, retry=RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002), sleep=sleeps.append)
     sim.configure(faults=[{'endpoint': 'Login', 'status': 503, 'count': 1, 'retry_after': 'Wed, 21 Oct 2015 07:28:00 GMT'}])
-    client = client_for(sim.url, forms_login(sim.url, 'Supervisor', 'Supervisor'), transport)
+    client = client_for(sim.url, forms_login(sim.url, ADMIN, ADMIN_PASSWORD), transport)
     client.odata_clients()
     assert len(sleeps) == 1 and 0 <= sleeps[0] <= 0.002
     assert [e['status'] for e in sim.log() if e['endpoint'] == 'Login'] == [503, 200]
@@ -82,7 +82,7 @@ def tls_sim(sim_factory, tmp_path):
 
 def _tls_client(sim, **kwargs):
     transport = HttpTransport(timeout=5, retry=RetryPolicy(attempts=1), verify=Connection(sim.url, **kwargs).verify)
-    return client_for(sim.url, forms_login(sim.url, 'Supervisor', 'Supervisor'), transport)
+    return client_for(sim.url, forms_login(sim.url, ADMIN, ADMIN_PASSWORD), transport)
 
 
 def test_tls_unknown_authority_is_a_tls_error(tls_sim):
@@ -90,7 +90,7 @@ def test_tls_unknown_authority_is_a_tls_error(tls_sim):
     with pytest.raises(TLSError) as info:
         _tls_client(sim).odata_clients()
     assert 'certificate verify failed' in info.value.message and 'ca_path' in info.value.hint
-    assert 'Supervisor' not in info.value.full_message()
+    assert ADMIN_PASSWORD not in info.value.full_message()
     assert sim.log() == []
 
 

@@ -4,9 +4,11 @@
 
 ``sim_daemon.py start --state-dir DIR [--near PATH ...]`` finds tests/simulator/creatio_simulator.py,
 forks a detached child that serves it on 127.0.0.1 and a free port, waits until it listens and prints
-``{"url", "identity_url", "pid", "simulator"}`` as JSON. The child stops by itself when the
-``ansible-playbook`` process that started it ends (the end of the target run, even a failed one),
-on ``sim_daemon.py stop --state-dir DIR``, on SIGTERM, or after ``--max-lifetime`` seconds.
+``{"url", "identity_url", "pid", "simulator", "users"}`` as JSON; ``users`` maps the name of each
+seeded user to its id, from the simulator's own data (``USERS``), so that targets never repeat them.
+The child stops by itself when the ``ansible-playbook`` process that started it ends (the end of
+the target run, even a failed one), on ``sim_daemon.py stop --state-dir DIR``, on SIGTERM, or after
+``--max-lifetime`` seconds.
 
 Where the simulator is looked for, first match wins:
 1. ``$CREATIO_SIMULATOR`` (a file path);
@@ -102,11 +104,13 @@ def serve(args, simulator_path, watch_pid, state_file, stop_file):
     """Runs in the detached child."""
     stopping = []
     signal.signal(signal.SIGTERM, lambda *a: stopping.append(True))
-    sim = _load(simulator_path).Simulator(host=args.host, port=0)
+    module = _load(simulator_path)
+    sim = module.Simulator(host=args.host, port=0)
     sim.start()
     try:
         state = {'url': sim.url, 'identity_url': sim.identity_url, 'pid': os.getpid(),
-                 'simulator': simulator_path, 'watch_pid': watch_pid}
+                 'simulator': simulator_path, 'watch_pid': watch_pid,
+                 'users': dict((user['name'], user['id']) for user in module.USERS)}
         with open(state_file + '.tmp', 'w') as handle:
             json.dump(state, handle)
         os.rename(state_file + '.tmp', state_file)
