@@ -101,7 +101,8 @@ class Scenario(object):
         if kind in SESSION:
             return True, None, [], False
         if kind == 'identity-down' and where == 'Token':
-            return False, 'W1', ['No access token from the identity service', 'HTTP status: 503'], False
+            # the outage is named as one (issue 14 defect 6), not as a wrong identity URL
+            return False, 'W1', ['The identity service at', 'answered HTTP 503', 'is down or failing'], False
         if kind == 'not-admin' and where == 'Login':
             return False, 'W1', ['CanManageSolution', 'administrator'], False
         if kind == 'invalid-user':  # W1 declares the unknown user: AddClient or UpdateClient refuses it
