@@ -44,7 +44,7 @@ class SiteFacts(object):
         self.run = run
         self._entity = None
         self.known_redirect_methods = None  # once asked: what has_redirect_methods said
-        self.rows_refused = False
+        self.rows_unreadable = False
 
     def _fact(self, key):
         return self.run.cache.site_fact(self.run.site, key) if self.run.cache is not None else None
@@ -102,7 +102,7 @@ class SiteFacts(object):
         """{OAuthClientApp Id (lower case): [RedirectUri]} for each of ``app_ids``, in one read (split
         under the query string limit); None when this site does not let them be read."""
         entity = self.redirect_entity()
-        if entity is None or self.rows_refused:
+        if entity is None or self.rows_unreadable:
             return None
         keys = [str(a).lower() for a in app_ids if a]
         found = dict((key, []) for key in keys)
@@ -114,7 +114,13 @@ class SiteFacts(object):
                     if owner in found and row.get(entity.url_column):
                         found[owner].append(RedirectUri(stored_url(row.get(entity.url_column)), str(row.get('Id')).lower()))
         except ReadNotPermittedError:
-            self.rows_refused = True  # asked once per run: the answer will not change meanwhile
+            self.rows_unreadable = True  # asked once per run: the answer will not change meanwhile
+            return None
+        except CreatioError as exc:
+            # Retried already (a safe read). The lists stay what the cache says, or unknown: said once.
+            self.rows_unreadable = True
+            self.run.warn('the redirect URI rows of %s could not be read (%s): the facts cache\'s lists are used, and '
+                          'redirect URIs it does not know stay unconfirmed' % (entity.name, self.run.scrub(exc).full_message()))
             return None
         return found
 
