@@ -37,7 +37,8 @@ ODATA_CLIENTS_ENTITY = 'OAuthClientApp'
 # ASSUMED (issue 14): Creatio 8.3's integration page lists each client's redirect URIs with their ids,
 # so they live in an entity; its name is published nowhere. The collection looks for it in $metadata:
 # an entity set with a lookup to OAuthClientApp (a navigation property, or this column) and a column
-# whose name ends in "url".
+# whose name ends in "url". Rows are read with $select=Id,<lookup>,<url column> and a $filter of
+# "<lookup> eq <OAuthClientApp Id>" clauses joined with "or" (docs: api_assumptions.rst, 17).
 REDIRECT_ENTITY_LOOKUP = 'OAuthClientAppId'
 REDIRECT_ENTITY_URL_SUFFIX = 'url'
 
