@@ -64,6 +64,7 @@ class CreatioClient(ODataReads):
         self._api_path_confirmed = len(self._api_paths) == 1
         self._on_api_path = on_api_path
         self._openid = None
+        self.openid_answered = False  # set by the first OpenID configuration read
 
     @classmethod
     def for_connection(cls, connection, api_path=None, on_api_path=None):
@@ -202,6 +203,8 @@ class CreatioClient(ODataReads):
                                  headers={'Accept': 'application/json'})
         except TransportError:
             return {}
+        # An answer, not a failure: "publishes none" is then evidence (a 5xx or no answer is not).
+        self.openid_answered = response.status_code < 500
         body = parse_json(response) if response.status_code == 200 else None
         if not isinstance(body, dict) or not isinstance(body.get('token_endpoint'), str):
             return {}

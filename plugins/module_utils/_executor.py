@@ -140,12 +140,16 @@ def _send(run, name, operation, request, outcome):
             settled = _settle_lost_add_redirect_urls(run, name, operation, request, exc, outcome)
             if settled is not None:
                 return settled, True
+            if run.facts.redirect_entity() is not None:
+                hint = ('they were not recorded: the next run reads the redirect URIs this site lists and adds only the '
+                        'missing ones (a re-run is safe)')
+            else:
+                hint = ('this site does not list redirect URIs, so they were not recorded: a re-run adds them again, which '
+                        'may leave a duplicate row per URI (harmless; delete extras on the integration page)')
             raise LostAnswerError(
                 'AddRedirectUrls for %r: %s; Creatio may or may not have added %s'
                 % (name, exc.message, ', '.join(operation.payload['redirectUrls'])),
-                call='AddRedirectUrls', status=exc.status,
-                hint='Creatio has no API to list redirect URIs, so they were not recorded: a re-run adds them again, which '
-                     'may leave a duplicate row per URI (harmless; delete extras on the integration page)')
+                call='AddRedirectUrls', status=exc.status, hint=hint)
         raise
 
 

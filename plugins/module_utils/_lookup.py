@@ -12,6 +12,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     ConfigurationError, LostAnswerError, ReadNotPermittedError)
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, RedirectUri, client_key
 from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
+from ansible_collections.creatio.oauth.plugins.module_utils._site import guid_key
 
 # What OData shows of an integration, and so what Creatio decides over the cache.
 SERVER_FIELDS = ('name', 'client_id', 'application_url', 'system_user_id', 'active')
@@ -56,11 +57,10 @@ class ServerReader(object):
             return
         records = [api.record_from_odata(row) for row in rows]
         # Their redirect URI rows too, in one read: the lookups of the batch take them as evidence.
-        with_urls = [r.app_id for r in records if r.grant_type == 'authorization_code']
-        listed = self.run.facts.redirect_rows_of(with_urls) if with_urls else None
-        for record in records:
-            if listed is not None and record.app_id in with_urls:
-                record.listed_redirect_urls = listed[str(record.app_id).lower()]
+        with_urls = [r for r in records if r.grant_type == 'authorization_code' and r.app_id]
+        listed = self.run.facts.redirect_rows_of([r.app_id for r in with_urls]) if with_urls else None
+        for record in with_urls if listed is not None else []:
+            record.listed_redirect_urls = listed[guid_key(record.app_id)]
         self.snapshot = ServerSnapshot(records, names, client_ids, seen)
 
     def _read(self, names, client_ids):
@@ -232,14 +232,21 @@ def settle_redirect_urls(run, record, grant_types=True, confirmed=False):
     if record.redirect_urls is not None and not confirmed:
         return record
     listed = _listed_redirect_urls(run, record, grant_types)
+    record.listed_redirect_urls = None  # evidence of the moment it was read: taken now, or not at all
     if listed is None:
         return record
+    if record.redirect_urls is not None and _rows(record.redirect_urls) == _rows(listed):
+        return record  # the same rows: the cache's order stands (no rewrite for an order)
     if record.redirect_urls is not None and set(record.known_urls()) != set(r.url for r in listed):
         run.warn('integration %r: the facts cache had the redirect URIs %s, Creatio lists %s: Creatio\'s list is taken '
                  '(an earlier run ended before it recorded a change, or the integration was changed in Creatio)'
                  % (record.name, sorted(record.known_urls()) or 'none', sorted(r.url for r in listed) or 'none'))
     record.redirect_urls = listed
     return record
+
+
+def _rows(urls):
+    return sorted((r.url or '', r.id or '') for r in urls)
 
 
 def _listed_redirect_urls(run, record, grant_types):

@@ -45,6 +45,7 @@ class SiteFacts(object):
         self._entity = None
         self.known_redirect_methods = None  # once asked: what has_redirect_methods said
         self.rows_unreadable = False
+        self.description_read = False  # this run read the OData description ($metadata)
 
     def _fact(self, key):
         return self.run.cache.site_fact(self.run.site, key) if self.run.cache is not None else None
@@ -64,7 +65,10 @@ class SiteFacts(object):
                 # cache), and later runs read the rows without learning anything new.
                 entity = self.redirect_entity()
                 known = bool(self.run.client.openid_configuration()) or entity is not None
-                self._keep('redirect_methods', known)
+                # "Older than 8.3" is kept only from two answers (no OpenID configuration, a
+                # description without the entity), never from reads that failed: those ask again.
+                if known or (self.description_read and self.run.client.openid_answered):
+                    self._keep('redirect_methods', known)
             self.known_redirect_methods = known
         return self.known_redirect_methods
 
@@ -86,6 +90,7 @@ class SiteFacts(object):
             document = None
         entity = redirect_entity_of(document) if document else None
         self._entity = entity or NOT_FOUND
+        self.description_read = document is not None
         if document is not None:  # a description read: what it says is evidence worth keeping
             self._keep('redirect_entity', entity.as_fact() if entity else NOT_FOUND)
         return entity
@@ -96,7 +101,7 @@ class SiteFacts(object):
         if not app_id:
             return None
         found = self.redirect_rows_of([app_id])
-        return None if found is None else found[str(app_id).lower()]
+        return None if found is None else found[guid_key(app_id)]
 
     def redirect_rows_of(self, app_ids):
         """{OAuthClientApp Id (lower case): [RedirectUri]} for each of ``app_ids``, in one read (split
@@ -104,15 +109,20 @@ class SiteFacts(object):
         entity = self.redirect_entity()
         if entity is None or self.rows_unreadable:
             return None
-        keys = [str(a).lower() for a in app_ids if a]
+        keys = [guid_key(a) for a in app_ids if a]
         found = dict((key, []) for key in keys)
         clauses = ['%s eq %s' % (entity.lookup, key) for key in keys]
         try:
             for chunk in filter_chunks(clauses, api.ODATA_MAX_FILTER_LENGTH):
                 for row in self.run.client.odata_rows(entity.name, ('Id', entity.lookup, entity.url_column), chunk):
-                    owner = str(row.get(entity.lookup) or '').lower()
-                    if owner in found and row.get(entity.url_column):
-                        found[owner].append(RedirectUri(stored_url(row.get(entity.url_column)), str(row.get('Id')).lower()))
+                    owner = guid_key(row.get(entity.lookup))
+                    if owner not in found:
+                        # A row that cannot be told apart would make its client look as if it had none.
+                        raise CreatioError('a row of %s names no client that was asked for (%s %r)'
+                                           % (entity.name, entity.lookup, row.get(entity.lookup)), call='OData %s' % entity.name,
+                                           hint='report this: the redirect-URI entity is an API assumption of this collection')
+                    if row.get(entity.url_column):
+                        found[owner].append(RedirectUri(stored_url(row.get(entity.url_column)), guid_key(row.get('Id'))))
         except ReadNotPermittedError:
             self.rows_unreadable = True  # asked once per run: the answer will not change meanwhile
             return None
@@ -123,6 +133,11 @@ class SiteFacts(object):
                           'redirect URIs it does not know stay unconfirmed' % (entity.name, self.run.scrub(exc).full_message()))
             return None
         return found
+
+
+def guid_key(value):
+    """A GUID as rows are matched: lower case, without the braces some serialisers add."""
+    return str(value or '').strip().strip('{}').lower()
 
 
 def redirect_entity_of(document):

@@ -312,3 +312,49 @@ def test_redirect_uri_rows_that_cannot_be_read_leave_the_cache_list_with_a_warni
     # tried once for the batch (with the transport's retries), not again per integration
     assert 1 <= len(by_endpoint(sim, 'RedirectUrlEntity')) <= 4
     assert len(run.warnings) == 1 and 'could not be read' in run.warnings[0] and 'HTTP status: 500' in run.warnings[0]
+
+
+def test_creatio_redirect_url_takes_the_site_rows_over_a_stale_cache(sim, tmp_path):
+    from ansible_collections.creatio.oauth.plugins.module_utils import _redirect_urls as redirect_urls  # pylint: disable=import-outside-toplevel
+    apply_all(make_run(sim, tmp_path), code_items(1))
+    cached = make_run(sim, tmp_path).cache.get(sim.url, 'Code 0')
+    gone = [r for r in cached['redirect_urls'] if r['url'] == CODE_URLS[0]][0]
+    make_run(sim, tmp_path).client.call('DeleteRedirectUrl', {'redirectUrlId': gone['id']})
+    sim.clear_log()
+    run = make_run(sim, tmp_path, client_name='Code 0', client_id=None, redirect_urls=CODE_URLS, redirect_url=None,
+                   redirect_url_id=None, state='present', purge=False, add_unconfirmed_redirect_urls=False)
+    result = redirect_urls.apply(run)
+    # the cache said both were there; Creatio lists one: the missing one is added back, once
+    assert result['added'] == [CODE_URLS[0]] and result['changed'] is True
+    assert any('the facts cache had the redirect URIs' in w for w in run.warnings)
+    rows = [u['redirectUrl'] for c in sim.state()['clients'] if c['name'] == 'Code 0' for u in c['redirectUrls']]
+    assert sorted(rows) == sorted(CODE_URLS)
+
+
+def test_before_8_3_the_redirect_url_column_wins_over_a_stale_cache(sim, tmp_path):
+    sim.configure(creatio_version='8.1')
+    item = declared('Old code', grant_type='authorization_code', redirect_urls=[CODE_URLS[0]])
+    apply_all(make_run(sim, tmp_path), [item])
+    # the cache is left behind the site: it claims another URI than the one Creatio has
+    run = make_run(sim, tmp_path)
+    record = run.cache.get(sim.url, 'Old code')
+    record['redirect_urls'] = [{'id': None, 'url': CODE_URLS[1]}]
+    run.cache.put(sim.url, 'Old code', record)
+    sim.clear_log()
+    run = make_run(sim, tmp_path)
+    result = apply_all(run, [item])[0]
+    assert result['changed'] is False and not [e for e in sim.log() if e['kind'] == 'write']
+    assert [u['url'] for u in result['client']['redirect_urls']] == [CODE_URLS[0]]
+    assert any('the facts cache had the redirect URIs' in w for w in run.warnings)
+
+
+def test_the_site_version_is_kept_only_from_answers_not_from_failed_reads(sim, tmp_path):
+    sim.configure(faults=[{'endpoint': 'OpenIdConfiguration', 'status': 503, 'count': 100},
+                          {'endpoint': 'Metadata', 'status': 503, 'count': 100}])
+    run = make_run(sim, tmp_path)
+    assert run.facts.has_redirect_methods() is False  # this run cannot tell: it goes by what it could read
+    assert run.cache.site_fact(sim.url, 'redirect_methods') is None  # but keeps nothing: the next run asks again
+    sim.configure(faults=[])
+    run = make_run(sim, tmp_path)
+    assert run.facts.has_redirect_methods() is True
+    assert run.cache.site_fact(sim.url, 'redirect_methods') is True
