@@ -44,9 +44,7 @@ def integrations(count):
 def collection_module(name):
     """A module_utils module of the collection in this checkout (imported through a linked tree)."""
     collections = testbed.linked_collection(os.path.join(tempfile.gettempdir(), 'creatio-bench-collections-%d' % os.getuid()))
-    if collections not in sys.path:
-        sys.path.insert(0, collections)
-    return importlib.import_module('ansible_collections.creatio.oauth.plugins.module_utils.' + name)
+    return _module_utils(collections, name)
 
 
 def effective(item):
@@ -73,26 +71,32 @@ def redirect_calls(items):
 
 def odata_requests(collections_path, names, with_client_ids):
     """How many OData requests one lookup of ``names`` takes (the collection's own split)."""
-    if collections_path not in sys.path:
-        sys.path.insert(0, collections_path)
-    from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api_assumptions  # pylint: disable=import-outside-toplevel
-    from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks  # pylint: disable=import-outside-toplevel
     clauses = ["Name eq '%s'" % name for name in names]
     if with_client_ids:
         clauses += ["ClientId eq '%s'" % ('0' * 32) for _name in names]  # client ids: 32 hex digits
-    return len(filter_chunks(clauses, api_assumptions.ODATA_MAX_FILTER_LENGTH))
+    return _split_requests(collections_path, clauses)
 
 
 def redirect_rows_requests(collections_path, count):
     """How many OData requests the redirect URI rows of ``count`` clients take (one read, split)."""
     if not count:
         return 0
+    lookup = _module_utils(collections_path, '_api_assumptions').REDIRECT_ENTITY_LOOKUP
+    guid = '0' * 8 + '-0000-0000-0000-' + '0' * 12
+    return _split_requests(collections_path, ['%s eq %s' % (lookup, guid)] * count)
+
+
+def _split_requests(collections_path, clauses):
+    """How many requests an ``or``-joined filter of ``clauses`` takes, split as the collection splits it."""
+    limit = _module_utils(collections_path, '_api_assumptions').ODATA_MAX_FILTER_LENGTH
+    return len(_module_utils(collections_path, '_odata').filter_chunks(clauses, limit))
+
+
+def _module_utils(collections_path, name):
+    """A module_utils module of the collection in the tree ``collections_path``."""
     if collections_path not in sys.path:
         sys.path.insert(0, collections_path)
-    from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api_assumptions  # pylint: disable=import-outside-toplevel
-    from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks  # pylint: disable=import-outside-toplevel
-    clauses = ['%s eq %s' % (api_assumptions.REDIRECT_ENTITY_LOOKUP, '0' * 8 + '-0000-0000-0000-' + '0' * 12)] * count
-    return len(filter_chunks(clauses, api_assumptions.ODATA_MAX_FILTER_LENGTH))
+    return importlib.import_module('ansible_collections.creatio.oauth.plugins.module_utils.' + name)
 
 
 # ---------------------------------------------------------------- playbooks
