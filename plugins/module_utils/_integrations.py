@@ -129,7 +129,10 @@ def apply(run, desired, users=None):
         if plan.unconfirmed:
             run.warn(unconfirmed_warning(name, plan.unconfirmed))
         kept = None
-        if path and any(op.call == 'AddClient' for op in plan.operations):
+        creates = any(op.call == 'AddClient' for op in plan.operations)
+        settled = bool(path and present) and secret_file.settle_partial_files(
+            run, path, name, record.client_id if record is not None and record.exists and not creates else None)
+        if path and creates:
             kept = secret_file.make_way_for_secret_file(run, path, name, record.client_id if record and not found.recreate else None,
                                                         desired.get('keep_stale_secret_file'))
         known = None if found.recreate else record
@@ -159,7 +162,7 @@ def apply(run, desired, users=None):
             outcome = execute(run, name, plan, known)
             outcome.done = lost.done + outcome.done
     result = {
-        'changed': bool(outcome.done),
+        'changed': bool(outcome.done) or settled,
         'client': view_of(outcome.record),
         'operations': outcome.done,
         'source': found.source,

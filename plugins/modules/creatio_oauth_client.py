@@ -104,6 +104,9 @@ options:
       - When the run creates the integration, write its client id, client secret and token URL to this file as
         JSON, with mode 0600.
       - 'An existing file is never overwritten: the module fails before creating anything.'
+      - The file is whole or absent. A run killed while writing it leaves a hidden partial file beside it, which the
+        next run turns into the file (when it holds the secret of the integration Creatio has) or removes, with a
+        warning.
     type: path
   add_unconfirmed_redirect_urls:
     description:

@@ -100,6 +100,8 @@ options:
         description:
           - When the run creates the integration, write its client id, client secret and token URL to this file as
             JSON, mode 0600. An existing file is never overwritten. Unique in the list.
+          - The file is whole or absent; a partial file left by a run killed while writing it is settled by the next
+            run, as for M(creatio.oauth.creatio_oauth_client).
           - Overrides O(secrets_dir) for this item.
         type: path
       add_unconfirmed_redirect_urls:

@@ -87,12 +87,15 @@ def _check_cache_parses(cache_path):
 
 
 def _check_secret_files(rel, secrets_dir):
-    """Every secret file is whole JSON and names a client id the simulator has."""
+    """Every secret file is whole JSON and names a client id the simulator has; no partial file of a
+    killed write is left once the recovery run has settled it."""
     if not os.path.isdir(str(secrets_dir)):
         return 0
     ids = dict((c['name'], c['clientId']) for clients in lib.sim_clients(rel.sim).values() for c in clients)
     count = 0
-    for name in os.listdir(str(secrets_dir)):
+    names = os.listdir(str(secrets_dir))
+    assert [n for n in names if n.endswith('.partial')] == [], names
+    for name in names:
         with open(os.path.join(str(secrets_dir), name)) as handle:
             document = json.load(handle)
         assert document['client_id'] == ids.get(document['name']), (name, document['name'])

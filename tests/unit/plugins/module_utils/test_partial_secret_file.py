@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A client secret file is whole or absent: a run killed while writing it (the reliability suite's
+killed bootstrap runs once left an empty Webhooks.json) leaves at most a partial file beside it, and
+the next run completes the secret file from it when it holds the secret of the integration Creatio
+has, or removes it when it holds nothing usable. Check mode only reports."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import errno
+import json
+import multiprocessing
+import os
+import signal
+
+import pytest
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _batch as batch
+from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
+
+from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run
+
+# conftest.py put tests/simulator on sys.path: the seeded values come from the simulator's data module.
+from creatio_simulator import WEBHOOK_USER_ID  # pylint: disable=import-error
+
+
+def item(name='Webhooks', **kw):
+    spec = batch.item_argspec()
+    params = dict((key, value.get('default')) for key, value in spec.items())
+    params.update(name=name, preset='webhooks', application_url='https://hooks.example.com', system_user_id=WEBHOOK_USER_ID)
+    params.update(kw)
+    return params
+
+
+def apply(sim, tmp_path, secrets_dir, check_mode=False):
+    run = make_run(sim, tmp_path, check_mode=check_mode, clients=[item()], secrets_dir=str(secrets_dir), verify_tokens=False)
+    return run, batch.apply_many(run)
+
+
+def _killed_before_publishing(path, document):
+    """In a child process: write the secret file, and die by SIGKILL just as it is published."""
+    def die(_source, _target):
+        os.kill(os.getpid(), signal.SIGKILL)
+    secret_file.os.link = die  # the child's copy of the module only
+    secret_file.write_secret_file(path, document)
+
+
+def _kill_while_writing(path, document):
+    child = multiprocessing.get_context('fork').Process(target=_killed_before_publishing, args=(path, document))
+    child.start()
+    child.join(30)
+    assert child.exitcode == -signal.SIGKILL
+
+
+def test_a_write_leaves_only_the_secret_file(tmp_path):
+    path = str(tmp_path / 'Webhooks.json')
+    secret_file.write_secret_file(path, {'name': 'Webhooks', 'client_secret': 's'})
+    assert os.listdir(str(tmp_path)) == ['Webhooks.json']
+    assert oct(os.stat(path).st_mode & 0o777) == oct(0o600) and os.stat(path).st_nlink == 1
+    with pytest.raises(ConfigurationError) as raced:  # a file that appeared after the check: never overwritten
+        secret_file.write_secret_file(path, {'name': 'Webhooks', 'client_secret': 'other'})
+    assert 'client_secret return value' in raced.value.hint
+    assert os.listdir(str(tmp_path)) == ['Webhooks.json'] and json.load(open(path))['client_secret'] == 's'
+
+
+def test_a_file_system_without_hard_links_gets_the_whole_file_too(tmp_path, monkeypatch):
+    def refuse(_source, _target):
+        raise OSError(errno.EPERM, 'Operation not permitted')
+    monkeypatch.setattr(secret_file.os, 'link', refuse)
+    path = str(tmp_path / 'Webhooks.json')
+    secret_file.write_secret_file(path, {'name': 'Webhooks', 'client_secret': 's'})
+    assert os.listdir(str(tmp_path)) == ['Webhooks.json'] and json.load(open(path)) == {'name': 'Webhooks', 'client_secret': 's'}
+    assert oct(os.stat(path).st_mode & 0o777) == oct(0o600)
+    with pytest.raises(ConfigurationError):
+        secret_file.write_secret_file(path, {'name': 'Webhooks', 'client_secret': 'other'})
+    assert os.listdir(str(tmp_path)) == ['Webhooks.json'] and json.load(open(path))['client_secret'] == 's'
+
+
+def test_a_kill_while_writing_leaves_no_secret_file_and_a_whole_private_partial(tmp_path):
+    path = str(tmp_path / 'Webhooks.json')
+    _kill_while_writing(path, {'name': 'Webhooks', 'client_id': 'ABC', 'client_secret': 's'})
+    assert not os.path.exists(path)
+    partials = secret_file.partial_files(path)
+    assert len(partials) == 1 and os.path.basename(partials[0]).startswith('.Webhooks.json.')
+    assert oct(os.stat(partials[0]).st_mode & 0o777) == oct(0o600)
+    assert json.load(open(partials[0]))['client_secret'] == 's'
+    assert secret_file.partial_files(str(tmp_path / 'Clio.json')) == []  # another file's partials are not its own
+
+
+def _created_then_killed_while_writing(sim, tmp_path):
+    secrets = tmp_path / 'secrets'
+    _run, first = apply(sim, tmp_path, secrets)
+    assert first['integrations'][0]['action'] == 'created', first
+    path = secrets / 'Webhooks.json'
+    document = json.loads(path.read_text())
+    path.unlink()  # the state a killed run leaves: the integration created and recorded, the secret not yet published
+    _kill_while_writing(str(path), document)
+    assert not path.exists() and len(secret_file.partial_files(str(path))) == 1
+    return secrets, path, document
+
+
+def test_the_next_run_completes_the_secret_file_from_a_whole_partial(sim, tmp_path):
+    secrets, path, document = _created_then_killed_while_writing(sim, tmp_path)
+
+    sim.clear_log()
+    run, check = apply(sim, tmp_path, secrets, check_mode=True)
+    assert check.get('failed') is not True and check['changed'] is True, check
+    assert any('a real run completes %s from it' % path in w for w in run.warnings), run.warnings
+    assert not path.exists() and len(secret_file.partial_files(str(path))) == 1  # check mode moved nothing
+    assert [e for e in sim.log() if e['kind'] == 'write'] == []
+
+    run, again = apply(sim, tmp_path, secrets)
+    assert again.get('failed') is not True and again['changed'] is True, again
+    assert [e for e in sim.log() if e['kind'] == 'write'] == []  # Creatio was not asked for anything new
+    assert json.loads(path.read_text()) == document and oct(os.stat(str(path)).st_mode & 0o777) == oct(0o600)
+    assert os.listdir(str(secrets)) == ['Webhooks.json']
+    assert any('client_secret_file %s was completed from' % path in w for w in run.warnings), run.warnings
+    assert all(document['client_secret'] not in w for w in run.warnings)
+
+    run, third = apply(sim, tmp_path, secrets)
+    assert third['changed'] is False and run.warnings == [], (third, run.warnings)
+
+
+@pytest.mark.parametrize('spoil', ['torn', 'another client', 'file exists'])
+def test_a_partial_with_no_usable_secret_is_removed(sim, tmp_path, spoil):
+    secrets, path, document = _created_then_killed_while_writing(sim, tmp_path)
+    partial = secret_file.partial_files(str(path))[0]
+    if spoil == 'torn':
+        with open(partial, 'w') as handle:
+            handle.write(json.dumps(document)[:20])
+    elif spoil == 'another client':
+        with open(partial, 'w') as handle:
+            json.dump(dict(document, client_id='0123456789ABCDEF0123456789ABCDEF'), handle)
+    else:
+        path.write_text(u'{"keep": "me"}\n')
+
+    run, again = apply(sim, tmp_path, secrets)
+    assert again.get('failed') is not True and again['changed'] is True, again
+    assert secret_file.partial_files(str(path)) == []
+    assert any('%s, a partial secret file left by a run' % partial in w and 'was removed' in w for w in run.warnings)
+    if spoil == 'file exists':
+        assert path.read_text() == u'{"keep": "me"}\n'
+    else:
+        assert not path.exists()  # the secret is lost, as when AddClient's answer is: nothing is made up
