@@ -220,8 +220,10 @@ def cloud_identity_url(site_url):
 
 
 def _split(value, option, userinfo_hint, example_hint):
-    if '@' in value.strip().split('//', 1)[-1].split('/', 1)[0]:
-        # Checked first so that a password pasted into the URL is never echoed by a later message.
+    if '@' in value:
+        # Anywhere, not only in the host part: a password holding "/", "?" or "#" moves the "@" into the
+        # path. Checked first so that a password pasted into the URL is never echoed by a later message
+        # (a site root or an identity service root never has an "@").
         raise ConfigurationError('%s must not contain a user name or password' % option, option=option, hint=userinfo_hint)
     parts = urlsplit(value.strip())
     if parts.scheme.lower() not in ('http', 'https') or not parts.hostname:

@@ -127,11 +127,18 @@ def test_creatio_url_refused(value, option_words):
 
 
 def test_creatio_url_userinfo_refused_without_echoing_the_password():
-    for value in ('https://admin:S3cr3t-In-Url@site.example/', 'https://admin:S3cr3t-In-Url@site.example/0/'):
+    # a password holding "/", "?" or "#" (or only digits) puts the "@" outside the host part
+    for value in ('https://admin:S3cr3t-In-Url@site.example/', 'https://admin:S3cr3t-In-Url@site.example/0/',
+                  'https://admin:S3cr3t/In-Url@site.example/', 'https://admin:8443/S3cr3t-In-Url@site.example',
+                  'https://admin:S3cr3t?In-Url@site.example/', 'https://admin:S3cr3t#In-Url@site.example/'):
         with pytest.raises(ConfigurationError) as info:
             validated(forms(creatio_url=value))
         assert 'user name or password' in info.value.message
-        assert 'S3cr3t-In-Url' not in info.value.full_message() and 'S3cr3t-In-Url' not in str(info.value)
+        assert 'S3cr3t' not in info.value.full_message() and 'S3cr3t' not in str(info.value), value
+    with pytest.raises(ConfigurationError) as info:
+        validated(params(creatio_client_id='cid', creatio_client_secret='sec',
+                         creatio_identity_url='https://cid:8443/S3cr3t@is.example'))
+    assert info.value.option == 'creatio_identity_url' and 'S3cr3t' not in info.value.full_message()
 
 
 # --- identity URL ------------------------------------------------------------------------------------
