@@ -314,6 +314,31 @@ def test_redirect_uri_rows_that_cannot_be_read_leave_the_cache_list_with_a_warni
     assert len(run.warnings) == 1 and 'could not be read' in run.warnings[0] and 'HTTP status: 500' in run.warnings[0]
 
 
+def test_a_redirect_uri_row_naming_no_client_asked_for_leaves_the_cache_list_with_a_warning(sim, tmp_path, monkeypatch):
+    """A row whose owner cannot be matched (an entity shaped otherwise than assumed) is never read as "no URIs"."""
+    items = code_items(2)
+    apply_all(make_run(sim, tmp_path), items)
+    cached = dict((i['name'], make_run(sim, tmp_path).cache.get(sim.url, i['name'])['redirect_urls']) for i in items)
+    # Behind the cache's back: Creatio loses a row of Code 1, which must NOT be taken as the site's whole list
+    gone = [r for r in cached['Code 1'] if r['url'] == CODE_URLS[1]][0]
+    make_run(sim, tmp_path).client.call('DeleteRedirectUrl', {'redirectUrlId': gone['id']})
+    run = make_run(sim, tmp_path)
+    real_rows = type(run.client).odata_rows
+
+    def rows_with_a_stranger(client, entity, columns, clauses):
+        rows = list(real_rows(client, entity, columns, clauses))
+        if entity != 'OAuthClientApp' and rows:
+            rows.append(dict(rows[0], **{columns[1]: '{0123456789abcdef0123456789abcdef}'}))
+        return rows
+    monkeypatch.setattr(type(run.client), 'odata_rows', rows_with_a_stranger)
+    sim.clear_log()
+    again = apply_all(run, items)
+    assert [r['changed'] for r in again] == [False, False]  # the cache's lists stand: nothing added, nothing deleted
+    assert not [e for e in sim.log() if e['kind'] == 'write']
+    assert len(run.warnings) == 1 and 'names no client that was asked for' in run.warnings[0], run.warnings
+    assert all(make_run(sim, tmp_path).cache.get(sim.url, n)['redirect_urls'] == cached[n] for n in cached)
+
+
 def test_creatio_redirect_url_takes_the_site_rows_over_a_stale_cache(sim, tmp_path):
     from ansible_collections.creatio.oauth.plugins.module_utils import _redirect_urls as redirect_urls  # pylint: disable=import-outside-toplevel
     apply_all(make_run(sim, tmp_path), code_items(1))
