@@ -16,9 +16,7 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CreatioError
-from ansible_collections.creatio.oauth.plugins.module_utils._lookup import settle_redirect_urls
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks, odata_quote
-from ansible_collections.creatio.oauth.plugins.module_utils._records import client_key
 
 try:
     from urllib.parse import quote
@@ -111,36 +109,11 @@ def integrations(entries, warn=None, user_names=None):
 def site_as_code(run, entries, server):
     """The service part of creatio_oauth_client_info's ``integrations``. ``server``: the Records
     OData answered (None when the site refused the read). Where the site lets them be read, the
-    system users are named, and the redirect URIs of an authorization code integration the facts
-    cache does not know are read from the site (the same evidence a run would use)."""
+    system users are named. The redirect URIs are those of ``entries``: the site's where it shows
+    them (list_clients settled them as a run would), else the facts cache's."""
     if server is None:
         return integrations(entries, run.warn)
-    return integrations(_with_redirect_urls(run, entries, server), run.warn, user_names(run, entries))
-
-
-def _with_redirect_urls(run, entries, server):
-    """``entries`` with the redirect URIs of the authorization code integrations that show none,
-    read from the site where it allows (settle_redirect_urls: the RedirectUrl column before 8.3, the
-    redirect-URI entity on 8.3); left as they are otherwise."""
-    missing = [e for e in entries if e.get('source') not in NOT_ON_THE_SITE and grant_of(e) == 'authorization_code'
-               and not e.get('redirect_urls')]
-    if not missing:
-        return entries
-    by_client_id = dict((client_key(r.client_id), r) for r in server if r.client_id)
-    completed = []
-    try:
-        grant_types = run.facts.has_redirect_methods()
-        for entry in entries:
-            record = by_client_id.get(client_key(entry.get('client_id'))) if entry in missing else None
-            if record is not None:
-                found = settle_redirect_urls(run, record.copy(redirect_urls=None), grant_types).redirect_urls
-                if found:
-                    entry = dict(entry, redirect_urls=[{'id': r.id, 'url': r.url} for r in found])
-            completed.append(entry)
-    except CreatioError as exc:
-        run.warn('export: the redirect URIs could not be read (%s)' % run.scrub(exc).full_message())
-        return entries
-    return completed
+    return integrations(entries, run.warn, user_names(run, entries))
 
 
 def user_names(run, entries):

@@ -16,10 +16,10 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _normalize as
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
-from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
 from ansible_collections.creatio.oauth.plugins.module_utils._executor import RaceLost, execute
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import (
-    SERVER_FIELDS, lookup, merge, server_query, settle_redirect_urls, unconfirmed_warning)
+    SERVER_FIELDS, lookup, merge, read_listed_redirect_urls, server_query, settle_redirect_urls, unconfirmed_warning)
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, client_key, diff_view_of, view_of
 from ansible_collections.creatio.oauth.plugins.module_utils._users import resolve as resolve_system_users
 
@@ -193,19 +193,48 @@ def list_clients(run):
     if server is None:
         entries = [_listed(record, 'cache') for record in cached.values()]
     else:
+        on_site = _with_site_redirect_urls(run, server)
         by_client_id = dict((client_key(r.client_id), r) for r in cached.values() if r.client_id)
         seen = set()
         for row in server:
             known = by_client_id.get(client_key(row.client_id))
             if known:
                 seen.add(known.name)
-                entries.append(_listed(known.copy(**dict((k, getattr(row, k)) for k in SERVER_FIELDS)), 'cache+server'))
+                merged = known.copy(**dict((k, getattr(row, k)) for k in SERVER_FIELDS + SITE_EVIDENCE))
+                entries.append(_listed(on_site(merged), 'cache+server'))
             else:
-                entries.append(_listed(row, 'server'))
+                entries.append(_listed(on_site(row), 'server'))
         entries += [_listed(record, 'cache-only') for n, record in cached.items() if n not in seen]
     entries.sort(key=lambda e: (e['name'] or '', e['client_id'] or ''))
     return {'changed': False, 'clients': entries, 'odata_readable': server is not None,
             'integrations': export.site_as_code(run, entries, server)}
+
+
+# What a record read from OData carries about its redirect URIs (as the site shows them).
+SITE_EVIDENCE = ('app_id', 'server_redirect_url', 'listed_redirect_urls')
+
+
+def _with_site_redirect_urls(run, server):
+    """A function giving a record on the site the redirect URIs the site shows (the RedirectUrl column
+    before 8.3, the redirect-URI entity's rows on 8.3, all read at once), over the facts cache's
+    list, as a run would take them (settle_redirect_urls). Where the site shows none, or its version
+    cannot be told, records are left as they are."""
+    if not any(r.grant_type == 'authorization_code' or r.server_redirect_url for r in server):
+        return lambda record: record
+    try:
+        grant_types = run.facts.has_redirect_methods()
+        if grant_types:
+            read_listed_redirect_urls(run, server)
+    except CreatioError as exc:
+        run.warn('the redirect URIs Creatio lists could not be read (%s): those of the facts cache are shown'
+                 % run.scrub(exc).full_message())
+        return lambda record: record
+
+    def settled(record):
+        if grant_types and record.grant_type != 'authorization_code':
+            return record  # before 8.3 the RedirectUrl column is every client's whole list (SRC)
+        return settle_redirect_urls(run, record, grant_types, confirmed=True)
+    return settled
 
 
 def _listed(record, source):

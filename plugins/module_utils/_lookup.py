@@ -56,11 +56,7 @@ class ServerReader(object):
         if rows is None:
             return
         records = [api.record_from_odata(row) for row in rows]
-        # Their redirect URI rows too, in one read: the lookups of the batch take them as evidence.
-        with_urls = [r for r in records if r.grant_type == 'authorization_code' and r.app_id]
-        listed = self.run.facts.redirect_rows_of([r.app_id for r in with_urls]) if with_urls else None
-        for record in with_urls if listed is not None else []:
-            record.listed_redirect_urls = listed[guid_key(record.app_id)]
+        read_listed_redirect_urls(self.run, records)  # the lookups of the batch take them as evidence
         self.snapshot = ServerSnapshot(records, names, client_ids, seen)
 
     def _read(self, names, client_ids):
@@ -243,6 +239,16 @@ def settle_redirect_urls(run, record, grant_types=True, confirmed=False):
                  % (record.name, sorted(record.known_urls()) or 'none', sorted(r.url for r in listed) or 'none'))
     record.redirect_urls = listed
     return record
+
+
+def read_listed_redirect_urls(run, records):
+    """Sets ``listed_redirect_urls`` of the authorization code records read from OData to the rows
+    the site's redirect-URI entity lists for them: one read for all (split under the query string
+    limit); left None where the site does not let them be read."""
+    with_urls = [r for r in records if r.grant_type == 'authorization_code' and r.app_id]
+    listed = run.facts.redirect_rows_of([r.app_id for r in with_urls]) if with_urls else None
+    for record in with_urls if listed is not None else []:
+        record.listed_redirect_urls = listed[guid_key(record.app_id)]
 
 
 def _rows(urls):

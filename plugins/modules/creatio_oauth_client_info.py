@@ -84,7 +84,11 @@ clients:
       description: Whether the integration is active.
       type: bool
     redirect_urls:
-      description: Redirect URIs with their ids, as far as the collection knows them.
+      description:
+        - Redirect URIs with their ids, as far as the collection knows them. For an integration on the site, the ones
+          Creatio lists where it lets them be read (its redirect-URI entity, read at once for all; the C(RedirectUrl)
+          column before Creatio 8.3), over the facts cache's list, with a warning when they differ; the facts cache's
+          otherwise.
       type: list
       elements: dict
     source:
@@ -112,8 +116,8 @@ integrations:
     - For a client credentials integration, C(system_user) (the user's name) where the site lets its users be read
       (OData C(SysAdminUnit)) and no other user has that name; C(system_user_id) otherwise (user ids differ from site
       to site, names need not).
-    - C(redirect_urls) for an authorization code integration, from the facts cache or read from the site (its
-      redirect-URI entity, or the C(RedirectUrl) column before Creatio 8.3); a warning names an integration whose
+    - C(redirect_urls) for an authorization code integration, as in RV(clients) (the site's where it lists them, else
+      the facts cache's); a warning names an integration whose
       redirect URIs cannot be known (add them before applying the list). C(active) only when it is V(false).
     - Of several integrations with one name (Creatio allows it), the first by client id is exported, with a warning.
     - Never a client id or a secret.

@@ -383,3 +383,44 @@ def test_the_site_version_is_kept_only_from_answers_not_from_failed_reads(sim, t
     run = make_run(sim, tmp_path)
     assert run.facts.has_redirect_methods() is True
     assert run.cache.site_fact(sim.url, 'redirect_methods') is True
+
+
+# ---------------------------------------------------------------- the info listing takes the site's rows too
+
+def test_the_info_listing_shows_the_redirect_uri_rows_the_site_lists_read_at_once(sim, tmp_path):
+    items = code_items(3)
+    apply_all(make_run(sim, tmp_path), items)
+    cached = make_run(sim, tmp_path).cache.get(sim.url, 'Code 1')
+    gone = [r for r in cached['redirect_urls'] if r['url'] == CODE_URLS[1]][0]
+    make_run(sim, tmp_path).client.call('DeleteRedirectUrl', {'redirectUrlId': gone['id']})  # behind the cache's back
+    sim.clear_log()
+    run = make_run(sim, tmp_path, name=None, check_mode=True)
+    listed = integration.list_clients(run)
+    clients = dict((c['name'], c) for c in listed['clients'])
+    assert [u['url'] for u in clients['Code 1']['redirect_urls']] == [CODE_URLS[0]] and clients['Code 1']['source'] == 'cache+server'
+    assert all(sorted(u['url'] for u in clients['Code %d' % i]['redirect_urls']) == sorted(CODE_URLS) for i in (0, 2))
+    exported = dict((i['name'], i) for i in listed['integrations'])
+    assert exported['Code 1']['redirect_urls'] == [CODE_URLS[0]]
+    # one read of the rows for every integration listed, none per integration; nothing written
+    assert len(by_endpoint(sim, 'RedirectUrlEntity')) == 1 and not [e for e in sim.log() if e['kind'] == 'write']
+    assert any("'Code 1'" in w and 'the facts cache had the redirect URIs' in w for w in run.warnings), run.warnings
+
+
+def test_the_info_listing_before_8_3_shows_the_redirect_url_column_over_a_stale_cache(sim, tmp_path):
+    sim.configure(creatio_version='8.1')
+    apply_all(make_run(sim, tmp_path), [declared('Old code', grant_type='authorization_code', redirect_urls=[CODE_URLS[0]])])
+    run = make_run(sim, tmp_path)
+    record = run.cache.get(sim.url, 'Old code')
+    record['redirect_urls'] = [{'id': None, 'url': CODE_URLS[1]}]
+    run.cache.put(sim.url, 'Old code', record)
+    listed = integration.list_clients(make_run(sim, tmp_path, name='Old code', check_mode=True))
+    assert [[u['url'] for u in c['redirect_urls']] for c in listed['clients']] == [[CODE_URLS[0]]]
+
+
+def test_the_info_listing_keeps_the_cache_lists_when_the_rows_cannot_be_read(sim, tmp_path):
+    apply_all(make_run(sim, tmp_path), code_items(2))
+    sim.configure(faults=[{'endpoint': 'RedirectUrlEntity', 'status': 500, 'count': 100}])
+    run = make_run(sim, tmp_path, name=None, check_mode=True)
+    clients = dict((c['name'], c) for c in integration.list_clients(run)['clients'])
+    assert all(sorted(u['url'] for u in clients['Code %d' % i]['redirect_urls']) == sorted(CODE_URLS) for i in (0, 1))
+    assert len([w for w in run.warnings if 'could not be read' in w]) == 1, run.warnings
