@@ -6,13 +6,14 @@ for the unit tests that drive the engine against the simulator."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.creatio.oauth.plugins.module_utils import _batch as batch
 from ansible_collections.creatio.oauth.plugins.module_utils._auth import login_for
 from ansible_collections.creatio.oauth.plugins.module_utils._client import CreatioClient
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
 from ansible_collections.creatio.oauth.plugins.module_utils._run import ModuleRun
 
 # conftest.py put tests/simulator on sys.path: the seeded values come from the simulator's data module.
-from creatio_simulator import SUPERVISOR_ID, USERS  # pylint: disable=import-error
+from creatio_simulator import SUPERVISOR_ID, USERS, WEBHOOK_USER_ID  # pylint: disable=import-error
 
 # The seeded administrator's name and password.
 ADMIN, ADMIN_PASSWORD = next((user['name'], user['password']) for user in USERS if user['id'] == SUPERVISOR_ID)
@@ -53,6 +54,14 @@ def module_params(sim, tmp_path, **kw):
 
 def make_run(sim, tmp_path, check_mode=False, **kw):
     return ModuleRun(FakeModule(module_params(sim, tmp_path, **kw), check_mode=check_mode))
+
+
+def webhook_item(name='Webhooks', **kw):
+    """One item of creatio_oauth_clients' ``clients`` with its defaults: a webhooks integration."""
+    params = dict((key, value.get('default')) for key, value in batch.item_argspec().items())
+    params.update(name=name, preset='webhooks', application_url='https://hooks.example.com', system_user_id=WEBHOOK_USER_ID)
+    params.update(kw)
+    return params
 
 
 def forms_login(site, username, password):

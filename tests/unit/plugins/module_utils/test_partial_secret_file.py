@@ -20,18 +20,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _batch as bat
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 
-from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run
-
-# conftest.py put tests/simulator on sys.path: the seeded values come from the simulator's data module.
-from creatio_simulator import WEBHOOK_USER_ID  # pylint: disable=import-error
-
-
-def item(name='Webhooks', **kw):
-    spec = batch.item_argspec()
-    params = dict((key, value.get('default')) for key, value in spec.items())
-    params.update(name=name, preset='webhooks', application_url='https://hooks.example.com', system_user_id=WEBHOOK_USER_ID)
-    params.update(kw)
-    return params
+from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run, webhook_item as item
 
 
 def apply(sim, tmp_path, secrets_dir, check_mode=False):
