@@ -230,11 +230,11 @@ def _with_site_redirect_urls(run, server):
                  % run.scrub(exc).full_message())
         return lambda record: record
 
-    def settled(record):
+    def take_site_list(record):
         if grant_types and record.grant_type != 'authorization_code':
             return record  # before 8.3 the RedirectUrl column is every client's whole list (SRC)
         return settle_redirect_urls(run, record, grant_types, confirmed=True)
-    return settled
+    return take_site_list
 
 
 def _listed(record, source):
