@@ -193,7 +193,7 @@ def list_clients(run):
     if server is None:
         entries = [_listed(record, 'cache') for record in cached.values()]
     else:
-        on_site = _with_site_redirect_urls(run, server)
+        on_site = _with_site_redirect_urls(run, server, cached.values())
         by_client_id = dict((client_key(r.client_id), r) for r in cached.values() if r.client_id)
         seen = set()
         for row in server:
@@ -214,13 +214,13 @@ def list_clients(run):
 SITE_EVIDENCE = ('app_id', 'server_redirect_url', 'listed_redirect_urls')
 
 
-def _with_site_redirect_urls(run, server):
+def _with_site_redirect_urls(run, server, cached):
     """A function giving a record on the site the redirect URIs the site shows (the RedirectUrl column
     before 8.3, the redirect-URI entity's rows on 8.3, all read at once), over the facts cache's
-    list, as a run would take them (settle_redirect_urls). Where the site shows none, or its version
-    cannot be told, records are left as they are."""
-    if not any(r.grant_type == 'authorization_code' or r.server_redirect_url for r in server):
-        return lambda record: record
+    list, as a run would take them (settle_redirect_urls). Where the site's list cannot be read, or
+    its version cannot be told, records are left as they are. ``cached``: the facts cache's records."""
+    if not any(r.grant_type == 'authorization_code' or r.server_redirect_url for r in list(server) + list(cached)):
+        return lambda record: record  # nothing that has redirect URIs: the site's version is not asked for
     try:
         grant_types = run.facts.has_redirect_methods()
         if grant_types:

@@ -8,9 +8,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import fcntl
 import json
 import os
 import re
+import stat as statmod
 import tempfile
 
 from ansible_collections.creatio.oauth.plugins.module_utils._json_file import keep_aside
@@ -42,10 +44,10 @@ SECRET_KEPT = ('the integration was created: its client secret is in the client_
 
 def write_secret_file(path, document):
     """Mode 0600, whole or not at all, never overwriting: the document is written and fsynced to a
-    partial file beside ``path`` (0600 from its creation), then hard-linked to ``path``, which fails
-    rather than replace a file that appeared meanwhile. A run killed on the way leaves no file, or a
-    partial one that the next run settles (settle_partial_files). Any failure is a CreatioError whose
-    hint says where the secret still is."""
+    partial file beside ``path`` (0600 from its creation, locked until published), then hard-linked to
+    ``path``, which fails rather than replace a file that appeared meanwhile. A run killed on the way
+    leaves no file, or a partial one that the next run settles (settle_partial_files). Any failure is
+    a CreatioError whose hint says where the secret still is."""
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, partial = tempfile.mkstemp(prefix=_partial_prefix(path), suffix=PARTIAL_SUFFIX, dir=folder)
@@ -53,40 +55,52 @@ def write_secret_file(path, document):
         raise CreatioError('client_secret_file %s could not be created (%s)' % (path, exc.strerror), hint=SECRET_KEPT)
     try:
         with os.fdopen(fd, 'w') as handle:
+            # Held until the partial is published and gone: settle_partial_files leaves a locked one to its writer.
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             json.dump(document, handle, indent=2, sort_keys=True)
             handle.write('\n')
             handle.flush()
             os.fsync(handle.fileno())
-        _publish(partial, path)
+            _publish(partial, path)
+            _remove_quietly(partial)
     except (IOError, OSError) as exc:
         raise CreatioError('client_secret_file %s could not be written (%s)' % (path, exc.strerror), hint=SECRET_KEPT)
     finally:
         _remove_quietly(partial)
 
 
+def _appeared(path):
+    return ConfigurationError('client_secret_file %s appeared while the integration was being created; it was not '
+                              'overwritten' % path, option='client_secret_file', hint=SECRET_KEPT)
+
+
 def _publish(partial, path):
     try:
         os.link(partial, path)
+        return
     except OSError as exc:
         if exc.errno == errno.EEXIST:
-            raise ConfigurationError('client_secret_file %s appeared while the integration was being created; it was '
-                                     'not overwritten' % path, option='client_secret_file', hint=SECRET_KEPT)
+            raise _appeared(path)
         if exc.errno not in _NO_HARD_LINKS:
             raise
-        # A file system without hard links: an exclusive create, then a copy of the whole document.
-        with open(partial) as source:
-            text = source.read()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError as exc:
-            if exc.errno == errno.EEXIST:
-                raise ConfigurationError('client_secret_file %s appeared while the integration was being created; it was '
-                                         'not overwritten' % path, option='client_secret_file', hint=SECRET_KEPT)
-            raise
+    # A file system without hard links: an exclusive create, then a copy of the whole document; a
+    # copy that fails is removed (only a kill during the copy itself can leave it torn, see secrets.rst).
+    with open(partial) as source:
+        text = source.read()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.EEXIST:
+            raise _appeared(path)
+        raise
+    try:
         with os.fdopen(fd, 'w') as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+    except (IOError, OSError):
+        _remove_quietly(path)
+        raise
 
 
 def _remove_quietly(path):
@@ -101,6 +115,8 @@ def _remove_quietly(path):
 PARTIAL_SUFFIX = '.partial'
 _NO_HARD_LINKS = tuple(code for code in (getattr(errno, n, None) for n in ('EPERM', 'EOPNOTSUPP', 'ENOTSUP', 'ENOSYS'))
                        if code is not None)
+# Bigger files are not one this collection wrote.
+SECRET_FILE_MAX_BYTES = 65536
 
 
 def _partial_prefix(path):
@@ -108,19 +124,16 @@ def _partial_prefix(path):
 
 
 def partial_files(path):
-    """The partial files write_secret_file left beside ``path`` (a run killed before publishing)."""
+    """The partial files write_secret_file left beside ``path`` (a run killed before publishing):
+    exactly ``.<file name>.<8 characters of mkstemp>.partial``, so that the partial of another file
+    whose name starts with this one's (``App.json.json`` beside ``App.json``) is never taken for one."""
     folder = os.path.dirname(os.path.abspath(path))
-    prefix = _partial_prefix(path)
+    shape = re.compile(r'\A%s[a-z0-9_]{8}%s\Z' % (re.escape(_partial_prefix(path)), re.escape(PARTIAL_SUFFIX)))
     try:
         names = os.listdir(folder)
     except OSError:
         return []
-    return sorted(os.path.join(folder, n) for n in names if n.startswith(prefix) and n.endswith(PARTIAL_SUFFIX)
-                  and len(n) > len(prefix) + len(PARTIAL_SUFFIX) and '/' not in n)
-
-
-# Bigger files are not one this collection wrote.
-SECRET_FILE_MAX_BYTES = 65536
+    return sorted(os.path.join(folder, n) for n in names if shape.match(n))
 
 
 def _json_object_in(path):
@@ -136,37 +149,102 @@ def _json_object_in(path):
 
 
 def settle_partial_files(run, path, name, client_id):
-    """A run killed between writing the secret and publishing it left a partial file beside
-    ``path``. One that is whole and holds the secret of the integration Creatio has now (``client_id``,
-    from Creatio or the facts cache; None when there is none) completes ``path`` when that is still
-    missing: the secret was issued once and is nowhere else. Any other (torn, another client's, or
-    ``path`` exists) is removed: it holds no secret anyone can use. In check mode both are only
-    reported. Returns True when something was (or, in check mode, would be) done."""
+    """Settles the partial files a run killed while writing ``path`` left beside it (one still locked
+    belongs to a run writing it now and is left alone). ``client_id``: the client Creatio has for the
+    integration now (from Creatio or the facts cache), None when there is none.
+
+    - whole, this user's and private, holding the secret of ``client_id``, ``path`` missing: it
+      completes ``path`` (the secret was issued once and is nowhere else);
+    - the same, but ``path`` holds something else: left in place, with a warning (never a secret lost);
+    - ``path`` itself (a run killed after publishing, before removing it): removed, silently;
+    - torn, or of another client: removed (no secret anyone can use);
+    - another user's, or readable by others: left alone, with a warning (not trusted as a secret file).
+
+    Check mode only warns. Returns True when a file was (or, in check mode, would be) completed or removed."""
     done = False
     for partial in partial_files(path):
-        document = _json_object_in(partial)
-        completes = (document is not None and client_id and document.get('name') == name
-                     and str(document.get('client_id') or '').upper() == str(client_id).upper()
-                     and isinstance(document.get('client_secret'), str) and not os.path.lexists(path))
-        if run.check_mode:
-            run.warn('%s is a partial secret file left by a run that was killed while writing %s: a real run %s'
-                     % (partial, path, 'completes %s from it' % path if completes else 'removes it (it holds no usable secret)'))
-            done = True
-            continue
-        if completes:
+        try:
+            fd = os.open(partial, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+        except OSError:
+            continue  # gone meanwhile (published by its writer), a link, or not this user's to read
+        with os.fdopen(fd, 'rb') as handle:
             try:
-                _publish(partial, path)
-            except (ConfigurationError, IOError, OSError):
-                continue  # the file appeared meanwhile, or cannot be made: the partial stays for the next run
-            _remove_quietly(partial)
-            run.warn('client_secret_file %s was completed from %s, left by a run that was killed while writing it '
-                     '(the secret of client id %s)' % (path, partial, client_id))
-        else:
-            _remove_quietly(partial)
-            run.warn('%s, a partial secret file left by a run that was killed while writing %s, was removed: it held '
-                     'no usable secret (torn, or of a client Creatio does not have, or %s exists)' % (partial, path, path))
-        done = True
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except (IOError, OSError):
+                continue  # its writer is still at work
+            verdict = _verdict_on(handle, path, name, client_id)
+            done = _act_on(run, verdict, partial, path, client_id) or done
     return done
+
+
+def _verdict_on(handle, path, name, client_id):
+    stat = os.fstat(handle.fileno())
+    if _same_inode(stat, path):
+        return 'published'
+    if not statmod.S_ISREG(stat.st_mode) or stat.st_uid != os.getuid() or stat.st_mode & 0o077:
+        return 'foreign'
+    text = handle.read(SECRET_FILE_MAX_BYTES + 1)
+    try:
+        document = json.loads(text.decode('utf-8'))
+    except (UnicodeDecodeError, ValueError):
+        return 'remove'
+    if (not isinstance(document, dict) or not client_id or document.get('name') != name
+            or str(document.get('client_id') or '').upper() != str(client_id).upper()
+            or not isinstance(document.get('client_secret'), str)):
+        return 'remove'
+    if os.path.lexists(path):
+        return 'published' if _same_bytes(path, text) else 'keep'
+    return 'complete'
+
+
+def _same_inode(stat, path):
+    try:
+        other = os.stat(path)
+    except OSError:
+        return False
+    return (other.st_dev, other.st_ino) == (stat.st_dev, stat.st_ino)
+
+
+def _same_bytes(path, text):
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read(SECRET_FILE_MAX_BYTES + 1) == text
+    except (IOError, OSError):
+        return False
+
+
+def _act_on(run, verdict, partial, path, client_id):
+    left = '%s, a partial secret file left by a run that was killed while writing %s' % (partial, path)
+    if verdict == 'foreign':
+        run.warn('%s, was left alone: it is not a private file of this user (owner or mode), so it is not trusted '
+                 'as a secret file; check it and remove it' % left)
+        return False
+    if verdict == 'keep':
+        run.warn('%s, holds the secret of client id %s, but %s holds something else: both were left as they are; move '
+                 '%s away and the next run completes it from the partial file' % (left, client_id, path, path))
+        return False
+    if run.check_mode:
+        if verdict != 'published':
+            run.warn('%s: a real run %s' % (left, 'completes %s from it' % path if verdict == 'complete'
+                                             else 'removes it (it holds no usable secret)'))
+        return verdict != 'published'
+    if verdict == 'published':
+        _remove_quietly(partial)  # a second name of the secret file itself
+        return False
+    if verdict == 'remove':
+        _remove_quietly(partial)
+        run.warn('%s, was removed: it held no usable secret (torn, or of a client Creatio does not have)' % left)
+        return True
+    try:
+        _publish(partial, path)
+    except (ConfigurationError, IOError, OSError) as exc:
+        run.warn('%s: %s could not be completed from it (%s); it stays, with the secret, for the next run'
+                 % (left, path, getattr(exc, 'strerror', None) or 'the file appeared meanwhile'))
+        return False
+    _remove_quietly(partial)
+    run.warn('client_secret_file %s was completed from %s, left by a run that was killed while writing it (the '
+             'secret of client id %s)' % (path, partial, client_id))
+    return True
 
 
 # --- a secret file left by an integration that was deleted since (issue 15 item 6) -------------------

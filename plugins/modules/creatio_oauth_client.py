@@ -105,8 +105,8 @@ options:
         JSON, with mode 0600.
       - 'An existing file is never overwritten: the module fails before creating anything.'
       - The file is whole or absent. A run killed while writing it leaves a hidden partial file beside it, which the
-        next run turns into the file (when it holds the secret of the integration Creatio has) or removes, with a
-        warning.
+        next run turns into the file (when it holds the secret of the integration Creatio has) or removes (when it
+        holds no usable secret), with a warning; see the collection's secrets page for the other cases.
     type: path
   add_unconfirmed_redirect_urls:
     description:

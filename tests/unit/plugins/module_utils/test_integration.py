@@ -417,6 +417,19 @@ def test_the_info_listing_before_8_3_shows_the_redirect_url_column_over_a_stale_
     assert [[u['url'] for u in c['redirect_urls']] for c in listed['clients']] == [[CODE_URLS[0]]]
 
 
+def test_the_info_listing_before_8_3_shows_an_empty_redirect_url_column_over_a_stale_cache(sim, tmp_path):
+    sim.configure(creatio_version='8.1')
+    # before 8.3 a client has no grant type: one with a system user reads back as client credentials
+    apply_all(make_run(sim, tmp_path), [declared('Old code')])
+    run = make_run(sim, tmp_path)
+    record = run.cache.get(sim.url, 'Old code')
+    # the cache claims a URI the site's RedirectUrl column (empty on every client) does not hold
+    record.update(grant_type='authorization_code', redirect_urls=[{'id': None, 'url': CODE_URLS[1]}])
+    run.cache.put(sim.url, 'Old code', record)
+    listed = integration.list_clients(make_run(sim, tmp_path, name='Old code', check_mode=True))
+    assert [c['redirect_urls'] for c in listed['clients']] == [[]]
+
+
 def test_the_info_listing_keeps_the_cache_lists_when_the_rows_cannot_be_read(sim, tmp_path):
     apply_all(make_run(sim, tmp_path), code_items(2))
     sim.configure(faults=[{'endpoint': 'RedirectUrlEntity', 'status': 500, 'count': 100}])

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import fcntl
 import json
 import multiprocessing
 import os
@@ -18,7 +19,7 @@ import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _batch as batch
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
-from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
 
 from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run, webhook_item as item
 
@@ -112,24 +113,78 @@ def test_the_next_run_completes_the_secret_file_from_a_whole_partial(sim, tmp_pa
     assert third['changed'] is False and run.warnings == [], (third, run.warnings)
 
 
-@pytest.mark.parametrize('spoil', ['torn', 'another client', 'file exists'])
+@pytest.mark.parametrize('spoil', ['torn', 'another client'])
 def test_a_partial_with_no_usable_secret_is_removed(sim, tmp_path, spoil):
     secrets, path, document = _created_then_killed_while_writing(sim, tmp_path)
     partial = secret_file.partial_files(str(path))[0]
-    if spoil == 'torn':
-        with open(partial, 'w') as handle:
+    with open(partial, 'w') as handle:
+        if spoil == 'torn':
             handle.write(json.dumps(document)[:20])
-    elif spoil == 'another client':
-        with open(partial, 'w') as handle:
+        else:
             json.dump(dict(document, client_id='0123456789ABCDEF0123456789ABCDEF'), handle)
-    else:
-        path.write_text(u'{"keep": "me"}\n')
 
     run, again = apply(sim, tmp_path, secrets)
     assert again.get('failed') is not True and again['changed'] is True, again
-    assert secret_file.partial_files(str(path)) == []
+    assert secret_file.partial_files(str(path)) == [] and not path.exists()  # the secret is lost, as a lost answer's
     assert any('%s, a partial secret file left by a run' % partial in w and 'was removed' in w for w in run.warnings)
-    if spoil == 'file exists':
-        assert path.read_text() == u'{"keep": "me"}\n'
-    else:
-        assert not path.exists()  # the secret is lost, as when AddClient's answer is: nothing is made up
+
+
+def test_a_partial_holding_the_secret_is_kept_when_the_file_holds_something_else(sim, tmp_path):
+    secrets, path, document = _created_then_killed_while_writing(sim, tmp_path)
+    partial = secret_file.partial_files(str(path))[0]
+    path.write_text(u'{"keep": "me"}\n')
+    run, again = apply(sim, tmp_path, secrets)
+    assert again.get('failed') is not True and again['changed'] is False, again
+    assert path.read_text() == u'{"keep": "me"}\n' and json.load(open(partial)) == document  # never a secret lost
+    assert any('holds the secret of client id %s' % document['client_id'] in w for w in run.warnings), run.warnings
+    assert all(document['client_secret'] not in w for w in run.warnings)
+
+
+def test_a_second_name_of_the_published_file_is_removed_quietly(sim, tmp_path):
+    """A run killed after publishing, before removing its partial: the two names are one file."""
+    secrets = tmp_path / 'secrets'
+    apply(sim, tmp_path, secrets)
+    path = secrets / 'Webhooks.json'
+    os.link(str(path), str(secrets / '.Webhooks.json.abcd_123.partial'))
+    run, again = apply(sim, tmp_path, secrets)
+    assert again['changed'] is False and run.warnings == [] and os.listdir(str(secrets)) == ['Webhooks.json']
+    assert json.loads(path.read_text())['name'] == 'Webhooks'
+
+
+def test_only_its_own_private_unlocked_partials_are_settled(sim, tmp_path):
+    secrets, path, document = _created_then_killed_while_writing(sim, tmp_path)
+    partial = secret_file.partial_files(str(path))[0]
+    text = open(partial).read()
+    # the partial of another file whose name starts with this one's: not this file's
+    other = secrets / '.Webhooks.json.json.abcd_123.partial'
+    other.write_text(u'{"name": "Webhooks.json"}')
+    other.chmod(0o600)
+    # a partial that its writer still holds (a run at work with another facts cache): left to it
+    with open(partial) as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        run, again = apply(sim, tmp_path, secrets)
+        assert again['changed'] is False and run.warnings == [] and not path.exists()
+    # a partial others can read: not trusted as a secret file, never published nor removed
+    os.chmod(partial, 0o644)
+    run, again = apply(sim, tmp_path, secrets)
+    assert again['changed'] is False and not path.exists() and open(partial).read() == text
+    assert any('was left alone' in w for w in run.warnings), run.warnings
+    os.chmod(partial, 0o600)
+    run, again = apply(sim, tmp_path, secrets)
+    assert json.loads(path.read_text()) == document and other.exists()
+
+
+def test_a_copy_that_fails_on_a_file_system_without_hard_links_leaves_no_file(tmp_path, monkeypatch):
+    def refuse(_source, _target):
+        raise OSError(errno.EPERM, 'Operation not permitted')
+    syncs = []
+
+    def full_disk_on_the_copy(fd):
+        syncs.append(fd)
+        if len(syncs) == 2:
+            raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(secret_file.os, 'link', refuse)
+    monkeypatch.setattr(secret_file.os, 'fsync', full_disk_on_the_copy)
+    with pytest.raises(CreatioError) as failed:
+        secret_file.write_secret_file(str(tmp_path / 'Webhooks.json'), {'name': 'Webhooks', 'client_secret': 's'})
+    assert 'client_secret return value' in failed.value.hint and os.listdir(str(tmp_path)) == []
