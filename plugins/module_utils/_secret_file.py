@@ -225,8 +225,8 @@ def _act_on(run, verdict, partial, path, client_id):
         return False
     if run.check_mode:
         if verdict != 'published':
-            run.warn('%s: a real run %s' % (left, 'completes %s from it' % path if verdict == 'complete'
-                                             else 'removes it (it holds no usable secret)'))
+            would = 'completes %s from it' % path if verdict == 'complete' else 'removes it (it holds no usable secret)'
+            run.warn('%s: a real run %s' % (left, would))
         return verdict != 'published'
     if verdict == 'published':
         _remove_quietly(partial)  # a second name of the secret file itself
