@@ -17,6 +17,7 @@ import tempfile
 
 from ansible_collections.creatio.oauth.plugins.module_utils._json_file import keep_aside
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError, ConfigurationError, CreatioError
+from ansible_collections.creatio.oauth.plugins.module_utils._records import same_client
 
 
 def check_secret_file(path):
@@ -188,8 +189,7 @@ def _verdict_on(handle, path, name, client_id):
         document = json.loads(text.decode('utf-8'))
     except (UnicodeDecodeError, ValueError):
         return 'remove'
-    if (not isinstance(document, dict) or not client_id or document.get('name') != name
-            or str(document.get('client_id') or '').upper() != str(client_id).upper()
+    if (not isinstance(document, dict) or document.get('name') != name or not same_client(document.get('client_id'), client_id)
             or not isinstance(document.get('client_secret'), str)):
         return 'remove'
     if os.path.lexists(path):
@@ -259,7 +259,7 @@ def stale_client_id(path, name, current_client_id):
     old = document.get('client_id')
     if not isinstance(old, str) or not old.strip():
         return None
-    if current_client_id and old.upper() == str(current_client_id).upper():
+    if same_client(old, current_client_id):
         return None
     return old
 
