@@ -335,6 +335,30 @@ def test_fault_after(admin, sim, fault):  # pylint: disable=redefined-outer-name
     assert [c['name'] for c in sim.state()['clients']] == ['Ansible automation', 'Lost']
 
 
+def test_fault_hostile_body_after_acting(admin, sim):  # pylint: disable=redefined-outer-name
+    sim.configure(faults=[{'endpoint': 'AddClient', 'phase': 'after', 'body': '<html>gateway</html>'}])
+    resp = admin.call('AddClient', {'name': 'Acted', 'applicationUrl': 'https://x', 'grantType': 'authorization_code'})
+    assert resp.status == 200 and resp.is_html and resp.body == b'<html>gateway</html>'
+    assert [c['name'] for c in sim.state()['clients']] == ['Ansible automation', 'Acted']
+
+
+def test_fault_rewrite_real_answer(admin, sim):  # pylint: disable=redefined-outer-name
+    sim.configure(faults=[{'endpoint': 'AddClient', 'rewrite': [['"success": true', '"success": "true"']]}])
+    resp = admin.call('AddClient', {'name': 'Rewritten', 'applicationUrl': 'https://x', 'grantType': 'authorization_code'})
+    assert resp.status == 200 and resp.json()['AddClientResult']['success'] == 'true'
+    assert len(sim.state()['clients']) == 2  # the real call ran
+    with pytest.raises(ValueError):
+        sim.configure(faults=[{'endpoint': 'OData', 'rewrite': [['(', 'x']]}])
+
+
+def test_fault_trickle(admin, sim):  # pylint: disable=redefined-outer-name
+    sim.configure(faults=[{'endpoint': 'OData', 'trickle': 0.05}])
+    start = time.monotonic()
+    resp = admin.odata()
+    assert resp.status == 200 and resp.json()['value']
+    assert time.monotonic() - start >= 0.05 * 20
+
+
 def test_fault_login_and_token(client, sim):  # pylint: disable=redefined-outer-name
     sim.configure(faults=[{'endpoint': 'Login', 'status': 500}, {'endpoint': 'Token', 'status': 503}])
     assert client.login().status == 500

@@ -112,7 +112,8 @@ ODATA_ENDPOINTS = {'OData': 'OAuthClientApp', 'SysAdminUnit': 'SysAdminUnit', 'R
 ENDPOINTS = (('Login', 'Token') + tuple(SERVICE_METHODS) + tuple(ODATA_ENDPOINTS)
              + ('Metadata', 'ODataService', 'OpenIdConfiguration', 'IdentityDiscovery', 'LoginPage', 'Other'))
 FAULT_ENDPOINTS = ENDPOINTS[:-2]
-FAULT_KEYS = ('endpoint', 'status', 'count', 'retry_after', 'delay', 'drop', 'phase')
+FAULT_KEYS = ('endpoint', 'status', 'count', 'retry_after', 'delay', 'drop', 'phase', 'body', 'content_type', 'rewrite',
+              'trickle')
 
 # ---------------------------------------------------------------- OData entities
 

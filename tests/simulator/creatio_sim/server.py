@@ -9,6 +9,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -35,6 +36,7 @@ class Reply:
         self.ctype = ctype
         self.headers = list(headers or [])
         self.drop = drop
+        self.trickle = 0  # seconds between bytes of the body (a fault: an answer that never ends in time)
 
 
 def json_reply(status, document, headers=None):
@@ -144,7 +146,18 @@ class Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header('Connection', 'close')
         self.end_headers()
-        self.wfile.write(reply.body)
+        if not reply.trickle:
+            self.wfile.write(reply.body)
+            return
+        self.wfile.flush()
+        for index in range(len(reply.body)):
+            try:
+                self.wfile.write(reply.body[index:index + 1])
+                self.wfile.flush()
+            except OSError:  # the client gave up
+                self.close_connection = True
+                return
+            time.sleep(reply.trickle)
 
     def _handle(self):
         sim = self.server.sim

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 import secrets
 import ssl
 import threading
@@ -286,8 +287,35 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
         phase = fault.get('phase', 'before')
         if phase not in ('before', 'after'):
             raise ValueError('phase must be "before" or "after"')
+        body = fault.get('body')
+        if body is not None and not isinstance(body, str):
+            raise ValueError('body must be null or a string')
+        content_type = fault.get('content_type', 'text/html; charset=utf-8')
+        if not isinstance(content_type, str):
+            raise ValueError('content_type must be a string')
+        rewrite = fault.get('rewrite') or []
+        if not isinstance(rewrite, list) or not all(
+                isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(x, str) for x in r) for r in rewrite):
+            raise ValueError('rewrite must be a list of [pattern, replacement] pairs of strings')
+        for pattern, _replacement in rewrite:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f'rewrite pattern {pattern!r}: {exc}') from exc
+        trickle = fault.get('trickle', 0) or 0
+        if not isinstance(trickle, (int, float)) or isinstance(trickle, bool) or trickle < 0:
+            raise ValueError('trickle must be a number >= 0')
+        if body is not None and 'status' not in fault:
+            status = 200
+        elif (rewrite or trickle) and 'status' not in fault:
+            status = None  # the real answer, changed
+        if rewrite and body is not None:
+            raise ValueError('give body or rewrite, not both')
+        if rewrite:
+            phase = 'after'  # the real call runs, then its answer is rewritten
         return {'endpoint': endpoint, 'status': status, 'count': count, 'retry_after': retry_after,
-                'delay': delay, 'drop': drop, 'phase': phase}
+                'delay': delay, 'drop': drop, 'phase': phase, 'body': body, 'content_type': content_type,
+                'rewrite': [list(r) for r in rewrite], 'trickle': trickle}
 
     def reset(self):
         """State back to the seed, config to the start-up switches, log emptied, sessions and tokens dropped."""
@@ -529,7 +557,23 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
         headers = []
         if fault['retry_after'] is not None:
             headers.append(('Retry-After', str(fault['retry_after'])))
+        if fault['body'] is not None:
+            return Reply(fault['status'], fault['body'].encode('utf-8'), fault['content_type'], headers)
         return json_reply(fault['status'], {'Message': 'Simulated fault'}, headers)
+
+    @staticmethod
+    def _change_reply(fault, reply):
+        """A gateway's or a slow link's doing: the real answer's body rewritten, or sent a byte at a time."""
+        if reply is None or reply.drop:
+            return reply
+        if fault['rewrite']:
+            text = reply.body.decode('utf-8', 'replace')
+            for pattern, replacement in fault['rewrite']:
+                text = re.sub(pattern, replacement, text)
+            reply.body = text.encode('utf-8')
+        if fault['trickle']:
+            reply.trickle = fault['trickle']
+        return reply
 
     def handle(self, ctx):
         """Answer one non-admin request: triggers, identification, faults, endpoint, log."""
@@ -559,6 +603,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
                 reply = func(ctx)
             if fault and fault['phase'] == 'after':
                 reply = self._apply_fault(fault) or reply
+        if fault:
+            reply = self._change_reply(fault, reply)
         with self._lock:
             self._seq += 1
             self._log.append({
