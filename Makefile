@@ -1,6 +1,7 @@
 # Build and test plumbing for the creatio.oauth collection (repo root == collection root).
 #
 #   make test      every test (what CI runs through .ci/run)
+#   make check     the inner loop: lint, sanity on the newest ansible-core, unit tests, a functional smoke
 #   make demo      the demo against the local simulator
 #
 # Everything runs offline: only the Python package index is used. Venvs are cached in .venvs/.
@@ -28,10 +29,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help venv sanity units integration ansible-test lint build functional unit-pytest pytest \
-        test demo docs bench reliability clean
+        test check demo docs bench reliability clean
 
 help:
 	@echo 'make test         every test: lint, build, ansible-test sanity/units/integration on MATRIX, pytest'
+	@echo 'make check        the inner loop (minutes): lint, sanity on the newest MATRIX entry, unit tests, functional smoke'
 	@echo 'make demo         run tools/demo.py against the local simulator'
 	@echo 'make venv         tools venv in $(TOOLS_VENV) (reinstalled when $(TOOLS_REQ) changes)'
 	@echo 'make sanity|units|integration   ansible-test on MATRIX="$(MATRIX)"'
@@ -86,6 +88,10 @@ pytest: venv
 # (its summary line closes the log); exits non-zero if any step failed.
 test: venv
 	@$(TOOLS_PY) .ci/test_all.py
+
+# The contributor's inner loop; make test stays the full gate. CHECK_MATRIX=CORE:PYTHON picks the sanity entry.
+check: venv
+	@$(TOOLS_PY) .ci/check.py
 
 # ---------------------------------------------------------------- others' entry points
 demo: venv
