@@ -55,7 +55,7 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Create the Power BI integration and keep its secret in a file
+- name: Create the Power BI integration (the result of the run that creates it carries its secret)
   creatio.oauth.creatio_oauth_client:
     name: PowerBI
     grant_type: client_credentials
