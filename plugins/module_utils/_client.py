@@ -13,11 +13,11 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._auth import login_for, message_of, parse_json
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    AuthenticationError, BusinessError, ConfigurationError, CreatioError, HttpError, NotCreatioEndpointError, RecordNotFoundError,
+    MASK, AuthenticationError, BusinessError, ConfigurationError, CreatioError, HttpError, NotCreatioEndpointError, RecordNotFoundError,
     TransportError)
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import ODataReads, origin_of, scrubbed
 
-REDACTED = '********'
+REDACTED = MASK
 
 STATUS_HINTS = {
     401: 'the credentials were refused right after a good login: check that creatio_url is this site\'s root (a wrong '
