@@ -78,7 +78,7 @@ options:
     type: path
   request_timeout:
     description:
-      - Seconds to wait for each answer from Creatio.
+      - Seconds to wait for each answer from Creatio, body included (an answer that trickles in slower fails).
       - Falls back to the E(CREATIO_REQUEST_TIMEOUT) environment variable.
     type: float
     default: 30

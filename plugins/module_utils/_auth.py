@@ -164,6 +164,13 @@ class ClientCredentialsLogin(object):
                 'No access token from the identity service at %s' % _identity_root(self.token_url), call='Token',
                 status=response.status_code, creatio_message=message_of(body),
                 hint='check creatio_identity_url; a 5xx means the identity service is down')
+        if not _sendable_in_header(lowered['access_token']):
+            # Checked here, not left to the HTTP library: its error would quote the header, token included.
+            raise NotCreatioEndpointError(
+                'The identity service at %s answered an access token that cannot be sent in an HTTP header (not a text of '
+                'printable ASCII characters)' % _identity_root(self.token_url), call='Token', status=response.status_code,
+                hint='check creatio_identity_url: it must be the Creatio identity service of this site (the '
+                     'OAuth20IdentityServerUrl system setting)')
         self.token = lowered['access_token']
         try:
             lifetime = int(lowered.get('expires_in') or 3600)
@@ -192,6 +199,14 @@ def login_for(connection):
     if connection.login_kind == 'oauth':
         return ClientCredentialsLogin(connection.token_url, connection.client_id, connection.client_secret)
     return FormsLogin(connection.site_url, connection.login_url, connection.username, connection.password)
+
+
+def _sendable_in_header(value):
+    """An access token goes into the Authorization header: printable ASCII only (RFC 6750's b64token is narrower)."""
+    try:
+        return isinstance(value, str) and bool(value) and all(33 <= ord(c) < 127 for c in value)
+    except TypeError:  # pragma: no cover
+        return False
 
 
 def _identity_root(token_url):

@@ -13,11 +13,11 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._auth import login_for, message_of, parse_json
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    BusinessError, ConfigurationError, CreatioError, HttpError, NotCreatioEndpointError, RecordNotFoundError,
+    MASK, AuthenticationError, BusinessError, ConfigurationError, CreatioError, HttpError, NotCreatioEndpointError, RecordNotFoundError,
     TransportError)
-from ansible_collections.creatio.oauth.plugins.module_utils._odata import ODataReads, scrubbed
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import ODataReads, origin_of, scrubbed
 
-REDACTED = '********'
+REDACTED = MASK
 
 STATUS_HINTS = {
     401: 'the credentials were refused right after a good login: check that creatio_url is this site\'s root (a wrong '
@@ -139,8 +139,19 @@ class CreatioClient(ODataReads):
                 self._drop_session()
                 self._login()
                 continue
+            if response.status_code == 401 and self.login_method.kind == 'oauth':
+                raise self._token_refused(call)
             # A second refusal right after a fresh login is not expiry: the caller classifies it.
             return response
+
+    def _token_refused(self, call):
+        """A 401 to a token just issued: not a missing permission, but a token of an identity service this site
+        does not trust."""
+        return AuthenticationError(
+            '%s: the site %s refused the access token that %s issued to client %s (HTTP 401 right after a new token)'
+            % (call, self.site_url, self.login_method.token_url, self.login_method.client_id), call=call, status=401,
+            hint='the token comes from an identity service this site does not trust: set creatio_identity_url to this site\'s '
+                 'own identity service (its OAuth20IdentityServerUrl system setting; on Creatio cloud the site host with -is)')
 
     def _api(self, method, path, call, safe, anonymous=False, **kwargs):
         """A request under the API root. While the root is not confirmed, an answer that shows no
@@ -179,7 +190,12 @@ class CreatioClient(ODataReads):
             return self.connection.token_url
         discovered = self.openid_configuration().get('token_endpoint')
         if discovered:
-            return discovered
+            refusal = self._foreign_endpoint(discovered)
+            if refusal is None:
+                return discovered
+            if required_by:
+                raise refusal
+            return None  # never a guess instead: it is only shown, and a refused endpoint is unknown
         if self.connection.cloud_token_url:
             return self.connection.cloud_token_url
         if required_by:
@@ -190,6 +206,20 @@ class CreatioClient(ODataReads):
                 hint='set creatio_identity_url (or CREATIO_IDENTITY_URL) to the OAuth20IdentityServerUrl system setting; '
                      '%s needs it' % required_by)
         return None
+
+    def _foreign_endpoint(self, endpoint):
+        """None when an endpoint the site published is on the site or on its identity service (the cloud
+        convention), else the ConfigurationError that refuses it: what a site publishes never decides where a
+        client secret goes, nor sends it over plain http from an https site."""
+        trusted = [self.site_url] + ([self.connection.cloud_identity_url] if self.connection.cloud_identity_url else [])
+        if origin_of(endpoint) in [origin_of(url) for url in trusted]:
+            return None
+        return ConfigurationError(
+            'the OpenID configuration of %s names the token endpoint %s, which is neither on the site nor on its identity '
+            'service (%s): the client secret is not sent there' % (self.site_url, endpoint.split('?', 1)[0], ' or '.join(trusted)),
+            option='creatio_identity_url',
+            hint='set creatio_identity_url (or CREATIO_IDENTITY_URL) to the identity service, over https (the '
+                 'OAuth20IdentityServerUrl system setting); then the published endpoint is not used')
 
     def openid_configuration(self):
         """The site's OpenID configuration (anonymous, read once per run), or {} when it publishes none."""

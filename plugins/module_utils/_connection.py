@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import ssl
+import unicodedata
 
 from ansible.module_utils.basic import env_fallback
 
@@ -104,6 +106,8 @@ class Connection(object):
         if ca_path and not os.path.exists(ca_path):
             raise ConfigurationError('ca_path %s does not exist' % ca_path, option='ca_path',
                                      hint='give a PEM file (or a directory prepared with c_rehash)')
+        if ca_path and os.path.isfile(ca_path) and params.get('validate_certs', True) is not False:
+            _check_ca_bundle(ca_path)
         given_identity = params.get('creatio_identity_url')
         connection = cls(site_url, identity_url=identity_url_of(given_identity) if given_identity else None,
                          validate_certs=params.get('validate_certs', True), ca_path=ca_path, timeout=timeout or 30,
@@ -229,7 +233,40 @@ def _split(value, option, userinfo_hint, example_hint):
     if parts.scheme.lower() not in ('http', 'https') or not parts.hostname:
         raise ConfigurationError('%s must be an absolute http(s) URL, got %r' % (option, value), option=option,
                                  hint=example_hint)
+    _check_host(parts, option)
     return parts
+
+
+def _check_ca_bundle(ca_path):
+    """A ca_path file that TLS cannot load would fail every request as "certificate verify failed": say what it is."""
+    try:
+        ssl.create_default_context(cafile=ca_path)
+    except (ssl.SSLError, ValueError, IOError, OSError) as exc:
+        raise ConfigurationError(
+            'ca_path %s is not a usable PEM bundle: no certificate could be loaded from it (%s)'
+            % (ca_path, getattr(exc, 'reason', None) or exc.__class__.__name__), option='ca_path',
+            hint='give a file of PEM certificates ("-----BEGIN CERTIFICATE-----" blocks) with the CA that signed the '
+                 'site\'s certificate, or a directory prepared with c_rehash')
+
+
+def _check_host(parts, option):
+    """Host names go to DNS and TLS as ASCII. A host with characters that stand for others (full-width digits of an
+    address, say) is refused here, before the HTTP library fails on it without naming the option."""
+    host = parts.hostname
+    try:
+        host.encode('ascii')
+        return
+    except UnicodeError:
+        pass
+    plain = unicodedata.normalize('NFKC', host)
+    if plain != host:
+        raise ConfigurationError('%s has a host name with characters that stand for others (%r)' % (option, host),
+                                 option=option, hint='write the host name in plain characters: %s' % plain)
+    try:
+        host.encode('idna')
+    except UnicodeError:
+        raise ConfigurationError('%s has a host name that is not a valid internationalized domain name (%r)' % (option, host),
+                                 option=option, hint='give its ASCII (xn--...) form')
 
 
 def _netloc(parts, option):

@@ -11,6 +11,51 @@ safe to print: no password, client secret, cookie or token is ever passed to the
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+import re
+
+try:
+    from urllib.parse import quote, quote_plus
+except ImportError:  # pragma: no cover
+    from urllib import quote, quote_plus  # noqa: F401
+
+MASK = '********'
+# Secrets shorter than this are not scrubbed: they would mask ordinary words and numbers.
+MIN_SECRET_LENGTH = 4
+
+
+def secret_forms(secret):
+    """Every form in which ``secret`` can come back in a text: as it is, JSON-escaped (ASCII and not;
+    with "/" escaped too, as .NET may), percent-encoded (a path or a query) and form-encoded, with
+    upper- and lower-case hex digits. Longest first, so that no form is left half masked."""
+    text = secret if isinstance(secret, str) else str(secret)
+    forms = set([text])
+    for ensure_ascii in (True, False):
+        escaped = json.dumps(text, ensure_ascii=ensure_ascii)[1:-1]
+        forms.update([escaped, escaped.replace('/', '\\/')])
+    for encoded in (quote(text, safe=''), quote(text), quote_plus(text, safe='')):
+        forms.update([encoded, re.sub('%[0-9A-F]{2}', lambda m: m.group(0).lower(), encoded)])
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+def scrub_text(text, secrets, mask=MASK):
+    """``text`` with every form of every secret (see secret_forms) masked: the one scrubbing rule."""
+    if not isinstance(text, str) or not text:
+        return text
+    for secret in secrets:
+        if secret is None or len(str(secret)) < MIN_SECRET_LENGTH:
+            continue
+        for form in secret_forms(secret):
+            text = text.replace(form, mask)
+    return text
+
+
+def unexpected_error(exc):
+    """A CreatioError for an exception that is not one of the collection's own (a bug, or a library
+    failing in a way nobody foresaw): its class and text, to be scrubbed like any other error."""
+    return CreatioError('unexpected error: %s: %s' % (exc.__class__.__name__, exc),
+                        hint='report this as a bug of creatio.oauth (with this message); a re-run is safe to try')
+
 
 class CreatioError(Exception):
     """Base class. ``call`` names the API call, ``status`` the HTTP status (or None),
@@ -33,13 +78,11 @@ class CreatioError(Exception):
             'hint': self.hint,
         }
 
-    def redact(self, secrets, mask='********'):
-        """Replace every value of ``secrets`` in the text this error will show."""
-        for secret in secrets:
-            for attr in ('message', 'creatio_message', 'hint'):
-                value = getattr(self, attr)
-                if isinstance(value, str):
-                    setattr(self, attr, value.replace(str(secret), mask))
+    def redact(self, secrets, mask=MASK):
+        """Mask every value of ``secrets``, in every form it can take (scrub_text), in the text this error will show."""
+        secrets = list(secrets)
+        for attr in ('message', 'creatio_message', 'hint', 'call'):
+            setattr(self, attr, scrub_text(getattr(self, attr), secrets, mask))
         self.args = (self.message,)
 
     def full_message(self):

@@ -11,23 +11,28 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._auth import message_of, parse_json
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    CreatioError, NotCreatioEndpointError, ReadNotPermittedError)
+    CreatioError, NotCreatioEndpointError, ReadNotPermittedError, unexpected_error)
 
 try:
-    from urllib.parse import quote, urlsplit
+    from urllib.parse import quote, urlsplit, urlunsplit
 except ImportError:  # pragma: no cover
     from urllib import quote  # noqa: F401
-    from urlparse import urlsplit  # noqa: F401
+    from urlparse import urlsplit, urlunsplit  # noqa: F401
 
 
 def scrubbed(method):
-    """Every secret the client knows is removed from an error before it leaves."""
+    """Every secret the client knows is removed from an error before it leaves; an exception that is
+    not one of the collection's own leaves as a CreatioError, scrubbed too (its text may quote a header)."""
     def wrapper(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
         except CreatioError as exc:
             self.scrub_error(exc)
             raise
+        except Exception as exc:  # pylint: disable=broad-except
+            error = unexpected_error(exc)
+            self.scrub_error(error)
+            raise error
     wrapper.__name__ = method.__name__
     wrapper.__doc__ = method.__doc__
     return wrapper
@@ -35,6 +40,8 @@ def scrubbed(method):
 
 class ODataReads(object):
     """Mixed into CreatioClient, whose request path (``_api``, ``_send``, ``_json_or_raise``) it uses."""
+
+    warn = None  # where a warning goes (ModuleRun.warn), when someone listens
 
     @scrubbed
     def odata_clients(self, names=None, client_ids=None):
@@ -90,7 +97,7 @@ class ODataReads(object):
             rows.extend(row for row in (body.get('value') or []) if isinstance(row, dict))
             url = None if top else body.get(api.ODATA_NEXT_LINK)
             if url:
-                url = self._same_site_link(url, seen_links)
+                url = self._same_site_link(url, seen_links, call)
         return rows
 
     @scrubbed
@@ -101,17 +108,56 @@ class ODataReads(object):
             return None
         return response.text
 
-    def _same_site_link(self, link, seen):
-        # Follow paging only on the same origin: the session cookies must not travel elsewhere.
-        if link.startswith('/'):
-            parts = urlsplit(self.site_url)
-            link = '%s://%s%s' % (parts.scheme, parts.netloc, link)
-        if urlsplit(link).netloc != urlsplit(self.site_url).netloc or link in seen:
+    def _same_site_link(self, link, seen, call):
+        """The next page's URL: the site's own origin (scheme, host, port) only, since the session cookie
+        or token goes with it. An http link to the https site's own host (a proxy that offloads TLS
+        writes those) is followed over https, with a warning; any other origin, or a loop, is refused."""
+        if not isinstance(link, str) or not link.strip():
             raise NotCreatioEndpointError(
-                'OData paging pointed away from the site or looped', call='OData OAuthClientApp',
+                '%s answered an %s that is not a URL (a %s)' % (call, api.ODATA_NEXT_LINK, type(link).__name__), call=call,
+                hint='something between the controller and the site alters OData answers, or this is not Creatio\'s OData')
+        site = urlsplit(self.site_url)
+        if link.startswith('/'):
+            link = '%s://%s%s' % (site.scheme, site.netloc, link)
+        parts = urlsplit(link)
+        if (parts.scheme.lower() == 'http' and site.scheme == 'https' and _host(parts) == _host(site)
+                and _port(parts) in (80, _port(site))):
+            link = urlunsplit((site.scheme, site.netloc, parts.path, parts.query, ''))
+            if self.warn is not None:
+                self.warn('the OData paging links of %s point to http://%s (a proxy that offloads TLS may write them so): they '
+                          'were followed over https, the site\'s own scheme, so the session never travels unencrypted'
+                          % (self.site_url, _host(parts)))
+            parts = urlsplit(link)
+        if origin_of(link) != origin_of(self.site_url):
+            raise NotCreatioEndpointError(
+                '%s: the paging link (%s) points to %s://%s, not to the site %s: not followed (the session cookie or '
+                'token goes to the site only)' % (call, api.ODATA_NEXT_LINK, parts.scheme, parts.netloc, self.site_url),
+                call=call, hint='check that creatio_url is the address the site calls itself (scheme, host and port), '
+                                'and what a proxy in front of it rewrites')
+        if link in seen:
+            raise NotCreatioEndpointError(
+                '%s: OData paging looped (%s came back to a page already read)' % (call, api.ODATA_NEXT_LINK), call=call,
                 hint='report this: the @odata.nextLink handling is an API assumption of this collection')
         seen.add(link)
         return link
+
+
+def origin_of(url):
+    """(scheme, host, port) of ``url``, the port made explicit: what "the same site" compares."""
+    parts = urlsplit(url)
+    return parts.scheme.lower(), _host(parts), _port(parts)
+
+
+def _host(parts):
+    return (parts.hostname or '').lower()
+
+
+def _port(parts):
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return port or {'http': 80, 'https': 443}.get(parts.scheme.lower())
 
 
 def filter_chunks(clauses, limit):

@@ -10,9 +10,14 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import missing_required_lib
 
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit  # noqa: F401
+
 from ansible_collections.creatio.oauth.plugins.module_utils._cache import FactsCache
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
-from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError, unexpected_error
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import ServerReader
 from ansible_collections.creatio.oauth.plugins.module_utils._site import SiteFacts
 
@@ -32,6 +37,11 @@ class ModuleRun(object):
         if self.params.get('validate_certs') is False:
             self.warn('validate_certs is false: the TLS certificate of %s is not checked, so the password or client secret '
                       'sent to it could reach an impostor; give ca_path instead' % self.site)
+        for option, url in (('creatio_url', self.site), ('creatio_identity_url', self.connection.identity_url)):
+            if cleartext_url(url):
+                self.warn('%s is %s: plain http, so %s cross the network unencrypted and can be read on the way; use https'
+                          % (option, url, 'the password, the session cookies and tokens' if option == 'creatio_url'
+                             else 'the client secrets (and new ones checked with verify_tokens)'))
         self.cache = FactsCache(self.connection.cache_path) if cache else None
         if self.cache is not None:
             self.cache.check_usable(writable=not self.check_mode)
@@ -50,6 +60,7 @@ class ModuleRun(object):
             from ansible_collections.creatio.oauth.plugins.module_utils._client import CreatioClient
             remembered = self.cache.site_fact(self.site, 'api_path') if self.cache is not None else None
             self._client = CreatioClient.for_connection(self.connection, api_path=remembered, on_api_path=self._remember_api_path)
+            self._client.warn = self.warn
         return self._client
 
     def transport(self):
@@ -94,16 +105,26 @@ class ModuleRun(object):
         return self.cache.name_lock(self.site, name)
 
     def scrub(self, exc, extra_secrets=()):
-        """Remove every secret this run knows from the text of an error."""
+        """Remove every secret this run knows, in every form (_errors.scrub_text), from the text of an error."""
         secrets = list(self.connection.secrets()) + [s for s in extra_secrets if s]
         if self._client is not None:
             secrets += self._client.secrets()
-        exc.redact([s for s in secrets if len(str(s)) >= 4])
+        exc.redact(secrets)
         return exc
 
     def close(self):
         if self._client is not None:
             self._client.transport.close()
+
+
+def cleartext_url(url):
+    """True for a plain http URL to another machine (loopback is this machine: nothing crosses a network)."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    host = (parts.hostname or '').lower()
+    loopback = host in ('localhost', '::1') or host.endswith('.localhost') or host.startswith('127.')
+    return parts.scheme.lower() == 'http' and not loopback
 
 
 class _NoLock(object):
@@ -121,7 +142,12 @@ def run_module(module, service, login=True, cache=True):
         run = ModuleRun(module, login=login, cache=cache)
         result = service(run)
     except CreatioError as exc:
-        result = error_result(exc, run)
+        result = error_result(exc, run, module)
+        result['failed'] = True
+    except Exception as exc:  # pylint: disable=broad-except
+        # Not one of the collection's own: a failure with a scrubbed message, never a traceback that may
+        # hold a secret (a header, a request body).
+        result = error_result(unexpected_error(exc), run, module)
         result['failed'] = True
     finally:
         if run is not None:
@@ -133,11 +159,13 @@ def run_module(module, service, login=True, cache=True):
     module.exit_json(**result)
 
 
-def error_result(exc, run=None):
+def error_result(exc, run=None, module=None):
     """The result fields of a failure: msg, error (structured), and what was done before it.
-    Secrets the run knows are scrubbed from the text first."""
+    Secrets the run knows (and, before the run exists, the module's no_log values) are scrubbed from the text first."""
     if run is not None:
         run.scrub(exc)
+    if module is not None:
+        exc.redact(getattr(module, 'no_log_values', None) or ())
     error = exc.details()
     error['type'] = exc.__class__.__name__
     if isinstance(exc, ConfigurationError):

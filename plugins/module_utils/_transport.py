@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import random
+import re
 import time
 import traceback
 
@@ -17,17 +18,27 @@ try:
     import requests
     from requests import exceptions as req_exc
     from http import cookiejar
+    from urllib3 import exceptions as urllib3_exc
 except ImportError:  # pragma: no cover - exercised by the sanity import test
     requests = None
     req_exc = None
     cookiejar = None
+    urllib3_exc = None
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit  # noqa: F401
 
 HAS_REQUESTS = requests is not None
 
 # Retried for safe calls only. 500 too: a safe call is harmless to repeat, and Creatio's 500s are
 # often transient (a deadlock, a restarting app pool).
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+# Bytes asked for per read of a streamed body: between reads the deadline of the request is checked.
+BODY_CHUNK = 65536
 
 
 class RetryPolicy(object):
@@ -90,32 +101,51 @@ class HttpTransport(object):
 
         Unsafe calls are retried only when the request certainly never left this machine (the
         connection could not be opened): then nothing can have happened on the server.
+
+        Each attempt has a deadline of ``timeout`` seconds for the whole answer, body included:
+        requests' own timeout bounds each read only, and a server that sends a byte now and then
+        would hold the task for ever.
         """
         kwargs.setdefault('timeout', self.timeout)
         kwargs.setdefault('verify', self.verify)
         kwargs.setdefault('allow_redirects', False)
+        kwargs['stream'] = True
         attempt = 0
         while True:
+            deadline = time.time() + self.timeout
             try:
                 response = self._session.request(method, url, **kwargs)
+                _read_body(response, deadline)
             except req_exc.SSLError as exc:
                 raise TLSError(
                     'TLS certificate verification failed for %s: %s' % (_origin(url), _reason(exc)),
                     call=call,
                     hint='give ca_path (a PEM bundle with the CA that signed the server certificate), '
                          'or set validate_certs: false for a test site only')
-            except (req_exc.ConnectionError, req_exc.Timeout) as exc:
+            except (req_exc.ConnectionError, req_exc.Timeout, _PastDeadline) as exc:
                 never_sent = _never_sent(exc)
                 if (safe or never_sent) and attempt + 1 < self.retry.attempts:
                     self._backoff(attempt)
                     attempt += 1
                     continue
                 raise TransportError(
-                    '%s to %s failed: %s' % (call, _origin(url), _reason(exc)),
+                    '%s to %s failed: %s' % (call, _origin(url), _reason(exc, self.timeout)),
                     call=call,
                     may_have_reached_server=not never_sent,
-                    timed_out=isinstance(exc, req_exc.Timeout) and not never_sent,
+                    timed_out=isinstance(exc, (req_exc.Timeout, _PastDeadline)) and not never_sent,
                     hint=_transport_hint(exc, self.timeout))
+            except (req_exc.RequestException, UnicodeError) as exc:
+                # A request this machine cannot even send (a header or URL that HTTP does not allow), or an
+                # answer requests cannot take apart. The exception's own text may quote a header (a token):
+                # only its class is told.
+                unsendable = isinstance(exc, (UnicodeError, req_exc.InvalidHeader, req_exc.InvalidURL))
+                raise TransportError(
+                    '%s to %s failed: %s' % (call, _origin(url), 'the request cannot be sent (%s: a header or the URL holds '
+                                             'characters HTTP does not allow)' % exc.__class__.__name__ if unsendable else
+                                             'the answer could not be read (%s)' % exc.__class__.__name__),
+                    call=call, may_have_reached_server=not unsendable,
+                    hint='check creatio_url and creatio_identity_url' if unsendable else
+                         'check that nothing between the controller and the site alters the answers')
             if safe and response.status_code in RETRY_STATUSES and attempt + 1 < self.retry.attempts:
                 self._backoff(attempt, _retry_after_seconds(response))
                 attempt += 1
@@ -125,6 +155,39 @@ class HttpTransport(object):
     def _backoff(self, attempt, retry_after=None):
         self.retries_done += 1
         self._sleep(self.retry.delay(attempt, retry_after))
+
+
+class _PastDeadline(Exception):
+    """The answer did not come whole within the request's deadline."""
+
+
+def _read_body(response, deadline):
+    """Read the streamed body into the response (as requests would), stopping at ``deadline``. urllib3 2's
+    read1 returns what has come so far, so a trickled body is noticed between reads; urllib3 1 reads whole
+    chunks, so there the deadline is checked per chunk only."""
+    if response._content is not False:
+        return  # already read (a wrapped session in tests)
+    raw = response.raw
+    read_some = getattr(raw, 'read1', None)
+    chunks = []
+    try:
+        while True:
+            if time.time() > deadline:
+                response.close()
+                raise _PastDeadline()
+            chunk = read_some(BODY_CHUNK, decode_content=True) if read_some else raw.read(BODY_CHUNK, decode_content=True)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except urllib3_exc.ReadTimeoutError as exc:
+        raise req_exc.ReadTimeout(exc)
+    except urllib3_exc.DecodeError as exc:
+        raise req_exc.ContentDecodingError(exc)
+    except (urllib3_exc.ProtocolError, urllib3_exc.SSLError, IOError) as exc:
+        raise req_exc.ConnectionError(exc)
+    response._content = b''.join(chunks)
+    response._content_consumed = True
+    raw.release_conn()
 
 
 def _origin(url):
@@ -137,14 +200,20 @@ def _never_sent(exc):
         return True
     if isinstance(exc, req_exc.ConnectionError) and not isinstance(exc, req_exc.ReadTimeout):
         text = repr(exc)
-        return 'NewConnectionError' in text or 'Failed to establish a new connection' in text
+        return any(marker in text for marker in ('NewConnectionError', 'Failed to establish a new connection',
+                                                 'NameResolutionError', 'Failed to resolve'))
     return False
 
 
-def _reason(exc):
+def _reason(exc, timeout=None):
+    if isinstance(exc, _PastDeadline):
+        return 'the answer did not come whole within request_timeout (%s s)' % timeout
     if isinstance(exc, req_exc.Timeout):
         return 'no answer within the timeout'
     text = str(exc.args[0]) if exc.args else exc.__class__.__name__
+    if 'NameResolutionError' in text or 'Failed to resolve' in text or 'Name or service not known' in text \
+            or 'getaddrinfo failed' in text or 'nodename nor servname' in text:
+        return 'the host name %s could not be resolved (DNS)' % _host(exc, text)
     if 'RemoteDisconnected' in text or 'Connection aborted' in text or 'Connection reset' in text:
         return 'the connection was closed before an answer came'
     if 'Failed to establish a new connection' in text or 'NewConnectionError' in text:
@@ -154,7 +223,15 @@ def _reason(exc):
     return exc.__class__.__name__
 
 
+def _host(exc, text):
+    request = getattr(exc, 'request', None)
+    if request is not None and getattr(request, 'url', None):
+        return urlsplit(request.url).hostname
+    match = re.search(r"host='([^']*)'", text)
+    return match.group(1) if match else '(unknown)'
+
+
 def _transport_hint(exc, timeout):
-    if isinstance(exc, req_exc.Timeout):
+    if isinstance(exc, (req_exc.Timeout, _PastDeadline)):
         return 'Creatio did not answer within request_timeout (%s s): raise request_timeout, or check the site load' % timeout
     return 'check creatio_url / creatio_identity_url and that the site is reachable from the Ansible controller'

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlencode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.realpath(os.path.join(HERE, '..', '..'))
@@ -96,9 +96,15 @@ def login_env(sim, login='forms'):
 # ---------------------------------------------------------------- secrets
 
 def encodings(secret):
-    """The forms a secret could take in a text: raw, JSON-escaped, URL-encoded."""
-    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
-             quote(secret, safe=''), quote_plus(secret), repr(secret)[1:-1]}
+    """The forms a secret could take in a text: raw, JSON-escaped (ASCII or not, "/" escaped or not),
+    percent-encoded (a path segment, a path, a query), form-encoded, with upper- or lower-case hex
+    digits, and Python's repr. Written out here, not taken from the collection: the scan checks its
+    scrubbing, so it must not share its mistakes."""
+    forms = {secret, repr(secret)[1:-1]}
+    for escaped in (json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]):
+        forms.update([escaped, escaped.replace('/', '\\/')])
+    for encoded in (quote(secret, safe=''), quote(secret), quote_plus(secret), urlencode({'x': secret})[2:]):
+        forms.update([encoded, re.sub('%[0-9A-F]{2}', lambda m: m.group(0).lower(), encoded)])
     return sorted(f for f in forms if f)
 
 

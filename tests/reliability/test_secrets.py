@@ -25,6 +25,9 @@ import reliability_lib as lib  # pylint: disable=import-error
 
 WRONG_PASSWORD = 'Rel-wrong-pa55"word'
 WRONG_CLIENT_SECRET = 'Rel-wrong-client-secret'
+# What JSON escapes (a quote, a backslash, non-ASCII) and what URL and form encoding change (+ / = &).
+ECHOED_PASSWORD = u'Rel-\u00e9cho"pa\\ss+/=&w0rd'
+ECHOED_CLIENT_SECRET = u'Rel-\u00e9cho+client/secret=&"x'
 HEADER = """
 - name: Secrets
   hosts: localhost
@@ -147,6 +150,30 @@ def test_role_with_secrets_folder_and_token_check_keeps_secrets_in_files(rel, tm
         assert issued, 'the token check did not ask the identity service'
         row['outcome'] = '2 created, %d secret files (0600), token check ok' % len(files)
         row['check'] = 'ok: the secrets are only in their files'
+
+
+def test_credentials_echoed_escaped_or_encoded_are_scrubbed(rel):
+    """Creatio echoes the password it refused JSON-escaped, percent-encoded and form-encoded inside its
+    message; the identity service echoes the client secret likewise (simulator switch echo_credentials).
+    Every form is scrubbed: the scan looks for each."""
+    rel.extra_secrets = {'echoed password': ECHOED_PASSWORD, 'echoed client secret': ECHOED_CLIENT_SECRET}
+    rel.sim.configure(echo_credentials=True)
+    try:
+        with rel.row('secrets', 'password echoed escaped and encoded', 'Login', injected=1, order=3) as row:
+            result = rel.run(HEADER + LOST, env={'CREATIO_PASSWORD': ECHOED_PASSWORD})
+            _task, msg, error_type = lib.failure_of(result)
+            assert error_type == 'AuthenticationError' and '********' in msg, msg
+            row['outcome'] = 'failed: %s' % lib.short(msg)
+            row['check'] = 'ok: no form of the password in any output, log, result or file'
+        with rel.row('secrets', 'client secret echoed escaped and encoded', 'Token', injected=1, order=4) as row:
+            result = rel.run(HEADER + LOST, login='oauth', env={'CREATIO_CLIENT_SECRET': ECHOED_CLIENT_SECRET})
+            _task, msg, error_type = lib.failure_of(result)
+            assert error_type == 'AuthenticationError', msg
+            row['outcome'] = 'failed: %s' % lib.short(msg)
+            row['check'] = 'ok: no form of the client secret in any output, log, result or file'
+    finally:
+        rel.sim.configure(echo_credentials=False)
+    assert not lib.sim_clients(rel.sim)
 
 
 def test_the_scanner_catches_a_leak(rel):

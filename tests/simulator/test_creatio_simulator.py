@@ -411,6 +411,26 @@ def test_switch_admin_rights_and_viewer(admin, sim):  # pylint: disable=redefine
     assert len(sim.state()['clients']) == 1
 
 
+def test_switch_echo_credentials(sim):  # pylint: disable=redefined-outer-name
+    password, secret = 'wr\u00f6ng"pa+ss/=&', 'wr\u00f6ng"+secret/='
+    form = {'grant_type': 'client_credentials', 'client_id': cs.AUTOMATION_CLIENT_ID, 'client_secret': secret}
+    quiet = Client(sim)
+    assert password not in quiet.login('Supervisor', password).text and 'error_description' not in token_request(sim, form).text
+    quiet.close()
+    sim.configure(echo_credentials=True)
+    try:
+        echoing = Client(sim)
+        message = echoing.login('Supervisor', password).json()['Message']
+        echoing.close()
+        assert json.dumps(password)[1:-1] in message and urllib.parse.quote(password, safe='') in message
+        assert json.dumps(password, ensure_ascii=False)[1:-1] in message and urllib.parse.urlencode({'v': password})[2:] in message
+        assert password not in message
+        described = token_request(sim, form).json()['error_description']
+        assert urllib.parse.quote(secret, safe='') in described and secret not in described
+    finally:
+        sim.configure(echo_credentials=False)
+
+
 def test_switch_odata_status(client, sim):  # pylint: disable=redefined-outer-name
     sim.configure(odata_status=403)
     assert client.odata().status == 401  # authentication first

@@ -72,10 +72,11 @@ DEFAULT_CONFIG = {
     'redirect_entity_name': DEFAULT_REDIRECT_ENTITY,
     'get_client_secret': True,
     'session_expiry': 'json',
+    'echo_credentials': False,
     'faults': [],
 }
 BOOL_SWITCHES = ('csrf', 'oauth_feature', 'identity_up', 'identity_refuses', 'default_resource', 'admin_rights',
-                 'get_client_secret')
+                 'get_client_secret', 'echo_credentials')
 CHOICE_SWITCHES = {
     'platform': PLATFORMS,
     'creatio_version': VERSIONS,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import re
 import secrets
 import ssl
@@ -692,7 +693,10 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
         password = body.get('UserPassword')
         if (user is None or user['password'] is None or not isinstance(password, str)
                 or not secrets.compare_digest(password.encode('utf-8'), user['password'].encode('utf-8'))):
-            return json_reply(200, {'Code': 1, 'Message': self.text('bad_login'), 'Exception': None,
+            message = self.text('bad_login')
+            if self._config['echo_credentials'] and isinstance(password, str):
+                message += ' ' + echoed(password)
+            return json_reply(200, {'Code': 1, 'Message': message, 'Exception': None,
                                     'PasswordChangeUrl': None, 'RedirectUrl': None})
         aspx = secrets.token_hex(64).upper()
         csrf = secrets.token_urlsafe(16)
@@ -733,7 +737,10 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
         secret = self._secrets.get(client['clientId']) if usable else None
         if (not secret or not isinstance(client_secret, str)
                 or not secrets.compare_digest(client_secret.encode('utf-8'), secret.encode('utf-8'))):
-            return json_reply(400, {'error': 'invalid_client'}, no_store)
+            refused = {'error': 'invalid_client'}
+            if self._config['echo_credentials'] and isinstance(client_secret, str):
+                refused['error_description'] = echoed(client_secret)
+            return json_reply(400, refused, no_store)
         token = secrets.token_urlsafe(32)
         self._tokens[token] = {'clientId': client['clientId'], 'expires': time.monotonic() + self.token_ttl}
         ctx.user = self._user_by_id(client['systemUserId'])
@@ -1146,3 +1153,10 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
         if path in gets or path in posts or path in with_body:
             return json_reply(405, {'error': 'method not allowed'})
         return json_reply(404, {'error': 'unknown admin call'})
+
+
+def echoed(value):
+    """A careless server's echo of a credential it refused (switch echo_credentials): JSON-escaped both
+    ways, percent-encoded and form-encoded (not raw, for a value with a quote or a backslash)."""
+    return '(received %s, %s, %s, %s)' % (json.dumps(value), json.dumps(value, ensure_ascii=False),
+                                           quote(value, safe=''), urlencode({'value': value}))

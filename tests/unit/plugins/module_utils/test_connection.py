@@ -7,7 +7,9 @@ __metaclass__ = type
 
 
 import os
+import shutil
 
+import certifi
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
@@ -89,8 +91,37 @@ def test_ca_path_must_exist(tmp_path):
     with pytest.raises(ConfigurationError) as info:
         validated(forms(ca_path=str(tmp_path / 'missing.pem')))
     assert info.value.option == 'ca_path'
-    (tmp_path / 'ca.pem').write_text('x')
+    shutil.copy(certifi.where(), str(tmp_path / 'ca.pem'))
     validated(forms(ca_path=str(tmp_path / 'ca.pem')))
+
+
+@pytest.mark.parametrize('content', ['x', 'not a certificate\n', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'])
+def test_ca_path_that_is_not_a_pem_bundle_is_named_before_any_request(tmp_path, content):
+    (tmp_path / 'garbage.pem').write_text(content)
+    with pytest.raises(ConfigurationError) as info:
+        validated(forms(ca_path=str(tmp_path / 'garbage.pem')))
+    assert info.value.option == 'ca_path'
+    assert 'not a usable PEM bundle' in info.value.message and 'garbage.pem' in info.value.message
+    # Not checked when it is not used: validate_certs false ignores ca_path.
+    validated(forms(ca_path=str(tmp_path / 'garbage.pem'), validate_certs=False))
+
+
+@pytest.mark.parametrize('option, value, plain', [
+    ('creatio_url', u'https://\uff11\uff12\uff17.0.0.1', '127.0.0.1'),
+    ('creatio_url', u'https://site.\uff45xample', 'site.example'),
+    ('creatio_identity_url', u'https://\uff11\uff12\uff17.0.0.1/identity', '127.0.0.1'),
+])
+def test_host_with_characters_that_stand_for_others_is_refused_before_any_request(option, value, plain):
+    kw = {option: value} if option == 'creatio_url' else {option: value, 'creatio_client_id': 'cid', 'creatio_client_secret': 'sec'}
+    base = params(**kw) if option != 'creatio_url' else forms(**kw)
+    with pytest.raises(ConfigurationError) as info:
+        connection.Connection.from_params(base)
+    assert info.value.option == option
+    assert 'stand for others' in info.value.message and plain in info.value.hint
+
+
+def test_internationalized_host_name_is_kept():
+    assert connection.site_url_of(u'https://m\u00fcnchen.example') == u'https://m\u00fcnchen.example'
 
 
 # --- creatio_url ---------------------------------------------------------------------------------------
@@ -184,7 +215,7 @@ def test_identity_url_userinfo_refused_without_echoing_the_password(value):
 def test_every_url_and_tls_setting_comes_from_the_one_connection_value(tmp_path, monkeypatch):
     """creatio_url is parsed once, into the Connection; the login, the API calls, the identity
     service and the transport all take their URLs and TLS settings from that value."""
-    (tmp_path / 'ca.pem').write_text('x')
+    shutil.copy(certifi.where(), str(tmp_path / 'ca.pem'))
     made = connection.Connection.from_params(params(
         creatio_url='https://Site.example/App/', creatio_client_id='cid', creatio_client_secret='sec',
         creatio_identity_url='https://IS.example/connect/token', ca_path=str(tmp_path / 'ca.pem'), request_timeout=12.0,
