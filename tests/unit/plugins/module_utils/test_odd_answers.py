@@ -110,6 +110,20 @@ def test_an_html_page_in_place_of_add_client_when_nothing_was_created_is_not_sen
     assert error is None and result['changed'] is True and writes(sim) == ['AddClient'] and len(named(sim)) == 1
 
 
+def test_an_html_page_after_add_redirect_urls_acted_is_read_back_not_sent_again(sim, tmp_path):
+    """The same for AddRedirectUrls (a second one would add a second row per URI): the rows are read
+    back, and found."""
+    sim.configure(faults=[dict(UNREADABLE_ADD_CLIENT_ANSWERS['html page'], endpoint='AddRedirectUrls', phase='after', count=1)])
+    run = make_run(sim, tmp_path)
+    item = declared('Outlook', grant_type='authorization_code', system_user_id=None, application_url='https://outlook.example.com',
+                    redirect_urls=['https://addin.example.com/callback'])
+    result = integration.apply(run, item)
+    assert writes(sim) == ['AddClient', 'AddRedirectUrls'] and len(sent(sim, 'Login')) == 1
+    rows = named(sim, 'Outlook')[0]['redirectUrls']
+    assert [r['redirectUrl'] for r in rows] == ['https://addin.example.com/callback']
+    assert result['client']['redirect_urls'] == [{'id': rows[0]['id'], 'url': 'https://addin.example.com/callback'}]
+
+
 def test_a_write_that_is_safe_to_repeat_is_still_replayed_after_an_html_login_page(sim, tmp_path):
     """The session-expiry page a proxy turns into HTTP 200 still means "log in again and replay" for a
     call that is safe to repeat (UpdateClient sets absolute values)."""
