@@ -21,8 +21,6 @@ from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_ru
 # conftest.py put tests/simulator on sys.path: the seeded values come from the simulator's data module.
 from creatio_simulator import POWERBI_USER_ID  # pylint: disable=import-error
 
-GATEWAY_PAGE = '<html><body><h1>Gateway</h1><p>Your request was processed.</p></body></html>'
-
 
 def declared(name='PowerBI', **kw):
     params = {'name': name, 'state': 'present', 'grant_type': 'client_credentials', 'application_url': 'https://app.example.com',
@@ -46,7 +44,6 @@ def apply(sim, tmp_path, name='PowerBI'):
         return run, integration.apply(run, declared(name)), None
     except CreatioError as exc:
         return run, None, exc
-
 
 
 def writes(sim):
