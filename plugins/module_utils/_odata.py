@@ -126,7 +126,7 @@ def checked_rows(body, call, columns):
     changed it): dropping its rows would make integrations look absent and send AddClient for them."""
     value = body.get('value')
     if not isinstance(value, list):
-        raise _wrong_shape(call, '"value" is %s, not a list of rows' % kind_of(value))
+        raise _wrong_shape(call, '"value" is %s, not a list of rows' % (kind_of(value) if 'value' in body else 'missing'))
     for number, row in enumerate(value, 1):
         if not isinstance(row, dict):
             raise _wrong_shape(call, 'row %d is %s, not an object' % (number, kind_of(row)))

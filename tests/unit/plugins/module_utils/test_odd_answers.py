@@ -8,6 +8,9 @@ run's own creation."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+import re
+
 import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integration
@@ -86,6 +89,8 @@ def test_add_client_carried_out_with_an_unreadable_answer_is_read_back_never_sen
     assert 'creatio_url' not in failure['msg']
     assert failure['changed'] is True and [op['call'] for op in failure['operations']] == ['AddClient']
     assert 'client_secret' not in failure
+    # an answer that held the secret but could not be trusted: the secret is shown nowhere
+    assert not re.search('[0-9A-F]{64}', json.dumps([failure, run.warnings]))
     assert run.cache.get(run.site, 'PowerBI')['client_id'] == client_id
     # the next run finds it and changes nothing
     sim.clear_log()
@@ -139,6 +144,7 @@ WRONG_SHAPES = {
     'name a number': ([['"Name": "PowerBI"', '"Name": 5']], 'the Name of row 1 is a number, not text'),
     'id a list': ([['"Id": ("[^"]+")', '"Id": [\\1]']], 'the Id of row 1 is a list, not text'),
     'row a string': ([['"value": \\[\\{.*\\}\\]', '"value": ["PowerBI"]']], 'row 1 is text, not an object'),
+    'no value': ([['"value": \\[.*\\]', '"rows": []']], '"value" is missing, not a list of rows'),
     'active as text': ([['"IsActive": true', '"IsActive": "false"']], 'the IsActive of row 1 is text, not a boolean or null'),
 }
 
