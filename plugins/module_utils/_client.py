@@ -14,8 +14,8 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumpti
 from ansible_collections.creatio.oauth.plugins.module_utils._auth import login_for, message_of, parse_json
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     MASK, AuthenticationError, BusinessError, ConfigurationError, CreatioError, HttpError, NotCreatioEndpointError, RecordNotFoundError,
-    TransportError)
-from ansible_collections.creatio.oauth.plugins.module_utils._odata import ODataReads, origin_of, scrubbed
+    TransportError, UnreadableAnswerError)
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import ODataReads, kind_of, origin_of, scrubbed
 
 REDACTED = MASK
 
@@ -34,6 +34,11 @@ STATUS_HINTS = {
     503: 'Creatio is unavailable (maintenance, restart, overload): a re-run is safe',
     504: 'a proxy in front of Creatio timed out: a re-run is safe',
 }
+
+
+UNREADABLE_WRITE_HINT = ('something between the collection and Creatio (a gateway or proxy) replaced or changed its answer, '
+                         'or this is not Creatio (wrong creatio_url, or a single sign-on page in front of it); a re-run is '
+                         'safe: it reads Creatio back before it writes')
 
 
 def business_hint(message):
@@ -127,7 +132,8 @@ class CreatioClient(ODataReads):
         """Authenticated request; one re-login and one replay when the session is refused.
 
         Replaying is right even for AddClient: 401, a login redirect and a CSRF 403 are all decided
-        before Creatio runs the method, so the first request did nothing.
+        before Creatio runs the method, so the first request did nothing. An HTML page with HTTP 200
+        is not: a gateway may have put it in place of the answer after Creatio ran the method.
         """
         self._ensure_login()
         headers = dict(kwargs.pop('headers', {}))
@@ -135,7 +141,7 @@ class CreatioClient(ODataReads):
             req_headers = dict(headers)
             req_headers.update(self.login_method.headers(method))
             response = self.transport.request(method, url, call=call, safe=safe, headers=req_headers, **kwargs)
-            if attempt == 1 and self._session_refused(response, method):
+            if attempt == 1 and self._session_refused(response, method, safe):
                 self._drop_session()
                 self._login()
                 continue
@@ -240,7 +246,7 @@ class CreatioClient(ODataReads):
             return {}
         return body
 
-    def _session_refused(self, response, method):
+    def _session_refused(self, response, method, safe=True):
         status = response.status_code
         if status == 401:
             return True
@@ -250,8 +256,10 @@ class CreatioClient(ODataReads):
         if status == 403 and self.login_method.kind == 'forms' and method.upper() != 'GET':
             # A stale BPMCSRF token; a lasting 403 (no permission) fails after the one replay.
             return True
-        if status == 200 and self.login_method.kind == 'forms' and parse_json(response) is None:
-            # Some proxies turn the login redirect into a 200 HTML page.
+        if status == 200 and safe and self.login_method.kind == 'forms' and parse_json(response) is None:
+            # Some proxies turn the login redirect into a 200 HTML page. Only for a call that is safe to
+            # repeat: after a write it may as well be a gateway's page in place of Creatio's answer, a
+            # lost answer that the executor settles by reading back.
             return 'html' in (response.headers.get('Content-Type') or '').lower()
         return False
 
@@ -265,9 +273,16 @@ class CreatioClient(ODataReads):
             'POST', api.SERVICE_PATH + method_name, method_name, method.safe_to_repeat,
             headers={'Content-Type': 'application/json; charset=utf-8', 'Accept': 'application/json'},
             json={method.parameter: payload})
-        body = self._json_or_raise(response, method_name)
+        body = self._json_or_raise(response, method_name, write=True)
         result = api.unwrap_result(method_name, body)
         lowered = api.lower_keys(result)
+        if not isinstance(lowered.get('success'), bool):
+            # Every result carries success, a boolean (contract section 3): anything else is no
+            # refusal, and Creatio may have carried the call out.
+            raise UnreadableAnswerError(
+                '%s was answered with a result whose success is %s, not true or false, so Creatio may have carried it out'
+                % (method_name, kind_of(lowered.get('success')) if 'success' in lowered else 'missing'),
+                call=method_name, status=response.status_code, hint=UNREADABLE_WRITE_HINT)
         if lowered.get('success') is not True:
             info = api.lower_keys(lowered.get('errorinfo'))
             message = info.get('message') or lowered.get('message') or 'success: false without a message'
@@ -287,7 +302,7 @@ class CreatioClient(ODataReads):
             raise
 
     # --- answers -----------------------------------------------------------------------------
-    def _json_or_raise(self, response, call):
+    def _json_or_raise(self, response, call, write=False):
         body = parse_json(response)
         status = response.status_code
         if 300 <= status < 400:
@@ -299,6 +314,12 @@ class CreatioClient(ODataReads):
         if status < 200 or status >= 300:
             raise HttpError('%s failed' % call, call=call, status=status,
                             creatio_message=message_of(body), hint=STATUS_HINTS.get(status))
+        if write and not isinstance(body, dict):
+            raise UnreadableAnswerError(
+                '%s was answered with HTTP %s and %s, not Creatio\'s JSON answer (not a Creatio API endpoint, or its answer '
+                'was replaced on the way), so Creatio may have carried it out' % (call, status, 'a page' if body is None else kind_of(body)),
+                call=call, status=status,
+                hint=UNREADABLE_WRITE_HINT)
         if body is None or not isinstance(body, dict):
             raise NotCreatioEndpointError(
                 '%s answered with something that is not JSON: not a Creatio API endpoint' % call, call=call,

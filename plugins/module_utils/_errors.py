@@ -155,6 +155,12 @@ class NotCreatioEndpointError(CreatioError):
     """HTML (or other non-JSON) where Creatio answers JSON."""
 
 
+class UnreadableAnswerError(NotCreatioEndpointError):
+    """An answer that came (HTTP 2xx) but cannot be read as the contract says: not JSON, a result
+    whose ``success`` is not a boolean, OData rows of the wrong shape. For a write, Creatio may have
+    carried it out: the executor settles that by reading back, never by sending the write again."""
+
+
 class BusinessError(CreatioError):
     """OAuthConfigService answered HTTP 200 with ``success: false``. ``site_wide`` names the kind of a
     refusal that concerns the whole site (feature off, Identity Service down, ...), None otherwise."""

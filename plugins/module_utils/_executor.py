@@ -11,8 +11,9 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    BusinessError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
+    BusinessError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError, UnreadableAnswerError)
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import oldest_of
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import TEXT_TYPES
 
 try:
     from urllib.parse import quote
@@ -26,7 +27,8 @@ class RaceLost(Exception):
     adopt; ``done`` what this run did meanwhile."""
 
     def __init__(self, survivor, done):
-        super(RaceLost, self).__init__(survivor.client_id)
+        super(RaceLost, self).__init__('another run created integration %r at the same time; its creation (client id %s) '
+                                       'stays' % (survivor.name, survivor.client_id))
         self.survivor = survivor
         self.done = done
 
@@ -66,9 +68,15 @@ def _execute_one(run, name, operation, outcome, on_created):
     if operation.call == 'AddClient':
         lowered = api.lower_keys(result)
         outcome.secret, new_client_id = lowered.get('clientsecret'), lowered.get('clientid')
-        if not new_client_id:
-            raise CreatioError('AddClient succeeded but returned no clientId', call='AddClient',
-                               hint='report this: it is an API assumption of this collection')
+        if not _is_text(new_client_id) or not _is_text(outcome.secret):
+            # Creatio said it created the integration, but its answer lacks what it must hold: the
+            # integration is settled by reading it back, and AddClient is never sent again.
+            outcome.secret = None
+            missing = ' and '.join(key for key in ('clientId', 'clientSecret') if not _is_text(lowered.get(key.lower())))
+            unreadable = UnreadableAnswerError('AddClient was answered with success but without a usable %s' % missing,
+                                               call='AddClient', status=200)
+            # It raises: after an answer that cannot be read, AddClient is never sent again.
+            _settle_lost_add_client(run, name, operation, operation.request(client_id), unreadable, outcome)
     elif operation.call == 'AddRedirectUrls':
         added_ids = dict((url, rid) for rid, url in api.parse_added_redirect_urls(result))
     outcome.record = planner.apply(outcome.record, operation, client_id=new_client_id, added_ids=added_ids)
@@ -97,6 +105,13 @@ def _race_survivor(run, name, new_client_id):
     if len(same) < 2:
         return None
     survivor = oldest_of(same)
+    if not survivor.client_id or not [r for r in same if r.has_client_id(new_client_id)]:
+        # A row without a client id (or a read that does not show this run's creation) cannot be
+        # told apart from this run's own: nothing is deleted on a guess, and the user is told.
+        run.warn('integration %r: the read back after creating lists %d integrations with that name, and not every one '
+                 'with a client id, so whether another run created it at the same time cannot be told: this run keeps its '
+                 'own (client id %s); if Creatio has several, delete the extra ones there' % (name, len(same), new_client_id))
+        return None
     return None if survivor.has_client_id(new_client_id) else survivor
 
 
@@ -133,7 +148,7 @@ def _send(run, name, operation, request, outcome):
                 call='UpdateClient', status=exc.status, creatio_message=exc.creatio_message,
                 hint='a re-run creates it again (the facts cache still knows it: it reads Creatio first)')
         raise
-    except (TransportError, HttpError) as exc:
+    except (TransportError, HttpError, UnreadableAnswerError) as exc:
         if operation.call == 'AddClient' and _answer_may_be_lost(exc):
             return _settle_lost_add_client(run, name, operation, request, exc, outcome), True
         if operation.call == 'AddRedirectUrls' and _answer_may_be_lost(exc):
@@ -202,7 +217,13 @@ def _settle_lost_add_redirect_urls(run, name, operation, request, first_error, o
         hint='the facts cache now holds the redirect URIs as Creatio lists them: a re-run adds only the missing ones')
 
 
+def _is_text(value):
+    return isinstance(value, TEXT_TYPES) and bool(value)
+
+
 def _answer_may_be_lost(exc):
+    if isinstance(exc, UnreadableAnswerError):
+        return True  # an answer came, and says nothing that can be read: Creatio may have acted
     if isinstance(exc, TransportError):
         return exc.may_have_reached_server
     return exc.status is not None and (exc.status >= 500 or exc.status == 429)
@@ -232,6 +253,11 @@ def _settle_lost_add_client(run, name, operation, request, first_error, outcome)
         raise _pending(run, name, operation, first_error, 'the integration cannot be read back to see whether it was created',
                        'so no run creates it again before Creatio confirms whether it exists')
     same_name = [r for r in found if r.name == name]
+    if not same_name and isinstance(first_error, UnreadableAnswerError):
+        # An answer came that cannot be read: whether what Creatio did is what the read shows is not
+        # known (it may store the name otherwise), so "not there" is no licence to send it again.
+        raise _pending(run, name, operation, first_error, 'the integration is not there when read back, and AddClient was '
+                       'not sent again', 'and the next run reads it back before it creates anything')
     if not same_name and _may_still_be_running(first_error):
         # No answer in time (our timeout, or a gateway's 504): Creatio may still be creating it, so
         # "not there yet" is not "not created", and sending AddClient again could make a second one.
@@ -241,15 +267,23 @@ def _settle_lost_add_client(run, name, operation, request, first_error, outcome)
     if not same_name:
         # Confirmed not created: one more AddClient is the first one that counts.
         return run.client.call(operation.call, request)
-    if len(same_name) == 1:
+    if len(same_name) == 1 and same_name[0].client_id:
         outcome.record = planner.apply(None, operation, client_id=same_name[0].client_id)
         run.remember(name, outcome.record)
+        outcome.done.append(operation.as_dict())  # the failure reports the creation: changed
+        where = ('was not in an answer the collection could read, so it is lost'
+                 if isinstance(first_error, UnreadableAnswerError) else 'was in the lost answer')
         raise LostAnswerError(
-            'AddClient for %r: %s, but Creatio did create the integration (client id %s); its client secret was in the '
-            'lost answer and Creatio never shows a secret again' % (name, first_error.message, same_name[0].client_id),
+            'AddClient for %r: %s, but Creatio did create the integration (client id %s); its client secret %s, and '
+            'Creatio never shows a secret again' % (name, first_error.message, same_name[0].client_id, where),
             call='AddClient', status=first_error.status,
             hint='it is now in the facts cache, so a re-run reports it unchanged; to get a usable secret, run once with '
                  'state: absent and then again (the client id changes)')
+    if len(same_name) == 1:
+        raise _pending(run, name, operation, first_error, 'Creatio lists an integration with that name but shows no client '
+                       'id for it, so whether this run created it is unknown', 'and the next run reads it back before it '
+                       'creates anything')
     raise LostAnswerError('AddClient for %r: %s, and Creatio now has %d integrations with that name'
                           % (name, first_error.message, len(same_name)), call='AddClient',
-                          hint='delete the extra ones in Creatio (client ids %s)' % ', '.join(r.client_id for r in same_name))
+                          hint='delete the extra ones in Creatio (client ids %s)'
+                          % ', '.join(r.client_id or '(not shown)' for r in same_name))

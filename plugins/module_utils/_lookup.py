@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    ConfigurationError, LostAnswerError, ReadNotPermittedError)
+    ConfigurationError, LostAnswerError, ReadNotPermittedError, UnreadableAnswerError)
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, RedirectUri, client_key
 from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
 from ansible_collections.creatio.oauth.plugins.module_utils._site import guid_key
@@ -160,6 +160,7 @@ def lookup(run, name, client_id=None, verify=True, absent=False):
                 run.warn('integration %r (client id %s) is in the facts cache but no longer in Creatio: it will be created '
                          'again' % (name, known.client_id))
             return Lookup(known, 'cache', recreate=True)
+        refuse_rows_without_client_id(name, found)
         run.warn('integration %r in the facts cache had client id %s; Creatio now has it under another client id: adopting that'
                  % (name, known.client_id))
     same_name = _one_named(run, name, found)
@@ -170,6 +171,7 @@ def _one_named(run, name, records):
     """The integration named ``name``. Several: the oldest (CreatedOn, then Id), the one the read back
     after creating keeps when separate caches race (another run may be deleting its extra one now)."""
     same_name = [r for r in records if r.name == name]
+    refuse_rows_without_client_id(name, same_name)
     if len(same_name) > 1:
         oldest = oldest_of(same_name)
         run.warn('Creatio has %d integrations named %r (client ids %s): the oldest, %s, is taken (the one a race between '
@@ -177,6 +179,19 @@ def _one_named(run, name, records):
                  % (len(same_name), name, ', '.join(sorted(r.client_id for r in same_name)), oldest.client_id))
         return oldest
     return same_name[0] if same_name else None
+
+
+def refuse_rows_without_client_id(name, same_name):
+    """An integration named ``name`` listed without a client id: which one is the integration, and what it
+    could be updated or deleted by, cannot be told. Adopting it would plan on a client id of None,
+    creating another would make a second one: so the run stops, before any write."""
+    if [r for r in same_name if not r.client_id]:
+        raise UnreadableAnswerError(
+            'OData OAuthClientApp lists an integration named %r without a client id, so whether it is the integration '
+            'and what its client id is cannot be told; nothing was changed for it' % name, call='OData OAuthClientApp',
+            status=200, hint='look at %r in Creatio (System Designer > OAuth 2.0 integrated applications): if it has a '
+                             'client id there, something between the collection and Creatio (a gateway or proxy) changes '
+                             'its OData answers' % name)
 
 
 def oldest_of(records):

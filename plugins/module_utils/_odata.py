@@ -11,7 +11,7 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._auth import message_of, parse_json
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    CreatioError, NotCreatioEndpointError, ReadNotPermittedError, unexpected_error)
+    CreatioError, NotCreatioEndpointError, ReadNotPermittedError, UnreadableAnswerError, unexpected_error)
 
 try:
     from urllib.parse import quote, urlsplit, urlunsplit
@@ -94,7 +94,7 @@ class ODataReads(object):
                     status=response.status_code, creatio_message=message_of(parse_json(response)),
                     hint='grant the user the "Access to OData" system operation (and read access to %s)' % entity)
             body = self._json_or_raise(response, call)
-            rows.extend(row for row in (body.get('value') or []) if isinstance(row, dict))
+            rows.extend(checked_rows(body, call, columns))
             url = None if top else body.get(api.ODATA_NEXT_LINK)
             if url:
                 url = self._same_site_link(url, seen_links, call)
@@ -158,6 +158,61 @@ def _port(parts):
     except ValueError:
         return None
     return port or {'http': 80, 'https': 443}.get(parts.scheme.lower())
+
+
+# JSON text as the json module gives it: str, and unicode on Python 2.
+TEXT_TYPES = (str, type(u''))
+
+
+def checked_rows(body, call, columns):
+    """The rows of one OData page, or UnreadableAnswerError naming the call and what is wrong with
+    the page's shape. OData 4 answers ``value``: a list of objects; in the columns this collection
+    selects, Creatio gives an Id and a Name as text, an Is... column as a boolean or null, any other
+    as text or null. A page of another shape was not written by Creatio's OData (a gateway or proxy
+    changed it): dropping its rows would make integrations look absent and send AddClient for them."""
+    value = body.get('value')
+    if not isinstance(value, list):
+        raise _wrong_shape(call, '"value" is %s, not a list of rows' % (kind_of(value) if 'value' in body else 'missing'))
+    for number, row in enumerate(value, 1):
+        if not isinstance(row, dict):
+            raise _wrong_shape(call, 'row %d is %s, not an object' % (number, kind_of(row)))
+        for column in columns:
+            if column not in row:
+                continue
+            found = row[column]
+            if column in ('Id', 'Name'):
+                wanted, fits = 'text', isinstance(found, TEXT_TYPES)
+            elif column.startswith('Is'):
+                wanted, fits = 'a boolean or null', found is None or isinstance(found, bool)
+            else:
+                wanted, fits = 'text or null', found is None or isinstance(found, TEXT_TYPES)
+            if not fits:
+                raise _wrong_shape(call, 'the %s of row %d is %s, not %s' % (column, number, kind_of(found), wanted))
+    return value
+
+
+def _wrong_shape(call, what):
+    return UnreadableAnswerError(
+        '%s answered rows of the wrong shape: %s' % (call, what), call=call, status=200,
+        hint='nothing was written: something between the collection and Creatio (a gateway or proxy) changes its answers, '
+             'or creatio_url does not lead to Creatio\'s OData; check what answers there')
+
+
+def kind_of(value):
+    """What a JSON value is, for a message that must not repeat what an odd answer held."""
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'a boolean'
+    if isinstance(value, (int, float)):
+        return 'a number'
+    if isinstance(value, TEXT_TYPES):
+        return 'text'
+    if isinstance(value, list):
+        return 'a list'
+    if isinstance(value, dict):
+        return 'an object'
+    return 'missing'  # pragma: no cover
 
 
 def filter_chunks(clauses, limit):

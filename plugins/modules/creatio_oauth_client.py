@@ -133,6 +133,10 @@ notes:
     O(client_secret_file), so that the secret does not reach logs.'
   - The C(grant_type) of an integration read back from Creatio (cache lost) is inferred from whether it has a system
     user. See the API assumptions in the collection docs.
+  - An C(AddClient) answer that is lost or cannot be read (a gateway's HTML page in its place, a changed body) is
+    settled by reading the integration back by name, never by sending C(AddClient) again; the task then fails with
+    its client id and says that its secret is lost. An OData answer of the wrong shape, or one that lists the
+    integration without a client id, fails the task before any write. See Failure behaviour in the collection docs.
 seealso:
   - module: creatio.oauth.creatio_redirect_url
   - module: creatio.oauth.creatio_oauth_client_info
