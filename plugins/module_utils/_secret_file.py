@@ -33,7 +33,10 @@ def open_folder_warning(path):
     """A warning when the folder of a secret file lets other users in (the file itself is 0600,
     but its name, and any copy made beside it, would show)."""
     folder = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(folder).st_mode & 0o777
+    try:
+        mode = os.stat(folder).st_mode & 0o777
+    except OSError:
+        return None  # gone: writing the file fails, and says so
     if mode & 0o077:
         return ('client_secret_file %s is in a folder that other users can open (mode %04o): make it readable by its '
                 'owner only (chmod 700 %s)' % (path, mode, folder))
