@@ -16,7 +16,7 @@ import re
 import stat as statmod
 import tempfile
 
-from ansible_collections.creatio.oauth.plugins.module_utils._json_file import keep_aside
+from ansible_collections.creatio.oauth.plugins.module_utils._json_file import NOFOLLOW, keep_aside, open_to_others
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError, ConfigurationError, CreatioError
 from ansible_collections.creatio.oauth.plugins.module_utils._records import same_client
 
@@ -33,11 +33,8 @@ def open_folder_warning(path):
     """A warning when the folder of a secret file lets other users in (the file itself is 0600,
     but its name, and any copy made beside it, would show)."""
     folder = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = os.stat(folder).st_mode & 0o777
-    except OSError:
-        return None  # gone: writing the file fails, and says so
-    if mode & 0o077:
+    mode = open_to_others(folder)
+    if mode is not None:
         return ('client_secret_file %s is in a folder that other users can open (mode %04o): make it readable by its '
                 'owner only (chmod 700 %s)' % (path, mode, folder))
     return None
@@ -178,7 +175,6 @@ _NO_HARD_LINKS = tuple(code for code in (getattr(errno, n, None) for n in ('EPER
                        if code is not None)
 # Bigger files are not one this collection wrote.
 SECRET_FILE_MAX_BYTES = 65536
-NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
 
 
 def _partial_prefix(path):
@@ -279,7 +275,7 @@ def _same_inode(stat, path):
 
 def _same_bytes(path, text):
     try:
-        with open(path, 'rb') as handle:
+        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), 'rb') as handle:
             return handle.read(SECRET_FILE_MAX_BYTES + 1) == text
     except (IOError, OSError):
         return False
