@@ -189,3 +189,14 @@ def test_when_nothing_can_take_the_secret_the_message_says_so(sim, tmp_path, mon
     assert 'no_log' in hidden['msg'] and 'state: absent' in hidden['msg']
     _run, shown = apply(sim, tmp_path, secrets, [item('Other')])
     assert 'client_secret return value' in shown['msg'] and shown['clients'][0]['client_secret']
+
+
+def test_a_run_warns_of_a_cache_folder_others_can_open(sim, tmp_path):
+    """The folder of sessions.json (live cookies) and of kept secrets warns as secret folders do."""
+    folder = tmp_path / 'cache'
+    folder.mkdir()
+    os.chmod(str(folder), 0o777)
+    run = make_run(sim, tmp_path)
+    assert any('cache_path: the folder %s' % folder in w and '(mode 0777)' in w for w in run.warnings), run.warnings
+    os.chmod(str(folder), 0o700)
+    assert make_run(sim, tmp_path).warnings == []
