@@ -54,7 +54,7 @@ def declare(params):
         'system_user_id': normalize.guid(params['system_user_id'], 'system_user_id'),
         'system_user': normalize.name(params['system_user'], 'system_user') if params.get('system_user') is not None else None,
         'create_system_user': params.get('create_system_user') or False,
-        'redirect_urls': normalize.redirect_urls(params['redirect_urls']),
+        'redirect_urls': normalize.redirect_urls(params['redirect_urls'], removing=params['state'] == 'absent'),
         'purge_redirect_urls': params['purge_redirect_urls'],
         'active': params['active'],
         'client_id': normalize.client_id(params['client_id']),
