@@ -18,6 +18,7 @@ import os
 from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integrations
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
+from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     BusinessError, ConfigurationError, CreatioError, LostAnswerError)
 from ansible_collections.creatio.oauth.plugins.module_utils._identity import check_token
@@ -79,7 +80,7 @@ def declare_all(items, secrets_dir):
             continue
         from_dir = bool(secrets_dir and not desired['client_secret_file'] and desired['state'] == 'present')
         if from_dir:
-            desired['client_secret_file'] = os.path.join(secrets_dir, rules.secret_file_name(desired['name']))
+            desired['client_secret_file'] = secret_file_of(secrets_dir, desired['name'])
             desired['keep_stale_secret_file'] = True  # a file of an integration deleted since is kept aside (issue 15)
         path = desired['client_secret_file']
         if path and path in files:
@@ -96,6 +97,17 @@ def declare_all(items, secrets_dir):
         raise ConfigurationError('%d problem(s), nothing was sent to Creatio: %s'
                                  % (len(problems), '; '.join(p.message for p in problems)), option='clients')
     return declared
+
+
+def secret_file_of(secrets_dir, name):
+    """The file of the secrets folder for integration ``name``: rules.secret_file_name, or the file
+    the rule of earlier versions named when that one is there and holds this integration's secret
+    (and the new one is not): its stale or partial file is then still recognised."""
+    path = os.path.join(secrets_dir, rules.secret_file_name(name))
+    legacy = os.path.join(secrets_dir, rules.legacy_secret_file_name(name))
+    if legacy != path and not os.path.lexists(path) and (secret_file.json_object_in(legacy) or {}).get('name') == name:
+        return legacy
+    return path
 
 
 def concerns_one_integration(exc):
@@ -118,6 +130,7 @@ def apply_many(run):
     stop_reason = _read_ahead(run, declared)
     users = {}
     if stop_reason is None:
+        _check_secret_files(run, declared)
         # Users by name: every one found (or created) before the first integration is written.
         users = resolve_system_users(run, [i.desired for i in declared], where=lambda n: declared[n].where)
         if run.params.get('verify_tokens'):
@@ -149,18 +162,8 @@ def _check_token_url(run, declared):
     """Before any write: every client credentials integration this run would create can be verified."""
     if run.client.token_url():
         return
-    snapshot = run.reader.snapshot
-    creating = []
-    for item in declared:
-        if item.desired['state'] != 'present' or item.desired['grant_type'] != 'client_credentials':
-            continue
-        cached = run.cache.get(run.site, item.name) or {}
-        if snapshot is not None:
-            found = [r for r in snapshot.records if r.name == item.name or r.has_client_id(cached.get('client_id'))]
-        else:
-            found = [cached] if cached.get('client_id') else []
-        if not found:
-            creating.append(item.name)
+    creating = [item.name for item in declared if item.desired['state'] == 'present'
+                and item.desired['grant_type'] == 'client_credentials' and _would_create(run, item)]
     if creating:
         raise ConfigurationError(
             'verify_tokens needs the token URL of the identity service to check %s, which this run would create, and it is '
@@ -169,6 +172,32 @@ def _check_token_url(run, declared):
             option='creatio_identity_url',
             hint='set creatio_identity_url (or CREATIO_IDENTITY_URL) to the OAuth20IdentityServerUrl system setting; '
                  'nothing was written to Creatio')
+
+
+def _would_create(run, item):
+    """Whether neither the read ahead (or, without one, the facts cache) knows the integration of ``item``."""
+    cached = run.cache.get(run.site, item.name) or {}
+    snapshot = run.reader.snapshot
+    if snapshot is not None:
+        return not any(r.name == item.name or r.has_client_id(cached.get('client_id')) for r in snapshot.records)
+    return not cached.get('client_id')
+
+
+def _check_secret_files(run, declared):
+    """Before the first write: the secret file of every integration this run would create can be
+    written (secret_file.check_can_keep); every problem is reported at once."""
+    problems = []
+    for item in declared:
+        if item.desired['state'] == 'present' and item.secret_file and _would_create(run, item):
+            try:
+                secret_file.check_can_keep(item.secret_file, run.check_mode)
+            except ConfigurationError as exc:
+                problems.append(exc.within(item.where, label='%s (%s)' % (item.where, item.name)))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ConfigurationError('%d problem(s), nothing was written to Creatio: %s'
+                                 % (len(problems), '; '.join(p.message for p in problems)), option='clients')
 
 
 def _apply_items(run, declared, stop_reason, users):

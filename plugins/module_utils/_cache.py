@@ -21,7 +21,7 @@ import re
 
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError
 from ansible_collections.creatio.oauth.plugins.module_utils._json_file import (
-    UNCHANGED, JsonFile, age_of, exclusive_flock, keep_aside, now_iso)
+    UNCHANGED, JsonFile, age_of, exclusive_flock, keep_aside, now_iso, open_to_others)
 
 SECRET_KEYS = ('secret', 'password', 'token', 'cookie', 'csrf')
 # A record put again unchanged is not rewritten while its confirmed_at is younger than this: a re-run
@@ -59,6 +59,18 @@ class FactsCache(object):
         self.legacy.check_usable(writable)
         if writable and os.path.exists(self.path):
             self.migrate()
+
+    def open_folder_warning(self):
+        """A warning when other users may open the folder of the facts cache: beside it are sessions.json
+        (the session cookies or access token of the last login) and the client secrets kept after a
+        failed write (kept-secrets/), each 0600, but their names and any copy made beside them would show."""
+        folder = os.path.dirname(os.path.abspath(self.path))
+        mode = open_to_others(folder)
+        if mode is None:
+            return None
+        return ('cache_path: the folder %s of the facts cache, which also holds sessions.json (the session cookies or access '
+                'token of the last login), is one that other users can open (mode %04o): make it readable by its owner only '
+                '(chmod 700 %s)' % (folder, mode, folder))
 
     def _site(self, site):
         """The site's entry as stored (shared: callers copy what they keep)."""
@@ -152,6 +164,9 @@ class FactsCache(object):
         except OSError as exc:
             if exc.errno != errno.EEXIST:
                 raise CacheError('cache_path: cannot create %s (%s)' % (lock_dir, exc.strerror), path=self.path)
+        if os.path.islink(lock_dir) or not os.path.isdir(lock_dir):
+            raise CacheError('cache_path: %s is not a folder of the collection (a symbolic link, or a file)' % lock_dir,
+                             path=self.path, hint='remove it: the collection makes it itself')
         with exclusive_flock(os.path.join(lock_dir, digest + '.lock'), 'cache_path', self.path):
             yield
 

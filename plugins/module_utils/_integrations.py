@@ -54,7 +54,7 @@ def declare(params):
         'system_user_id': normalize.guid(params['system_user_id'], 'system_user_id'),
         'system_user': normalize.name(params['system_user'], 'system_user') if params.get('system_user') is not None else None,
         'create_system_user': params.get('create_system_user') or False,
-        'redirect_urls': normalize.redirect_urls(params['redirect_urls']),
+        'redirect_urls': normalize.redirect_urls(params['redirect_urls'], removing=params['state'] == 'absent'),
         'purge_redirect_urls': params['purge_redirect_urls'],
         'active': params['active'],
         'client_id': normalize.client_id(params['client_id']),
@@ -130,9 +130,13 @@ def apply(run, desired, users=None):
             run.warn(unconfirmed_warning(name, plan.unconfirmed))
         kept = None
         creates = any(op.call == 'AddClient' for op in plan.operations)
-        settled = bool(path and present) and secret_file.settle_partial_files(
-            run, path, name, record.client_id if record is not None and record.exists and not creates else None)
+        current_client_id = record.client_id if record is not None and record.exists and not creates else None
+        settled = bool(path and present) and secret_file.settle_partial_files(run, path, name, current_client_id)
+        kept_in = secret_file.kept_folder(run.cache.path)
+        if present:
+            settled = secret_file.settle_kept_secrets(run, kept_in, path, name, current_client_id) or settled
         if path and creates:
+            secret_file.check_can_keep(path, run.check_mode)  # the secret is shown once: nothing is created unless it can be kept
             kept = secret_file.make_way_for_secret_file(run, path, name, record.client_id if record and not found.recreate else None,
                                                         desired.get('keep_stale_secret_file'))
         known = None if found.recreate else record
@@ -142,8 +146,11 @@ def apply(run, desired, users=None):
                 warning = secret_file.open_folder_warning(path)
                 if warning:
                     run.warn(warning)
-                secret_file.write_secret_file(path, {'name': name, 'client_id': client_id, 'client_secret': secret,
-                                                     'token_url': run.client.token_url()})
+                document = {'name': name, 'client_id': client_id, 'client_secret': secret, 'token_url': run.client.token_url()}
+                try:
+                    secret_file.write_secret_file(path, document)
+                except CreatioError as exc:
+                    raise secret_file.keep_after_failure(run, kept_in, path, document, exc)
 
         try:
             outcome = execute(run, name, plan, known, on_created=save_secret)

@@ -27,6 +27,8 @@ ISO_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 UNCHANGED = object()
 # When set, every lock taken appends a line of timings to this file (see _record_lock_stats).
 LOCK_STATS_ENV = 'CREATIO_LOCK_STATS'
+# Files the collection opens by name are never followed through a symbolic link.
+NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
 
 
 def now_iso():
@@ -86,11 +88,14 @@ class JsonFile(object):
     # --- reading ------------------------------------------------------------------------------
     def read(self):
         try:
-            with open(self.path, 'rb') as handle:
+            with os.fdopen(os.open(self.path, os.O_RDONLY | NOFOLLOW), 'rb') as handle:
                 raw = handle.read()
-        except IOError as exc:
+        except (IOError, OSError) as exc:
             if exc.errno == errno.ENOENT:
                 return self.empty()
+            if exc.errno == errno.ELOOP:
+                raise CacheError('%s %s is a symbolic link; the collection reads and writes only its own files' % (self.option, self.path),
+                                 path=self.path, hint='remove the link (or point %s at the file itself)' % self.option)
             raise CacheError('%s %s cannot be read (%s)' % (self.option, self.path, exc.strerror), path=self.path,
                              hint='fix its permissions (it must belong to the user running Ansible, mode 0600)')
         try:
@@ -203,9 +208,12 @@ def exclusive_flock(lock_path, option, cache_path):
     """flock on ``lock_path``: the kernel releases it when the holder dies, so a killed run never
     leaves a stale lock behind."""
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        # O_NOFOLLOW: a link planted at the lock's name would have the run create (or lock) the file it points to.
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o600)
     except OSError as exc:
-        raise CacheError('%s: cannot open the lock file %s (%s)' % (option, lock_path, exc.strerror), path=cache_path)
+        what = 'it is a symbolic link' if exc.errno == errno.ELOOP else exc.strerror
+        raise CacheError('%s: cannot open the lock file %s (%s)' % (option, lock_path, what), path=cache_path,
+                         hint='remove %s (the collection makes its lock files itself)' % lock_path if exc.errno == errno.ELOOP else None)
     stats = os.environ.get(LOCK_STATS_ENV)
     waited, held_from = 0.0, None
     try:
@@ -232,10 +240,20 @@ def _record_lock_stats(stats_path, lock_path, waited, held):
     line = json.dumps({'lock': os.path.basename(lock_path), 'wait': round(waited, 6), 'held': round(held, 6),
                        'pid': os.getpid()}) + '\n'
     try:
-        fd = os.open(stats_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(stats_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW, 0o600)
         try:
             os.write(fd, line.encode('utf-8'))
         finally:
             os.close(fd)
     except OSError:
         pass
+
+
+def open_to_others(folder):
+    """The mode of ``folder`` when users other than its owner may open it (any group or other bit);
+    None when it is private (or gone). Secret files, the session file and kept secrets live in such folders."""
+    try:
+        mode = os.stat(folder).st_mode & 0o777
+    except OSError:
+        return None
+    return mode if mode & 0o077 else None

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import unicodedata
 
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 
@@ -38,9 +39,27 @@ def name(value, option='name'):
     if len(value) > MAX_NAME_LENGTH:
         raise ConfigurationError('%s is %d characters long; Creatio keeps at most %d' % (option, len(value), MAX_NAME_LENGTH),
                                  option=option)
-    if re.search(r'[\x00-\x1f\x7f]', value):
-        raise ConfigurationError('%s must not contain control characters' % option, option=option)
+    hidden = _first_hidden_character(value)
+    if hidden is not None:
+        position, char = hidden
+        raise ConfigurationError('%s must not contain control or invisible characters: %r has U+%04X (%s) at position %d'
+                                 % (option, value, ord(char), unicodedata.name(char, unicodedata.category(char)), position + 1),
+                                 option=option, hint='retype the name: such characters come from copied text, and would make two '
+                                                     'names that look the same differ')
     return value
+
+
+# Control characters (C0, DEL, C1 such as U+0085 NEL), format characters (zero-width spaces and
+# joiners, bidirectional controls, the byte order mark, the soft hyphen), the line and paragraph
+# separators U+2028/U+2029, and lone surrogates: none is seen, several end a line in logs and YAML.
+HIDDEN_CATEGORIES = ('Cc', 'Cf', 'Zl', 'Zp', 'Cs')
+
+
+def _first_hidden_character(value):
+    for position, char in enumerate(value):
+        if unicodedata.category(char) in HIDDEN_CATEGORIES:
+            return position, char
+    return None
 
 
 GUID_HINTS = {
@@ -132,15 +151,34 @@ def netloc_of(parts, port):
     return host + (':%d' % port if port else '')
 
 
-def redirect_urls(values, option='redirect_urls'):
-    """Validated, normalised, duplicates dropped, first occurrence order kept."""
+def redirect_url(value, option='redirect_url'):
+    """A redirect URI to authorize: https, a private-use scheme, or http to a loopback address only
+    (RFC 8252 section 7.3; OAuth 2.0 Security BCP): over plain http to another host the authorization
+    code travels readable by anyone on the way."""
+    normalised = url(value, option, allow_private_scheme=True)
+    if normalised.startswith('http:') and not _is_loopback(urlsplit(normalised).hostname):
+        raise ConfigurationError('%s: %r uses plain http to a host that is not loopback; the authorization code would travel '
+                                 'unencrypted' % (option, value), option=option,
+                                 hint='use https, or http only for a native app listening on 127.0.0.1, [::1] or localhost')
+    return normalised
+
+
+def _is_loopback(host):
+    if host == 'localhost' or host == '::1':
+        return True
+    return bool(re.match(r'\A127(\.\d{1,3}){3}\Z', host or ''))
+
+
+def redirect_urls(values, option='redirect_urls', removing=False):
+    """Validated, normalised, duplicates dropped, first occurrence order kept. ``removing``: URIs to
+    remove, which may be any that Creatio holds (also plain http ones to other hosts)."""
     if values is None:
         return None
     if not isinstance(values, list):
         raise ConfigurationError('%s must be a list of URLs' % option, option=option)
     seen = []
     for value in values:
-        normalised = url(value, option, allow_private_scheme=True)
+        normalised = url(value, option, allow_private_scheme=True) if removing else redirect_url(value, option)
         if normalised not in seen:
             seen.append(normalised)
     return seen

@@ -51,7 +51,7 @@ def declare(params):
             raise ConfigurationError('redirect_url is not used with state: absent', option='redirect_url',
                                      hint='remove redirect_url: state absent removes the URI whose id is redirect_url_id')
         if params['redirect_url'] is not None:
-            request['url'] = normalize.url(params['redirect_url'], 'redirect_url', allow_private_scheme=True)
+            request['url'] = normalize.redirect_url(params['redirect_url'], 'redirect_url')
         return request
     if params['redirect_url'] is not None:
         raise ConfigurationError('redirect_url needs redirect_url_id (the id of the URI to change)', option='redirect_url',
@@ -60,7 +60,7 @@ def declare(params):
         raise ConfigurationError('redirect_urls (a non-empty list) or redirect_url_id is required', option='redirect_urls')
     if params['purge'] and absent:
         raise ConfigurationError('purge only applies with state: present', option='purge')
-    request['urls'] = normalize.redirect_urls(params['redirect_urls'])
+    request['urls'] = normalize.redirect_urls(params['redirect_urls'], removing=absent)
     return request
 
 

@@ -11,6 +11,7 @@ benchmark all read them from here.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import re
 
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
@@ -181,6 +182,31 @@ def expand_preset(item, where):
     return expanded, problems
 
 
+# A name made only of these (not starting with a dot) is its own file name, as in earlier versions.
+_PLAIN_FILE_NAME = re.compile(r'\A[A-Za-z0-9_-][A-Za-z0-9_.-]*\Z')
+# Bytes of a name kept readable in a file name: with the hash, the file name and the partial file
+# written beside it (18 bytes longer) stay far below the 255 bytes of most file systems.
+MAX_READABLE_FILE_NAME_BYTES = 96
+
+
 def secret_file_name(name):
-    """The file a secrets folder keeps the secret of integration ``name`` in."""
+    """The file a secrets folder keeps the secret of integration ``name`` in: ``<name>.json`` when the
+    name is plain ASCII (letters, digits, ``_.-``) and short; otherwise its letters and digits (any
+    script) cut to MAX_READABLE_FILE_NAME_BYTES, ``+`` and 12 hex digits of the SHA-256 of the name.
+    ``+`` is never in a plain name, and the hash tells apart names that read alike (``Power BI``,
+    ``Power_BI``): no two names share a file."""
+    if _PLAIN_FILE_NAME.match(name) and len(name) <= MAX_READABLE_FILE_NAME_BYTES:
+        return name + '.json'
+    readable = ''
+    for char in re.sub(r'[^\w.-]+', '_', name, flags=re.UNICODE).lstrip('.'):
+        if len((readable + char).encode('utf-8')) > MAX_READABLE_FILE_NAME_BYTES:
+            break
+        readable += char
+    digest = hashlib.sha256(name.encode('utf-8')).hexdigest()[:12]
+    return '%s+%s.json' % (readable, digest)
+
+
+def legacy_secret_file_name(name):
+    """The file name secret_file_name gave up to 0.2.0 (names that read alike shared one, long names
+    made names too long for the file system): its files are still found (see _batch.secret_file_of)."""
     return re.sub(r'^[.]', '_', re.sub(r'[^A-Za-z0-9_.-]+', '_', name)) + '.json'

@@ -45,6 +45,7 @@ class ModuleRun(object):
         self.cache = FactsCache(self.connection.cache_path) if cache else None
         if self.cache is not None:
             self.cache.check_usable(writable=not self.check_mode)
+            self.warn(self.cache.open_folder_warning())
         self.reader = ServerReader(self)
         self.facts = SiteFacts(self)
         self._client = None
@@ -87,7 +88,7 @@ class ModuleRun(object):
             self.cache.put_site_fact(self.site, 'api_path', api_path)
 
     def warn(self, message):
-        if message not in self.warnings:
+        if message and message not in self.warnings:
             self.warnings.append(message)
 
     def remember(self, name, record):

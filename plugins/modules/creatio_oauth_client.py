@@ -30,6 +30,8 @@ options:
   name:
     description:
       - 'Name of the integration, as shown in Creatio. The key: there is no rename.'
+      - Control and invisible characters (such as U+0085, U+2028, U+2029, zero-width spaces, bidirectional controls)
+        are refused.
     type: str
     required: true
   state:
@@ -75,8 +77,9 @@ options:
   redirect_urls:
     description:
       - The authorized redirect URIs of an V(authorization_code) integration; at least one to create it.
-      - Absolute, with a scheme (V(https), V(http), or a private-use scheme of a native app such as
-        V(com.example.app:/callback)), and never with a fragment. Compared after normalisation (scheme and host
+      - Absolute, with a scheme (V(https), V(http) to a loopback host only (V(127.0.0.1), V([::1]), V(localhost)), or
+        a private-use scheme of a native app such as V(com.example.app:/callback)), and never with a fragment. Plain
+        V(http) to any other host is refused, as the authorization code would travel unencrypted. Compared after normalisation (scheme and host
         lower-case), in any order, duplicates dropped.
       - When omitted, the redirect URIs are not touched.
       - Use this option when one playbook owns the whole list; use M(creatio.oauth.creatio_redirect_url) when several
@@ -104,6 +107,13 @@ options:
       - When the run creates the integration, write its client id, client secret and token URL to this file as
         JSON, with mode 0600.
       - 'An existing file is never overwritten: the module fails before creating anything.'
+      - 'Before creating anything, the module also checks that the file can be written: its name (and that of the
+        partial file written beside it, 18 bytes longer) fits the file system (most allow 255 bytes), its folder
+        exists, belongs to this user (or root) and this user can write in it. Check mode checks the same, writing nothing.'
+      - If the file still cannot be written after the integration was created (the disk filled up, the folder went
+        away), the secret is kept in a 0600 file of C(kept-secrets/) beside the facts cache, the task fails naming the
+        integration and that file, and the next run writes O(client_secret_file) from it and removes it (without
+        creating the integration again).
       - The file is whole or absent. A run killed while writing it leaves a hidden partial file beside it, which the
         next run turns into the file (when it holds the secret of the integration Creatio has) or removes (when it
         holds no usable secret), with a warning; see the collection's secrets page for the other cases.

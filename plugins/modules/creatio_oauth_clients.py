@@ -81,6 +81,7 @@ options:
       redirect_urls:
         description:
           - The authorized redirect URIs of an V(authorization_code) integration; not touched when omitted.
+          - As in M(creatio.oauth.creatio_oauth_client); plain V(http) only to a loopback host.
         type: list
         elements: str
       purge_redirect_urls:
@@ -100,6 +101,9 @@ options:
         description:
           - When the run creates the integration, write its client id, client secret and token URL to this file as
             JSON, mode 0600. An existing file is never overwritten. Unique in the list.
+          - Checked writable before the first write to Creatio, with those of every other item. When it still cannot
+            be written after the integration was created, the secret is kept in C(kept-secrets/) beside the facts
+            cache, the item fails naming that file, and the next run writes this file from it.
           - The file is whole or absent; a partial file left by a run killed while writing it is settled by the next
             run, as for M(creatio.oauth.creatio_oauth_client).
           - Overrides O(secrets_dir) for this item.
@@ -132,10 +136,17 @@ options:
         type: str
   secrets_dir:
     description:
-      - A folder for the client secrets of the integrations this run creates. Each one goes to its own file there,
-        named after the integration (characters other than letters, digits, C(_), C(.) and C(-) become C(_)), as
-        O(clients[].client_secret_file) would write it. The folder is made (mode 0700) when missing; in check mode
-        nothing is made.
+      - A folder for the client secrets of the integrations this run creates. Each one goes to its own file there, as
+        O(clients[].client_secret_file) would write it, named C(<name>.json) when the name is made of ASCII letters,
+        digits, C(_), C(.) and C(-) only (not starting with C(.), at most 96 characters); any other name gets its
+        letters and digits (of any script; other characters become C(_)) cut to 96 bytes, C(+) and 12 hexadecimal
+        digits of the SHA-256 of the name, such as C(Power_BI+1a2b3c4d5e6f.json). No two names share a file.
+      - A file named by the rule of version 0.2.0 and earlier (every character other than ASCII letters, digits, C(_),
+        C(.) and C(-) made C(_), so C(Power BI) had C(Power_BI.json)) that holds the secret of the integration of that
+        name is still its file.
+      - The folder is made (mode 0700) when missing; in check mode nothing is made. Before the first write to
+        Creatio, the file of every integration the run would create is checked writable (see
+        O(clients[].client_secret_file)); every problem is reported at once and nothing is created.
       - A file of the folder that this collection wrote for an earlier integration of the same name, which Creatio no
         longer has (deleted by hand, say), does not block its creation again. It is kept as C(<file>.<old client id>)
         (never overwritten, never deleted), with a warning and a line in RV(summary), and the new secret takes its

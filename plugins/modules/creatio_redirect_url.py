@@ -48,8 +48,9 @@ options:
   redirect_urls:
     description:
       - The redirect URIs to authorize (O(state=present)) or to remove (O(state=absent)).
-      - Absolute, with a scheme (V(https), V(http), or a private-use scheme such as V(com.example.app:/callback)), no
-        fragment. Compared after normalisation (scheme and host lower-case), in any order; duplicates collapse.
+      - Absolute, with a scheme (V(https), V(http) to a loopback host only (V(127.0.0.1), V([::1]), V(localhost)), or a
+        private-use scheme such as V(com.example.app:/callback)), no fragment. With O(state=absent) any URI Creatio
+        holds may be removed, also a plain V(http) one. Compared after normalisation (scheme and host lower-case), in any order; duplicates collapse.
       - Not with O(redirect_url_id).
     type: list
     elements: str
@@ -73,7 +74,8 @@ options:
     type: str
   redirect_url:
     description:
-      - The new value of the URI O(redirect_url_id) names.
+      - The new value of the URI O(redirect_url_id) names, by the rules of O(redirect_urls) (plain V(http) only to a
+        loopback host).
     type: str
   add_unconfirmed_redirect_urls:
     description:

@@ -5,6 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -462,3 +463,59 @@ def test_keep_aside_never_overwrites(tmp_path):
     kept = json_file.keep_aside(str(tmp_path / 'a'), str(tmp_path / 'a.old'), 'cache_path')
     assert kept.startswith(str(tmp_path / 'a.old.')) and open(kept).read() == 'first'
     assert (tmp_path / 'a.old').read_text() == 'taken' and not (tmp_path / 'a').exists()
+
+
+# --- links planted at the collection's file names, and open folders (issue 20 item 6) ------------
+
+def test_a_dangling_link_at_a_lock_file_creates_nothing_at_its_target(tmp_path):
+    """O_CREAT follows a dangling link: the run once made an empty file wherever the link pointed."""
+    target = tmp_path / 'elsewhere' / 'planted'
+    target.parent.mkdir()
+    cache = FactsCache(str(tmp_path / 'cache' / 'facts.json'))
+    cache.check_usable(writable=True)
+    lock = site_path(tmp_path / 'cache' / 'facts.json') + '.lock'
+    os.mkdir(os.path.dirname(lock), 0o700)
+    os.symlink(str(target), lock)
+    with pytest.raises(CacheError) as refused:
+        cache.put(SITE, 'App', record())
+    assert 'it is a symbolic link' in refused.value.message and not os.path.lexists(str(target))
+    name_lock = str(tmp_path / 'cache' / 'facts.json.locks')
+    os.mkdir(name_lock)
+    digest = hashlib.sha256(('%s\n%s' % (SITE, 'App')).encode('utf-8')).hexdigest()[:32]
+    os.symlink(str(target), os.path.join(name_lock, digest + '.lock'))
+    with pytest.raises(CacheError):
+        with cache.name_lock(SITE, 'App'):
+            pass
+    assert not os.path.lexists(str(target))
+
+
+def test_a_lock_folder_that_is_a_link_is_refused(tmp_path):
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    (tmp_path / 'cache').mkdir(mode=0o700)
+    os.symlink(str(elsewhere), str(tmp_path / 'cache' / 'facts.json.locks'))
+    with pytest.raises(CacheError) as refused:
+        with FactsCache(str(tmp_path / 'cache' / 'facts.json')).name_lock(SITE, 'App'):
+            pass
+    assert 'not a folder of the collection' in refused.value.message and os.listdir(str(elsewhere)) == []
+
+
+def test_a_cache_file_that_is_a_link_is_refused_not_followed(tmp_path):
+    real = tmp_path / 'real.json'
+    real.write_text(u'{"schema_version": 1, "sites": {}}')
+    (tmp_path / 'cache').mkdir(mode=0o700)
+    os.symlink(str(real), str(tmp_path / 'cache' / 'facts.json'))
+    with pytest.raises(CacheError) as refused:
+        FactsCache(str(tmp_path / 'cache' / 'facts.json')).check_usable(writable=False)
+    assert 'is a symbolic link' in refused.value.message and refused.value.hint.startswith('remove the link')
+
+
+@pytest.mark.parametrize('mode', [0o777, 0o755, 0o750, 0o701])
+def test_a_cache_folder_other_users_can_open_gets_a_warning(tmp_path, mode):
+    folder = tmp_path / 'cache'
+    folder.mkdir()
+    os.chmod(str(folder), mode)
+    warning = FactsCache(str(folder / 'facts.json')).open_folder_warning()
+    assert warning and 'sessions.json' in warning and '(mode %04o)' % mode in warning and 'chmod 700 %s' % folder in warning
+    os.chmod(str(folder), 0o700)
+    assert FactsCache(str(folder / 'facts.json')).open_folder_warning() is None

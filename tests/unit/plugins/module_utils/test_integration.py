@@ -7,6 +7,9 @@ trusted for an integration another run touched meanwhile."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+import os
+
 import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
@@ -18,7 +21,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._records import Reco
 from ansible_collections.creatio.oauth.plugins.module_utils._run import error_result
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    AuthenticationError, BusinessError, ConfigurationError, HttpError, LostAnswerError, RecordNotFoundError,
+    AuthenticationError, BusinessError, ConfigurationError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError,
     TransportError)
 
 from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run
@@ -260,15 +263,26 @@ def test_a_secret_file_that_cannot_be_written_after_creation_keeps_the_secret_in
     target.write_text(u'{"someone": "else"}\n')
     monkeypatch.setattr(secret_file, 'check_secret_file', lambda path: None)  # the file appears after the check
     run = make_run(sim, tmp_path)
-    with pytest.raises(ConfigurationError) as raised:
+    with pytest.raises(CreatioError) as raised:
         integration.apply(run, declared('Raced secret', client_secret_file=str(target)))
     result = error_result(raised.value, run)
     assert [op['call'] for op in result['operations']] == ['AddClient'] and result['changed'] is True
-    assert len(result['client_secret']) >= 20  # the only copy, as documented for the creating run
-    assert 'client_secret return value' in result['msg']
+    assert len(result['client_secret']) >= 20  # also in the result, as documented for the creating run
+    kept = secret_file.kept_secret_files(secret_file.kept_folder(run.cache.path), run.site, 'Raced secret')
+    assert len(kept) == 1 and 'The secret is kept in %s' % kept[0] in result['msg']
+    assert json.load(open(kept[0]))['client_secret'] == result['client_secret']
     assert target.read_text() == u'{"someone": "else"}\n'
     server = [c for c in sim.state()['clients'] if c['name'] == 'Raced secret']
     assert len(server) == 1 and run.cache.get(run.site, 'Raced secret')['client_id'] == server[0]['clientId']
+    # the next run leaves both (the file holds something else), then completes the file once it is moved away
+    again = make_run(sim, tmp_path)
+    integration.apply(again, declared('Raced secret', client_secret_file=str(target)))
+    assert os.path.exists(kept[0]) and any('holds something else' in w for w in again.warnings), again.warnings
+    target.unlink()
+    last = make_run(sim, tmp_path)
+    assert integration.apply(last, declared('Raced secret', client_secret_file=str(target)))['changed'] is True
+    assert json.load(open(str(target)))['client_secret'] == result['client_secret'] and not os.path.exists(kept[0])
+    assert [e['endpoint'] for e in sim.log()].count('AddClient') == 1
 
 
 # ---------------------------------------------------------------- redirect URIs: the site's list counts

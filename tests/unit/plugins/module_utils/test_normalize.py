@@ -170,3 +170,37 @@ def test_client_and_diff_views_never_hold_a_secret():
     assert diff['redirect_urls'] == ['https://a.example/cb', 'https://b.example/cb']
     assert view_of(None) == {} and diff_view_of(None) == {}
     assert Record('x').diff_view()['redirect_urls'] == []
+
+
+# --- issue 20 item 7: plain http redirect URIs to other hosts, hidden characters in names -----------
+
+@pytest.mark.parametrize('value', ['http://app.example.com/cb', 'HTTP://Host.Example:8080/CB', 'http://10.0.0.5/cb',
+                                   'http://localhost.example.com/cb', 'http://127.0.0.1.nip.io/cb', 'http://[::2]/cb'])
+def test_plain_http_redirect_uris_to_other_hosts_are_refused(value):
+    for check in (lambda: normalize.redirect_urls([value]), lambda: normalize.redirect_url(value, 'redirect_url')):
+        with pytest.raises(ConfigurationError) as info:
+            check()
+        assert 'plain http to a host that is not loopback' in info.value.message and 'use https' in info.value.hint
+    assert info.value.option == 'redirect_url'
+    assert normalize.redirect_urls([value], removing=True) == [normalize.url(value, 'x')]  # one Creatio holds can go
+
+
+@pytest.mark.parametrize('value', ['http://127.0.0.1:5000/cb', 'http://127.8.9.10/cb', 'http://[::1]:8080/cb',
+                                   'http://LOCALHOST:3000/cb', 'https://app.example.com/cb', 'com.example.app:/cb'])
+def test_loopback_http_https_and_private_schemes_stay_accepted(value):
+    assert normalize.redirect_urls([value]) == [normalize.url(value, 'x', allow_private_scheme=True)]
+
+
+@pytest.mark.parametrize('char', [u'\u0085', u'\u2028', u'\u2029', u'\u200b', u'\u200d', u'\u202e', u'\ufeff', u'\u00ad',
+                                  u'\u2066', u'\x9b', u'\x1b', u'\x7f'])
+def test_names_with_control_or_invisible_characters_are_refused(char):
+    for option in ('name', 'system_user'):
+        with pytest.raises(ConfigurationError) as info:
+            normalize.name(u'Power' + char + u'BI', option)
+        assert info.value.option == option and 'control or invisible characters' in info.value.message
+        assert 'U+%04X' % ord(char) in info.value.message and 'at position 6' in info.value.message
+
+
+def test_names_in_any_script_with_spaces_and_symbols_stay_accepted():
+    for value in (u'Интеграция 1', u'报表', u'Power BI (prod) – 2', u"O'Brien", u'Café\u00a0Bar', u'x' * 250):
+        assert normalize.name(value) == value

@@ -6,6 +6,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
+
 import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report
@@ -89,10 +91,27 @@ def test_create_rules_depend_on_the_site():
     assert 'Creatio 8.3 or later' in info.value.message and info.value.option == 'redirect_urls'
 
 
-@pytest.mark.parametrize('name, expected', [('Power BI', 'Power_BI.json'), ('.hidden', '_hidden.json'),
-                                            ('a/b\\c', 'a_b_c.json'), ('Clio', 'Clio.json')])
+@pytest.mark.parametrize('name, expected', [('Clio', 'Clio.json'), ('Power_BI-2.0', 'Power_BI-2.0.json'),
+                                            ('Power BI', 'Power_BI+%s.json'), ('.hidden', 'hidden+%s.json'),
+                                            ('a/b\\c', 'a_b_c+%s.json'), (u'Интеграция 1', u'Интеграция_1+%s.json')])
 def test_secret_file_names(name, expected):
-    assert rules.secret_file_name(name) == expected
+    """Plain names keep the file of earlier versions; any other gets its letters (any script) and a hash."""
+    digest = hashlib.sha256(name.encode('utf-8')).hexdigest()[:12]
+    assert rules.secret_file_name(name) == (expected % digest if '%s' in expected else expected)
+
+
+def test_secret_file_names_never_collide_and_stay_short():
+    """Cyrillic names all mapped to ``_.json`` (the role refused them as a clash); names of 233-250
+    characters made a partial file name longer than 255 bytes (the secret lost after AddClient)."""
+    names = [u'Интеграция', u'Отчёты', u'报表', 'Power BI', 'Power_BI', 'Power/BI', 'x' * 250, 'x' * 249, u'я' * 250,
+             u'\U0001F600' * 250]
+    files = [rules.secret_file_name(n) for n in names]
+    assert len(set(files)) == len(names)
+    for file_name in files:
+        assert len(file_name.encode('utf-8')) + len('..12345678.partial') <= 160
+        assert '/' not in file_name and not file_name.startswith('.')
+    assert rules.secret_file_name('Power_BI') == rules.legacy_secret_file_name('Power_BI') == 'Power_BI.json'
+    assert rules.legacy_secret_file_name('Power BI') == 'Power_BI.json' == rules.legacy_secret_file_name('Power/BI')
 
 
 class Item(object):

@@ -121,3 +121,22 @@ def test_exported_states_never_hold_the_password_or_secret():
     assert forms.cookies == {'.ASPXAUTH': 'aspx'}
     oauth.import_state({'kind': 'forms', 'cookies': {}})
     assert oauth.token == 'tok'
+
+
+def test_a_link_at_the_session_file_is_never_followed(tmp_path):
+    """A link planted at sessions.json (or its lock) would have the session cookies written, or an
+    empty file created, wherever it points."""
+    folder = tmp_path / 'cache'
+    folder.mkdir(mode=0o700)
+    target = tmp_path / 'elsewhere.json'
+    os.symlink(str(target), str(folder / 'sessions.json.lock'))
+    store = SessionStore(str(folder / 'sessions.json'))
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
+    assert not os.path.lexists(str(target))
+    os.unlink(str(folder / 'sessions.json.lock'))
+    target.write_text(json.dumps({'schema_version': 1, 'sessions': {}}))
+    os.symlink(str(target), str(folder / 'sessions.json'))
+    assert store.load(SITE, 'forms:alice', 'pw') is None
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
+    assert json.loads(target.read_text()) == {'schema_version': 1, 'sessions': {}}  # the link's target is never written
+    assert not os.path.islink(str(folder / 'sessions.json')) and store.load(SITE, 'forms:alice', 'pw') is not None

@@ -81,7 +81,7 @@ def test_anything_else_in_the_way_is_still_refused(sim, tmp_path):
     for name, text in foreign.items():
         (secrets / name).write_text(text)
     os.symlink(str(secrets / 'Webhooks.json'), str(secrets / 'Linked.json'))
-    items = [item(), item('Clio', preset='clio', application_url=None), item('Power BI', preset='powerbi', application_url=None),
+    items = [item(), item('Clio', preset='clio', application_url=None), item('Power_BI', preset='powerbi', application_url=None),
              item('Linked')]
     _run, result = apply(sim, tmp_path, secrets, items)
     assert result['failed'] is True
