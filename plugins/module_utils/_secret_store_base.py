@@ -111,7 +111,9 @@ class SecretStore(object):
 
     Every method takes the rendered path (``location(site, name)``) and raises ConfigurationError
     for bad input, SecretStoreError (or SecretStoreConflictError) for what the store refused, and
-    the transport's TransportError/TLSError for answers that never came.
+    the transport's TransportError/TLSError for answers that never came. Whatever they raise is
+    scrubbed of the store's credentials, the secrets it read, and the secret being delivered.
+    A subclass fills in the ``_check_usable``, ``_current_client_id`` and ``_deliver`` steps.
     """
 
     type_name = None
@@ -130,24 +132,42 @@ class SecretStore(object):
 
     def check_usable(self, path):
         """Before anything is created in Creatio: the store takes a document at ``path``. Writes nothing."""
-        raise NotImplementedError
+        return self._scrubbed(self._check_usable, path)
 
     def current_client_id(self, path):
         """The client id of the document the store holds at ``path`` now, None when it holds none. Reads only."""
-        raise NotImplementedError
+        return self._scrubbed(self._current_client_id, path)
 
     def deliver(self, path, document, previous_client_id=None):
         """Store ``document`` at ``path``: created when nothing is there; replaced (a new version, or
         the old file kept aside) only when it holds ``previous_client_id``; nothing written when it
-        holds ``document['client_id']`` already. Returns {'changed', 'location', 'version'}."""
-        raise NotImplementedError
+        holds ``document['client_id']`` already. Returns {'changed', 'location', 'version'} (and
+        ``kept_as`` when an old file was kept aside)."""
+        return self._scrubbed(self._deliver, path, document, previous_client_id, extra=[document.get('client_secret')])
 
     def secrets(self):
-        """The store's own credentials, to scrub from every error."""
+        """The store's own credentials and the secrets it read, to scrub from every error."""
         return []
 
     def close(self):
         pass
+
+    def _scrubbed(self, step, *args, **kwargs):
+        extra = kwargs.pop('extra', [])
+        try:
+            return step(*args)
+        except CreatioError as exc:
+            exc.redact([s for s in list(self.secrets()) + list(extra) if s and len(str(s)) >= 4])
+            raise
+
+    def _check_usable(self, path):
+        raise NotImplementedError
+
+    def _current_client_id(self, path):
+        raise NotImplementedError
+
+    def _deliver(self, path, document, previous_client_id):
+        raise NotImplementedError
 
     def _error(self, cls, message, path, **kwargs):
         return cls(message, store=self.describe(path), **kwargs)

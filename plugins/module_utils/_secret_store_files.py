@@ -84,7 +84,7 @@ class _FileStore(SecretStore):
     def describe(self, path):
         return '%s %s' % (self.type_name, path or self.template)
 
-    def check_usable(self, path):
+    def _check_usable(self, path):
         if not os.path.isdir(self.root):
             raise ConfigurationError('%s: the folder %s does not exist' % (self.option, self.root), option=self.option,
                                      hint='create it (mode 0700), or point secret_store.path elsewhere')
@@ -95,8 +95,8 @@ class _FileStore(SecretStore):
                                      hint='move it away')
         self._check_held(path)
 
-    def deliver(self, path, document, previous_client_id=None):
-        held = self.current_client_id(path)
+    def _deliver(self, path, document, previous_client_id):
+        held = self._current_client_id(path)
         if held == document['client_id']:
             return {'changed': False, 'location': path, 'version': None}
         kept_as = None
@@ -144,13 +144,13 @@ class FilesStore(_FileStore):
 
     type_name = 'files'
 
-    def current_client_id(self, path):
+    def _current_client_id(self, path):
         document = secret_file._json_object_in(path)  # pylint: disable=protected-access
         client_id = (document or {}).get('client_id')
         return client_id if isinstance(client_id, str) and client_id else None
 
     def _check_held(self, path):
-        if os.path.lexists(path) and self.current_client_id(path) is None:
+        if os.path.lexists(path) and self._current_client_id(path) is None:
             raise ConfigurationError('%s %s exists and holds no secret document of this collection' % (self.option, path),
                                      option=self.option, hint='move it away, or point secret_store.path elsewhere')
 
@@ -170,14 +170,14 @@ class AnsibleVaultFileStore(_FileStore):
         super(AnsibleVaultFileStore, self).__init__(config)
         self._held = []  # secrets decrypted from files, scrubbed from errors too
 
-    def current_client_id(self, path):
+    def _current_client_id(self, path):
         document = self._decrypted(path)
         client_id = (document or {}).get('client_id')
         return client_id if isinstance(client_id, str) and client_id else None
 
-    def check_usable(self, path):
+    def _check_usable(self, path):
         self._vault('load', path)  # the password file gives a password, and ansible-core is there to use it
-        super(AnsibleVaultFileStore, self).check_usable(path)
+        super(AnsibleVaultFileStore, self)._check_usable(path)
 
     def _check_held(self, path):
         self._decrypted(path)

@@ -101,20 +101,20 @@ class VaultKv2Store(SecretStore):
                                    what='the mount %s' % self.mount)
 
     def describe(self, path):
-        where = '%s/%s' % (self.mount, path) if path else self.mount
         namespace = ' (namespace %s)' % self.namespace if self.namespace else ''
-        return 'vault_kv2 %s%s, %s' % (self.url, namespace, where)
+        where = ', %s/%s' % (self.mount, path) if path else ''
+        return 'vault_kv2 %s%s%s' % (self.url, namespace, where)
 
-    def check_usable(self, path):
+    def _check_usable(self, path):
         self._check_unsealed(path)
         self._login()
         self._check_mount()
         self._metadata(path)
 
-    def current_client_id(self, path):
+    def _current_client_id(self, path):
         return self._read(path)[1]
 
-    def deliver(self, path, document, previous_client_id=None):
+    def _deliver(self, path, document, previous_client_id):
         client_id = document['client_id']
         version, held = self._read(path)
         if held == client_id:

@@ -265,6 +265,52 @@ def test_a_lost_answer_to_the_write_is_settled_by_reading_back(bao, monkeypatch)
     assert bao.kv_read(path)['client_id'] == 'client-6'
 
 
+def test_a_lost_write_that_did_not_happen_stays_an_error(bao, monkeypatch):
+    store = vault_store(bao)
+    path = store.location('s', 'Lost before arriving')
+    real_request = store.transport.request
+
+    def lose_the_write(method, url, call, safe, **kwargs):
+        if method == 'POST':
+            raise TransportError('%s failed: the connection was closed before an answer came' % call, call=call,
+                                 may_have_reached_server=True)
+        return real_request(method, url, call, safe, **kwargs)
+
+    monkeypatch.setattr(store.transport, 'request', lose_the_write)
+    with pytest.raises(TransportError) as caught:
+        store.deliver(path, document('Lost before arriving', 'client-10'))
+    assert SECRET not in all_text(caught.value)
+    assert bao.kv_metadata(path) is None
+
+
+class _Answer(object):
+    def __init__(self, status, body):
+        self.status_code = status
+        self._body = body
+        self.headers = {}
+
+    def json(self):
+        return self._body
+
+
+def test_what_vault_says_is_scrubbed_of_the_token_and_the_secrets(bao, monkeypatch):
+    token = bao.token(['default', 'root'])
+    store = vault_store(bao, token=token)
+    path = store.location('s', 'Echo')
+    real_request = store.transport.request
+
+    def echoing_proxy(method, url, call, safe, **kwargs):
+        if method == 'POST':  # a server (or a proxy) that repeats what it was sent
+            return _Answer(400, {'errors': ['refused %s for %s' % (kwargs['headers']['X-Vault-Token'], kwargs['json'])]})
+        return real_request(method, url, call, safe, **kwargs)
+
+    monkeypatch.setattr(store.transport, 'request', echoing_proxy)
+    with pytest.raises(SecretStoreError) as caught:
+        store.deliver(path, document('Echo', 'client-11'))
+    text = all_text(caught.value)
+    assert token not in text and SECRET not in text and '********' in text and caught.value.status == 400
+
+
 def test_a_wrong_token_fails_check_usable_clearly_and_writes_nothing(bao):
     wrong = 'hvs.' + 'w' * 24
     store = vault_store(bao, token=wrong)
@@ -353,6 +399,8 @@ def test_tls_with_the_vaults_ca_in_ca_cert_and_a_refusal_without_it(monkeypatch)
         with pytest.raises(TLSError) as caught:
             unknown_ca.check_usable(path)
         assert 'secret_store.ca_cert' in caught.value.hint and server.root_token not in all_text(caught.value)
+        unchecked = vault_store(server, validate_certs=False)
+        assert unchecked.current_client_id(path) == 'client-9' and unchecked.warnings
         # VAULT_CACERT does the same as ca_cert
         from_env = secret_store_from_option({'type': 'vault_kv2', 'url': server.url, 'token': server.root_token}, timeout=5,
                                             environ={'VAULT_CACERT': server.ca_path})
