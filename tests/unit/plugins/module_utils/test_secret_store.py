@@ -383,6 +383,7 @@ def test_a_sealed_vault_during_delivery_is_named_as_such(fresh_bao):
     assert caught.value.status == 503 and 'sealed' in caught.value.message
 
 
+@pytest.mark.filterwarnings('ignore:Unverified HTTPS request')
 def test_tls_with_the_vaults_ca_in_ca_cert_and_a_refusal_without_it(monkeypatch):
     binary = bao_or_skip()
     # requests would take a CA bundle from the environment: the test is about secret_store.ca_cert alone

@@ -144,6 +144,19 @@ def test_a_wrong_vault_password_fails_check_usable_before_anything_is_written(se
     assert 'not-the-password' not in caught.value.full_message() and PASSWORD not in caught.value.full_message()
 
 
+@pytest.mark.parametrize('password_text, mode', [('', 0o600), ('#!/bin/sh\nexit 3\n', 0o700)])
+def test_a_password_file_that_gives_no_password_fails_check_usable(secrets_dir, tmp_path, password_text, mode):
+    bad = tmp_path / 'bad-pass'
+    bad.write_text(password_text)
+    bad.chmod(mode)
+    store = vault_file_store(secrets_dir, bad)
+    with pytest.raises(ConfigurationError) as caught:
+        store.check_usable(store.location('s', 'No password'))
+    assert caught.value.option == 'secret_store.vault_password_file'
+    assert 'the vault password could not be read from %s' % bad in caught.value.message
+    assert os.listdir(str(secrets_dir)) == []
+
+
 def test_a_file_that_is_not_an_ansible_vault_file_is_refused_by_check_usable(secrets_dir, password_file):
     store = vault_file_store(secrets_dir, password_file)
     path = store.location('s', 'Foreign')
