@@ -23,6 +23,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file 
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError, ConfigurationError
 from ansible_collections.creatio.oauth.plugins.module_utils._json_file import keep_aside
 from ansible_collections.creatio.oauth.plugins.module_utils._rules import secret_file_name
+from ansible_collections.creatio.oauth.plugins.module_utils._records import same_client
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_base import (
     SecretStore, SecretStoreConflictError, SecretStoreError, check_relative_path, render,
 )
@@ -97,11 +98,11 @@ class _FileStore(SecretStore):
 
     def _deliver(self, path, document, previous_client_id):
         held = self._current_client_id(path)
-        if held == document['client_id']:
+        if same_client(held, document['client_id']):
             return {'changed': False, 'location': path, 'version': None}
         kept_as = None
         if os.path.lexists(path):
-            if previous_client_id is None or held != previous_client_id:
+            if not same_client(held, previous_client_id):
                 raise self._unexpected_holder(path, held or '(none that this store can read)', document, previous_client_id)
             try:
                 kept_as = keep_aside(path, '%s.%s' % (path, secret_file_name(previous_client_id)[:-len('.json')]), self.option)

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, TLSError, TransportError
+from ansible_collections.creatio.oauth.plugins.module_utils._records import same_client
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_base import (
     SecretStore, SecretStoreConflictError, SecretStoreError, check_relative_path, render,
 )
@@ -117,11 +118,11 @@ class VaultKv2Store(SecretStore):
     def _deliver(self, path, document, previous_client_id):
         client_id = document['client_id']
         version, held = self._read(path)
-        if held == client_id:
+        if same_client(held, client_id):
             return {'changed': False, 'location': self.describe(path), 'version': version}
         if held is not None:
             # Something live is there: replaced only when it is the client this one replaces.
-            if previous_client_id is None or held != previous_client_id:
+            if not same_client(held, previous_client_id):
                 raise self._unexpected_holder(path, held, document, previous_client_id)
         call = 'write %s/data/%s (check-and-set %d)' % (self.mount, path, version)
         try:
@@ -132,7 +133,7 @@ class VaultKv2Store(SecretStore):
                 raise
             # The answer was lost: what the store holds now says whether the write happened.
             written, now_held = self._read(path)
-            if now_held != client_id:
+            if not same_client(now_held, client_id):
                 raise
             return {'changed': True, 'location': self.describe(path), 'version': written}
         return {'changed': True, 'location': self.describe(path), 'version': (body.get('data') or {}).get('version')}
