@@ -202,7 +202,8 @@ class VaultKv2Store(SecretStore):
     def call(self, method, api_path, call, json=None, token=Ellipsis, safe=True, path=None, missing_ok=False, refused=None):
         """One request to ``/v1/<api_path>``: the parsed answer; None for a 404 with ``missing_ok``.
         ``token``: Ellipsis for the store's login token, None for none."""
-        headers = {'Accept': 'application/json'}
+        # X-Vault-Request: what Vault's own clients send (a Vault Agent in front may require it).
+        headers = {'Accept': 'application/json', 'X-Vault-Request': 'true'}
         if token is Ellipsis:
             token = self._login()
         if token:
