@@ -164,3 +164,20 @@ def test_the_export_document_reads_back_as_the_same_text_never_as_a_template(tex
     assert templar.template(loaded['creatio_integrations'])[0]['name'] == text
     assert templar.template(loaded['creatio_integrations'])[0]['redirect_urls'][0] == text
     assert document.count('\n#') == 2  # the site URL stays on its comment line
+
+
+def test_the_info_listing_of_many_integrations_without_readable_redirect_uris_warns_once(sim, tmp_path):
+    """creatio_oauth_client_info on a site that hides its redirect-URI entity: one warning for all of them."""
+    from ansible_collections.creatio.oauth.plugins.module_utils._integrations import list_clients  # pylint: disable=import-outside-toplevel
+    from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run  # pylint: disable=import-outside-toplevel
+    run = make_run(sim, tmp_path, name=None)
+    for n in range(120):
+        _by_hand(run, {'name': 'App %03d' % n, 'applicationUrl': 'https://a.example.com', 'grantType': 'authorization_code'})
+    sim.configure(redirect_entity='hidden')
+    reading = make_run(sim, tmp_path, name=None, check_mode=True)
+    result = list_clients(reading)
+    assert len(result['integrations']) == 121
+    about_redirect_uris = [w for w in reading.warnings if 'redirect URIs' in w]
+    assert len(about_redirect_uris) == 1, reading.warnings
+    assert 'of 120 integrations (' in about_redirect_uris[0] and 'and 115 more' in about_redirect_uris[0]
+    assert '- name: "App 119"\n' in result['integrations_yaml']
