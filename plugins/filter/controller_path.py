@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: controller_path
 short_description: A path on the controller, relative paths taken from where ansible-playbook was started
-version_added: 0.4.0
+version_added: 0.3.0
 description:
   - Returns the path with C(~) expanded, made absolute against the working directory of the C(ansible-playbook)
     process (the directory it was started in; under AWX or ansible-runner, the project directory).
