@@ -17,6 +17,8 @@ import json
 import os
 import re
 
+from ansible.module_utils.six import string_types
+
 from ansible_collections.creatio.oauth.plugins.module_utils._json_file import replace_file
 
 # What each action of a check-mode run means for the site.
@@ -161,12 +163,14 @@ def markdown(report):
     return '\n'.join(lines) + '\n'
 
 
-# Site data (names, URLs, Creatio's error texts) is text in the report, never markup: every ASCII
-# punctuation character Markdown gives a meaning to is escaped with a backslash (no link, image, emphasis,
-# code or table cell can start), and the HTML-significant ones become entities (no tag, no autolink such
-# as <javascript:...>).
-_MD_PUNCTUATION = re.compile(r'([\\`*_{}\[\]#!|~:])')
-_HTML_ENTITIES = (('&', '&amp;'), ('<', '&lt;'), ('>', '&gt;'), ('"', '&quot;'), ("'", '&#39;'))
+# Site data (names, URLs, Creatio's error texts) is text in the report, never markup: the ASCII
+# punctuation Markdown gives a meaning to inside a line is escaped with a backslash (no link, image,
+# emphasis, code span or table cell can start), and < and & become entities (no tag, no autolink such
+# as <javascript:...>, no entity of the site's). Without [ or <, a scheme such as javascript: makes no
+# link, and > closes nothing.
+# An underscore between two letters or digits (application_url) never starts emphasis: it is left as it is.
+_MD_PUNCTUATION = re.compile(r'([\\`*{}\[\]#!|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))')
+_HTML_ENTITIES = (('&', '&amp;'), ('<', '&lt;'))
 _LINE_BREAKS = re.compile(u'[\r\n\x0b\x0c\x85\u2028\u2029]+')
 
 
@@ -227,7 +231,7 @@ def _data_only(value):
         return dict((key, _data_only(item)) for key, item in value.items())
     if isinstance(value, (list, tuple)):
         return [_data_only(item) for item in value]
-    if isinstance(value, str) or type(value).__name__ == 'unicode':
+    if isinstance(value, string_types):
         return {UNSAFE_KEY: value} if '{' in value or '#' in value else value
     return value
 

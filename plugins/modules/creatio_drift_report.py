@@ -17,7 +17,8 @@ description:
     be read, or the integration could not be decided there, with the reason); and the count of sites in line.
   - Writes the report as Markdown (O(markdown_path)) and as JSON (O(json_path)), files that a pipeline can keep, mode
     0600 (they name the sites and their integrations).
-  - What comes from a site (names, URLs, error texts) stays text. In the Markdown, the characters Markdown or HTML
+  - >-
+    What comes from a site (names, URLs, error texts) stays text. In the Markdown, the characters Markdown or HTML
     give a meaning to are escaped (no link, image, tag or table cell comes from a site). In the JSON, a text that
     Ansible would take for a template (one with C({) or C(#)) is written as C({"__ansible_unsafe": <text>}), Ansible's
     marker for data, so that reading the file back with C(-e @file) or C(include_vars) never runs it; every other text
@@ -62,8 +63,8 @@ options:
         type: str
   markdown_path:
     description:
-      - Write the report as Markdown here (the folder must exist). A relative path is the module's own: taken from
-        the folder Ansible starts it in, the playbook's. The C(creatio.oauth.drift) playbook passes an absolute path
+      - Write the report as Markdown here (the folder must exist). A relative path is taken from the folder Ansible
+        starts the module in, the playbook's; the C(creatio.oauth.drift) playbook passes an absolute path
         (C(creatio_drift_dir) taken from the directory C(ansible-playbook) was started in).
     type: path
   json_path:
@@ -149,7 +150,8 @@ markdown:
   returned: always
   type: str
 summary:
-  description: The count of sites in line, then one line per site and integration that is not in line, then the path of
+  description: >-
+    The count of sites in line, then one line per site and integration that is not in line, then the path of
     each report file (C(Report: <path>), or C(Would write <path>) in check mode).
   returned: always
   type: list

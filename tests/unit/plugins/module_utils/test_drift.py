@@ -96,9 +96,9 @@ def test_markdown_table_details_and_escaping():
     assert '**1 of 2 site(s) in line, 1 with drift, 0 unknown.**' in text
     assert '| site | status | Power BI | Webhooks | Outlook | A\\|B |' in text
     assert '| a | in line | in line | in line | in line | - |' in text
-    assert '| x\\|y | drift | - | - | - | would update (redirect\\_urls) |' in text
-    assert text.split('## Details\n\n')[1] == ('- x\\|y / A\\|B: would update (redirect\\_urls)\n'
-                                              '  - authorize https\\://e.example/cb\\|x for A\\|B\n')
+    assert '| x\\|y | drift | - | - | - | would update (redirect_urls) |' in text
+    assert text.split('## Details\n\n')[1] == ('- x\\|y / A\\|B: would update (redirect_urls)\n'
+                                              '  - authorize https://e.example/cb\\|x for A\\|B\n')
     assert drift.text_lines(report) == ['1 of 2 site(s) in line, 1 with drift, 0 unknown', 'x|y: A|B: would update (redirect_urls)']
 
 
@@ -147,7 +147,9 @@ def test_markdown_shows_hostile_site_data_as_text_never_as_html_or_links():
     assert tags == ['h1', 'h2', 'li', 'p', 'strong', 'table', 'tbody', 'td', 'th', 'thead', 'tr', 'ul'], html
     assert html.count('<strong>') == 1  # the count line, ours
     assert '&lt;img src=x onerror=alert(1)&gt; [click](javascript:alert(1)) &lt;javascript:alert(2)&gt; `code` **b**' in html
+    assert 'Creatio said: &lt;a href=&quot;javascript:alert(4)&quot;&gt;retry&lt;/a&gt; # heading' in html
     assert html.count('<tr>') == 2  # a header and one site: no cell broke out of its row
+    assert drift._md('application_url _x_ __y__') == 'application_url \\_x\\_ \\_\\_y\\_\\_'  # pylint: disable=protected-access
 
 
 def test_a_url_with_userinfo_never_reaches_the_report():
