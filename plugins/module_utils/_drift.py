@@ -15,6 +15,9 @@ __metaclass__ = type
 import datetime
 import json
 import os
+import re
+
+from ansible.module_utils.six import string_types
 
 from ansible_collections.creatio.oauth.plugins.module_utils._json_file import replace_file
 
@@ -84,7 +87,7 @@ def classify_site(site):
         status = SITE_UNKNOWN
     reasons = sorted(set(cell['reason'] for cell in cells if cell['reason']))
     site_reason = error or (reasons[0] if status == SITE_UNKNOWN and len(reasons) == 1 else None)
-    return {'site': site.get('site'), 'url': site.get('url') or None, 'status': status, 'reason': site_reason,
+    return {'site': site.get('site'), 'url': without_userinfo(site.get('url')), 'status': status, 'reason': site_reason,
             'integrations': cells}
 
 
@@ -160,9 +163,30 @@ def markdown(report):
     return '\n'.join(lines) + '\n'
 
 
+# Site data (names, URLs, Creatio's error texts) is text in the report, never markup: the ASCII
+# punctuation Markdown gives a meaning to inside a line is escaped with a backslash (no link, image,
+# emphasis, code span or table cell can start), and < and & become entities (no tag, no autolink such
+# as <javascript:...>, no entity of the site's). Without [ or <, a scheme such as javascript: makes no
+# link, and > closes nothing.
+# An underscore between two letters or digits (application_url) never starts emphasis: it is left as it is.
+_MD_PUNCTUATION = re.compile(r'([\\`*{}\[\]#!|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))')
+_HTML_ENTITIES = (('&', '&amp;'), ('<', '&lt;'))
+_LINE_BREAKS = re.compile(u'[\r\n\x0b\x0c\x85\u2028\u2029]+')
+
+
 def _md(text):
-    """Text safe in a Markdown table cell."""
-    return str(text).replace('\\', '\\\\').replace('|', '\\|').replace('\n', ' ')
+    """Text that shows as itself in a Markdown table cell or list item (no markup, no HTML, one line)."""
+    text = _MD_PUNCTUATION.sub(r'\\\1', _LINE_BREAKS.sub(' ', u'%s' % text))
+    for char, entity in _HTML_ENTITIES:
+        text = text.replace(char, entity)
+    return text
+
+
+def without_userinfo(url):
+    """``url`` without a user:password@ part (None for none): a report never holds a password."""
+    if not url:
+        return None
+    return re.sub(r'^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@', r'\1', u'%s' % url)
 
 
 def text_lines(report):
@@ -179,21 +203,41 @@ def text_lines(report):
     return lines
 
 
+# A report holds no secret, but it names the sites and their integrations: for its owner only.
+REPORT_MODE = 0o600
+
+
 def write_report(path, text):
-    """Write ``text`` to ``path`` atomically (mode 0644: a report holds no secret); True when the
-    file changed."""
+    """Write ``text`` to ``path`` atomically (mode 0600); True when the file changed (its text or
+    a wider mode it had)."""
     try:
         with open(path) as handle:
-            if handle.read() == text:
+            if handle.read() == text and (os.stat(path).st_mode & 0o777) == REPORT_MODE:
                 return False
     except (IOError, OSError):
         pass
-    replace_file(path, text.encode('utf-8'), 0o644)
+    replace_file(path, text.encode('utf-8'), REPORT_MODE)
     return True
 
 
+# Ansible reads a JSON variables file (-e @creatio-drift.json, include_vars) as trusted templates. A
+# text of a site that could be one ({{ }}, {% %}, {# #}, a #jinja2: header) is written as Ansible's
+# marker for data, {"__ansible_unsafe": text}; every other text stays a plain JSON string.
+UNSAFE_KEY = '__ansible_unsafe'
+
+
+def _data_only(value):
+    if isinstance(value, dict):
+        return dict((key, _data_only(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_data_only(item) for item in value]
+    if isinstance(value, string_types):
+        return {UNSAFE_KEY: value} if '{' in value or '#' in value else value
+    return value
+
+
 def as_json(report):
-    return json.dumps(report, indent=2, sort_keys=True) + '\n'
+    return json.dumps(_data_only(report), indent=2, sort_keys=True) + '\n'
 
 
 def report_service(params, check_mode):
@@ -217,7 +261,9 @@ def report_service(params, check_mode):
         except (IOError, OSError) as exc:
             return {'failed': True, 'changed': changed, 'msg': '%s: cannot write %s (%s)' % (key, path, exc.strerror)}
         written.append(os.path.abspath(path))
-    result = {'changed': changed, 'report': report, 'markdown': text, 'summary': text_lines(report),
+    where = ['%s %s' % ('Would write' if check_mode else 'Report:', os.path.abspath(params[key]))
+             for key in ('markdown_path', 'json_path') if params.get(key)]
+    result = {'changed': changed, 'report': report, 'markdown': text, 'summary': text_lines(report) + where,
               'sites_in_line': report['summary']['sites_in_line'], 'files': written,
               'in_line': report['summary']['sites_in_line'] == report['summary']['sites']}
     if params.get('fail_on_drift') and not result['in_line']:

@@ -13,6 +13,9 @@ secret: an item holds only what the role declares, and the role declares no clie
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+import re
+
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CreatioError
@@ -70,14 +73,33 @@ def item_of(entry, user_names=None):
         if urls:
             item['redirect_urls'] = urls
         else:
-            problems.append('the redirect URIs of %r are not known (Creatio has no list of them that this site lets the '
-                            'collection read, and it did not add them): add redirect_urls to its item before applying '
-                            'the list to another site' % name)
+            problems.append(UNKNOWN_REDIRECT_URIS)
     if entry.get('active') is False:
         item['active'] = False
     if not application_url:
-        problems.append('%r has no application URL in Creatio: set application_url in its item' % name)
+        problems.append(NO_APPLICATION_URL)
     return item, problems
+
+
+# What keeps an exported item from applying as it is: (problem, warning about the integrations that have it).
+UNKNOWN_REDIRECT_URIS = 'redirect_urls'
+NO_APPLICATION_URL = 'application_url'
+PROBLEM_WARNINGS = (
+    (UNKNOWN_REDIRECT_URIS, 'the redirect URIs of %s are not known (Creatio has no list of them that this site lets the '
+                            'collection read, and it did not add them): add redirect_urls to their items before applying '
+                            'the list to another site'),
+    (NO_APPLICATION_URL, '%s have no application URL in Creatio: set application_url in their items'),
+)
+# A site may have thousands of integrations with one problem: one warning names the count and the first few.
+NAMED_IN_A_WARNING = 5
+
+
+def named(names):
+    """``names`` for a warning: all of them when few, else the count and the first few."""
+    shown = ', '.join(repr(n) for n in names[:NAMED_IN_A_WARNING])
+    if len(names) <= NAMED_IN_A_WARNING:
+        return '%d integration(s) (%s)' % (len(names), shown)
+    return '%d integrations (%s and %d more)' % (len(names), shown, len(names) - NAMED_IN_A_WARNING)
 
 
 def integrations(entries, warn=None, user_names=None):
@@ -87,23 +109,85 @@ def integrations(entries, warn=None, user_names=None):
     the cache (no longer in Creatio) is left out; of several with one name (Creatio does not refuse
     them) the first by client id is exported. ``warn(text)`` is told each problem. ``user_names``:
     {user id: name} of the system users to name (``system_user``) rather than give by id."""
-    items, seen = [], {}
+    items, seen, having = [], {}, {}
+    left_out = []
     for entry in sorted(entries, key=lambda e: (e.get('name') or '', (e.get('client_id') or '').upper())):
         if entry.get('source') in NOT_ON_THE_SITE or not entry.get('name'):
             continue
         if entry['name'] in seen:
-            if warn:
-                warn('Creatio has more than one integration named %r: only the one with client id %s is exported (the '
-                     'role declares each name once); client id %s is left out'
-                     % (entry['name'], seen[entry['name']], entry.get('client_id')))
+            left_out.append('%r (client id %s; exported: %s)' % (entry['name'], entry.get('client_id'), seen[entry['name']]))
             continue
         seen[entry['name']] = entry.get('client_id')
         item, problems = item_of(entry, user_names)
         items.append(item)
         for problem in problems:
-            if warn:
-                warn('export: %s' % problem)
+            having.setdefault(problem, []).append(entry['name'])
+    if warn and left_out:
+        shown = '; '.join(left_out[:NAMED_IN_A_WARNING]) + ('; and %d more' % (len(left_out) - NAMED_IN_A_WARNING)
+                                                            if len(left_out) > NAMED_IN_A_WARNING else '')
+        warn('Creatio has more than one integration of some names: only the one with the first client id is exported '
+             '(the role declares each name once); %d left out: %s' % (len(left_out), shown))
+    for problem, text in PROBLEM_WARNINGS:
+        if warn and having.get(problem):
+            warn('export: %s' % (text % named(having[problem])))
     return items
+
+
+# Ansible takes every string of a variables file it loads (-e @file, host_vars, include_vars) for a
+# template; a site's integration named "{{ lookup('pipe', ...) }}" would run on the controller. Every
+# string of the document that could be a template is tagged !unsafe (data, never a template).
+UNSAFE_TAG = '!unsafe'
+# YAML double-quoted scalars: JSON's escapes, plus the characters YAML reads as line breaks or refuses.
+_YAML_ESCAPED = re.compile(u'[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]')
+
+
+def yaml_string(text):
+    """``text`` as a YAML scalar that Ansible reads back as the same text and never as a template."""
+    quoted = _YAML_ESCAPED.sub(lambda m: '\\u%04x' % ord(m.group(0)), json.dumps(u'%s' % text, ensure_ascii=False))
+    # Only a text with a brace or a hash can be a template ({{ }}, {% %}, {# #}, or a #jinja2: header that
+    # changes the delimiters). Ansible's !unsafe reads its scalar as if it were plain ("yes" as true,
+    # "null" as null), which these texts never are; the others stay quoted strings.
+    if '{' in text or '#' in text:
+        return '%s %s' % (UNSAFE_TAG, quoted)
+    return quoted
+
+
+def _yaml_value(value):
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return yaml_string(value)
+
+
+def yaml_document(items, site_url=None):
+    """The ``creatio_integrations`` variables file of an export: what creatio.oauth.export writes, to
+    apply with ``-e @file`` or as host_vars. Items are dicts of strings, booleans and lists of
+    strings (item_of); their keys are the role's option names."""
+    lines = ['---', '# The OAuth 2.0 integrations of %s, exported by creatio.oauth.export' % (
+        _comment(site_url) if site_url else 'a Creatio site'),
+        '# for the creatio.oauth.integrations role (no secret). Texts are !unsafe where they could be read as templates.']
+    if not items:
+        lines.append('creatio_integrations: []')
+    else:
+        lines.append('creatio_integrations:')
+    for item in items:
+        marker = '  - '
+        for key, value in item.items():
+            if isinstance(value, (list, tuple)):
+                lines.append('%s%s:%s' % (marker, key, '' if value else ' []'))
+                lines.extend('      - %s' % _yaml_value(v) for v in value)
+            else:
+                lines.append('%s%s: %s' % (marker, key, _yaml_value(value)))
+            marker = '    '
+    return '\n'.join(lines) + '\n'
+
+
+def _comment(text):
+    """``text`` on one comment line."""
+    return re.sub(u'[\x00-\x1f\x7f-\x9f\u2028\u2029]', ' ', u'%s' % text)
 
 
 def site_as_code(run, entries, server):

@@ -213,8 +213,9 @@ def list_clients(run):
                 entries.append(_listed(on_site(row), 'server'))
         entries += [_listed(record, 'cache-only') for n, record in cached.items() if n not in seen]
     entries.sort(key=lambda e: (e['name'] or '', e['client_id'] or ''))
+    items = export.site_as_code(run, entries, server)
     return {'changed': False, 'clients': entries, 'odata_readable': server is not None,
-            'integrations': export.site_as_code(run, entries, server)}
+            'integrations': items, 'integrations_yaml': export.yaml_document(items, run.site)}
 
 
 # What a record read from OData carries about its redirect URIs (as the site shows them).

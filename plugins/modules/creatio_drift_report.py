@@ -15,7 +15,14 @@ description:
     C(creatio_integrations_result)) into one report, site by integration, each cell one of V(in line),
     V(would create), V(would update) (with the fields that differ), V(would delete) or V(unknown) (the site could not
     be read, or the integration could not be decided there, with the reason); and the count of sites in line.
-  - Writes the report as Markdown (O(markdown_path)) and as JSON (O(json_path)), files that a pipeline can keep.
+  - Writes the report as Markdown (O(markdown_path)) and as JSON (O(json_path)), files that a pipeline can keep, mode
+    0600 (they name the sites and their integrations).
+  - >-
+    What comes from a site (names, URLs, error texts) stays text. In the Markdown, the characters Markdown or HTML
+    give a meaning to are escaped (no link, image, tag or table cell comes from a site). In the JSON, a text that
+    Ansible would take for a template (one with C({) or C(#)) is written as C({"__ansible_unsafe": <text>}), Ansible's
+    marker for data, so that reading the file back with C(-e @file) or C(include_vars) never runs it; every other text
+    is a plain JSON string.
   - Runs on the controller and sends nothing to any site; the C(creatio.oauth.drift) playbook gathers the results
     of its check-mode run and calls it. It reads only the role's published results, which never hold a secret.
 author:
@@ -35,7 +42,8 @@ options:
         required: true
       url:
         description:
-          - Its C(creatio_url), shown in the JSON report.
+          - Its C(creatio_url), shown in the JSON report without a C(user:password@) part (the C(creatio.oauth.drift)
+            playbook removes that part before it passes the URL).
         type: str
       declared:
         description:
@@ -55,8 +63,9 @@ options:
         type: str
   markdown_path:
     description:
-      - Write the report as Markdown here (the folder must exist). A relative path is taken from the directory
-        C(ansible-playbook) runs in.
+      - Write the report as Markdown here (the folder must exist). A relative path is taken from the folder Ansible
+        starts the module in, the playbook's; the C(creatio.oauth.drift) playbook passes an absolute path
+        (C(creatio_drift_dir) taken from the directory C(ansible-playbook) was started in).
     type: path
   json_path:
     description:
@@ -141,7 +150,9 @@ markdown:
   returned: always
   type: str
 summary:
-  description: The count of sites in line, then one line per site and integration that is not in line.
+  description: >-
+    The count of sites in line, then one line per site and integration that is not in line, then the path of
+    each report file (C(Report: <path>), or C(Would write <path>) in check mode).
   returned: always
   type: list
   elements: str

@@ -51,10 +51,12 @@ EXAMPLES = r'''
       ansible.builtin.debug:
         msg: "{{ integrations.clients | rejectattr('active') | map(attribute='name') | list }}"
 
+    # integrations_yaml, not integrations through to_nice_yaml: its texts that could be read as templates
+    # are tagged !unsafe, so that applying the file (-e @file, host_vars) never runs what a site holds.
     - name: Keep the site as code, for the integrations role
       ansible.builtin.copy:
-        content: "{{ {'creatio_integrations': integrations.integrations} | to_nice_yaml(indent=2, sort_keys=false) }}"
-        dest: ./integrations-of-mycompany.yml
+        content: "{{ integrations.integrations_yaml }}"
+        dest: "{{ 'integrations-of-mycompany.yml' | creatio.oauth.controller_path }}"
         mode: '0600'
 '''
 
@@ -105,6 +107,17 @@ odata_readable:
   description: Whether Creatio let the user read the integrations through OData.
   returned: always
   type: bool
+integrations_yaml:
+  description:
+    - RV(integrations) as the text of a YAML variables file (C(creatio_integrations), with a comment naming the site),
+      as the C(creatio.oauth.export) playbook writes it.
+    - Every text that could be read as a template (one with C({) or C(#)) is tagged C(!unsafe), so that Ansible reads it
+      back as the same text when the file is applied (C(-e @file), C(host_vars), C(include_vars)), and never runs what
+      a site holds, such as an integration named C({{ lookup('ansible.builtin.pipe', ...) }}). Write this value, not
+      RV(integrations) through C(to_nice_yaml), to keep a site's integrations in a file.
+  returned: always
+  type: str
+  version_added: 0.3.0
 integrations:
   description:
     - The integrations of the site (those in Creatio, not the ones only the cache remembers), as items of the
@@ -120,6 +133,8 @@ integrations:
       the facts cache's); a warning names an integration whose
       redirect URIs cannot be known (add them before applying the list). C(active) only when it is V(false).
     - Of several integrations with one name (Creatio allows it), the first by client id is exported, with a warning.
+    - A problem that many integrations share (redirect URIs that cannot be known, no application URL, names used more
+      than once) is one warning, with the count and the first few names.
     - Never a client id or a secret.
   returned: always
   type: list

@@ -11,7 +11,8 @@ Fixtures:
 
 ``run_playbook``
     ``run_playbook(playbook, extra_vars=None, check=False, diff=False, verbosity=0, env=None,
-    timeout=300, inventory=None)`` runs ``ansible-playbook`` from this Python's venv on localhost.
+    timeout=300, inventory=None, extra_args=(), cwd=None)`` runs ``ansible-playbook`` from this Python's venv
+    on localhost (``extra_args`` before the playbook, such as ``['-e', '@file.yml']``; ``cwd``: where it starts).
     ``playbook`` is a path or YAML text. The environment points the collection's connection
     variables at the simulator (when the test uses the ``simulator`` fixture) and the module cache
     at a per-test ``cache_path``; ``env`` entries override them, and a ``None`` value removes a
@@ -186,12 +187,14 @@ def run_playbook(request, tmp_path, collections_path, cache_path):
     sim = request.getfixturevalue('simulator') if 'simulator' in request.fixturenames else None
 
     def _run(playbook, extra_vars=None, check=False, diff=False, verbosity=0, env=None, timeout=300,
-             inventory=None):
+             inventory=None, extra_args=(), cwd=None):
         counter[0] += 1
         run_dir = work / ('%02d' % counter[0])
         run_dir.mkdir()
         if '\n' not in playbook and os.path.isfile(str(playbook)):
             playbook_path = os.path.abspath(str(playbook))
+        elif str(playbook).startswith('creatio.oauth.') and '\n' not in playbook:
+            playbook_path = str(playbook)  # a playbook of the collection, by its name (as users run them)
         else:
             playbook_path = str(run_dir / 'playbook.yml')
             with open(playbook_path, 'w') as handle:
@@ -220,6 +223,7 @@ def run_playbook(request, tmp_path, collections_path, cache_path):
             args.append('--diff')
         if verbosity:
             args.append('-' + 'v' * verbosity)
+        args.extend(extra_args)
         args.append(playbook_path)
 
         run_env = ansible_env(home, config, collections_path, cache_path)
@@ -237,7 +241,7 @@ def run_playbook(request, tmp_path, collections_path, cache_path):
                 run_env[key] = str(value)
 
         try:
-            proc = subprocess.run(args, cwd=str(run_dir), env=run_env, stdin=subprocess.DEVNULL,
+            proc = subprocess.run(args, cwd=str(cwd or run_dir), env=run_env, stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
                                   universal_newlines=True, check=False)
         except subprocess.TimeoutExpired as exc:

@@ -7,6 +7,9 @@ __metaclass__ = type
 
 import json
 import os
+import re
+
+import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _drift as drift
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report_mod
@@ -94,7 +97,8 @@ def test_markdown_table_details_and_escaping():
     assert '| site | status | Power BI | Webhooks | Outlook | A\\|B |' in text
     assert '| a | in line | in line | in line | in line | - |' in text
     assert '| x\\|y | drift | - | - | - | would update (redirect_urls) |' in text
-    assert text.split('## Details\n\n')[1] == '- x\\|y / A\\|B: would update (redirect_urls)\n  - authorize https://e.example/cb\\|x for A\\|B\n'
+    assert text.split('## Details\n\n')[1] == ('- x\\|y / A\\|B: would update (redirect_urls)\n'
+                                              '  - authorize https://e.example/cb\\|x for A\\|B\n')
     assert drift.text_lines(report) == ['1 of 2 site(s) in line, 1 with drift, 0 unknown', 'x|y: A|B: would update (redirect_urls)']
 
 
@@ -109,7 +113,9 @@ def test_report_service_writes_both_files_not_in_check_mode_and_gates(tmp_path):
     written = json.loads((tmp_path / 'drift.json').read_text())
     assert written['summary']['sites_in_line'] == 1 and written == json.loads(json.dumps(result['report']))
     assert (tmp_path / 'drift.md').read_text() == result['markdown']
-    assert oct(os.stat(str(tmp_path / 'drift.md')).st_mode & 0o777) == oct(0o644)
+    assert oct(os.stat(str(tmp_path / 'drift.md')).st_mode & 0o777) == oct(0o600)
+    assert oct(os.stat(str(tmp_path / 'drift.json')).st_mode & 0o777) == oct(0o600)
+    assert result['summary'][-2:] == ['Report: %s' % (tmp_path / 'drift.md'), 'Report: %s' % (tmp_path / 'drift.json')]
     gated = drift.report_service(dict(params, fail_on_drift=True), check_mode=False)
     assert gated['failed'] is True and gated['msg'] == 'drift: 1 of 2 site(s) in line, 1 with drift, 0 unknown'
     missing = drift.report_service(dict(params, markdown_path=str(tmp_path / 'no' / 'drift.md')), check_mode=False)
@@ -122,3 +128,47 @@ def test_nothing_but_what_the_results_say_reaches_the_report():
     secretish['client_secret'] = 'THIS-MUST-NOT-SHOW'  # the role never publishes one; even if it did
     report = drift.build_report([site('a', [secretish], declared=['Power BI'])])
     assert 'THIS-MUST-NOT-SHOW' not in drift.as_json(report) + drift.markdown(report)
+
+
+HOSTILE_NAME = '<img src=x onerror=alert(1)> [click](javascript:alert(1)) <javascript:alert(2)> `code` **b** ![i](http://e/x.png)'
+HOSTILE_URL = 'javascript:alert(document.cookie)//<script>alert(3)</script>'
+
+
+def test_markdown_shows_hostile_site_data_as_text_never_as_html_or_links():
+    """Names, URLs and error texts from a site: no tag, no link, no image, no code span in the rendered report."""
+    hostile = site('h', [entry(HOSTILE_NAME, 'updated', ['application_url'],
+                               ["update integration %s: application_url '%s' -> 'https://ok.example'" % (HOSTILE_NAME, HOSTILE_URL)]),
+                         dict(entry('B', 'failed'), error='Creatio said: <a href="javascript:alert(4)">retry</a>\n# heading')],
+                   declared=[HOSTILE_NAME, 'B'])
+    text = drift.markdown(drift.build_report([hostile], generated_at='2026-01-01T00:00:00Z'))
+    # rendered as a permissive renderer would (raw HTML allowed, GitHub's tables)
+    html = pytest.importorskip('markdown_it').MarkdownIt('commonmark', {'html': True}).enable('table').render(text)
+    tags = sorted(set(re.findall(r'<([a-z0-9]+)', html)))
+    assert tags == ['h1', 'h2', 'li', 'p', 'strong', 'table', 'tbody', 'td', 'th', 'thead', 'tr', 'ul'], html
+    assert html.count('<strong>') == 1  # the count line, ours
+    assert '&lt;img src=x onerror=alert(1)&gt; [click](javascript:alert(1)) &lt;javascript:alert(2)&gt; `code` **b**' in html
+    assert 'Creatio said: &lt;a href=&quot;javascript:alert(4)&quot;&gt;retry&lt;/a&gt; # heading' in html
+    assert html.count('<tr>') == 2  # a header and one site: no cell broke out of its row
+    assert drift._md('application_url _x_ __y__') == 'application_url \\_x\\_ \\_\\_y\\_\\_'  # pylint: disable=protected-access
+
+
+def test_a_url_with_userinfo_never_reaches_the_report():
+    report = drift.build_report([dict(in_line('a'), url='https://admin:S3cret-pw@site.example:8443/0?x=1')])
+    assert report['sites'][0]['url'] == 'https://site.example:8443/0?x=1'
+    assert 'S3cret-pw' not in drift.as_json(report) + drift.markdown(report) + '\n'.join(drift.text_lines(report))
+    assert drift.without_userinfo('https://site.example/a@b') == 'https://site.example/a@b'  # an @ in the path is no userinfo
+    assert drift.without_userinfo('HTTPS://u@h') == 'HTTPS://h' and drift.without_userinfo('') is None
+
+
+def test_the_json_report_reads_back_in_ansible_as_data_never_as_a_template(tmp_path):
+    """-e @creatio-drift.json or include_vars: a site's text that is a template stays that text."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+    hostile = "{{ 'a template ' ~ 'ran' }}"  # rendered, it would read differently
+    report = drift.build_report([site('a', [dict(entry('X', 'failed'), error=hostile)], declared=['X'])])
+    path = tmp_path / 'creatio-drift.json'
+    path.write_text(drift.as_json(report))
+    loaded = DataLoader().load_from_file(str(path), trusted_as_template=True)  # as -e @file and include_vars load it
+    cell = loaded['sites'][0]['integrations'][0]
+    assert Templar(loader=DataLoader(), variables=loaded).template(cell)['reason'] == hostile
+    assert json.loads(path.read_text())['sites'][0]['integrations'][0]['name'] == 'X'  # plain texts stay plain JSON strings

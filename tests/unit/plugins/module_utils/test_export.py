@@ -59,9 +59,8 @@ def test_cache_only_left_out_duplicates_and_unknown_redirect_uris_warned():
     assert items[1]['application_url'] == 'https://t2.example'  # the first by client id
     assert 'redirect_urls' not in items[0]
     assert len(warnings) == 2
-    assert "redirect URIs of 'By hand' are not known" in warnings[0]
-    assert "named 'Twice': only the one with client id %s is exported" % ('A' * 32) in warnings[1]
-    assert 'client id %s is left out' % ('B' * 32) in warnings[1]
+    assert "'Twice' (client id %s; exported: %s)" % ('B' * 32, 'A' * 32) in warnings[0]
+    assert "redirect URIs of 1 integration(s) ('By hand') are not known" in warnings[1]
 
 
 def test_no_client_id_nor_secret_and_every_item_is_valid_for_the_role():
@@ -126,3 +125,59 @@ def test_export_falls_back_to_ids_when_users_cannot_be_read(sim, tmp_path):
     by_name = dict((i['name'], i) for i in result['integrations'])
     assert by_name['PowerBI'] == {'name': 'PowerBI', 'preset': 'powerbi', 'system_user_id': USER}
     assert any('system users are given by id' in w for w in reading.warnings), reading.warnings
+
+
+def test_many_integrations_with_one_problem_make_one_warning_with_the_count_and_a_few_names():
+    """10,000 authorization code integrations whose redirect URIs cannot be read: one line, not 10,000."""
+    warnings = []
+    entries = [entry('App %05d' % n, 'authorization_code', 'https://a.example' if n % 2 else None) for n in range(10000)]
+    entries += [entry('Twice', 'client_credentials', 'https://t%d.example' % n, USER, client_id='%032X' % n) for n in range(30)]
+    items = export.integrations(entries, warnings.append)
+    assert len(items) == 10001
+    assert len(warnings) == 3, warnings
+    duplicates, redirect, url = warnings
+    assert '29 left out' in duplicates and 'and 24 more' in duplicates
+    assert "redirect URIs of 10000 integrations ('App 00000', 'App 00001', 'App 00002', 'App 00003', 'App 00004' and 9995 more)" in redirect
+    assert "5000 integrations ('App 00000', 'App 00002'" in url and 'and 4995 more' in url
+    assert max(len(w) for w in warnings) < 1000
+
+
+HOSTILE = "{{ 'a template ' ~ 'ran' }}"  # rendered, it would read differently
+
+
+@pytest.mark.parametrize('text', [
+    HOSTILE, "{% if true %}x{% endif %}", "#jinja2:variable_start_string:'[['\n[[ 1 + 1 ]]", 'a "quoted" \\ back\\slash',
+    u'line\nbreak\ttab\x85nel\u2028ls\x7fdel \u00e9t\u00e9 \U0001F600', '', 'yes', 'null', '- a: b', '!unsafe x', 'true', '0x1F', '1:20', '2026-01-01',
+])
+def test_the_export_document_reads_back_as_the_same_text_never_as_a_template(text, tmp_path):
+    """What creatio.oauth.export writes: every text !unsafe, read back by Ansible's own loader as the same text."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+    items = [{'name': text, 'preset': 'custom', 'grant_type': 'authorization_code', 'application_url': text,
+              'redirect_urls': [text, 'https://b.example/cb'], 'active': False}]
+    document = export.yaml_document(items, 'https://site.example\n# not a comment')
+    path = tmp_path / 'exported.yml'
+    path.write_text(document)
+    loaded = DataLoader().load_from_file(str(path), trusted_as_template=True)  # as -e @file and host_vars load it
+    assert loaded == {'creatio_integrations': items}
+    templar = Templar(loader=DataLoader(), variables=loaded)
+    assert templar.template(loaded['creatio_integrations'])[0]['name'] == text
+    assert templar.template(loaded['creatio_integrations'])[0]['redirect_urls'][0] == text
+    assert document.count('\n#') == 2  # the site URL stays on its comment line
+
+
+def test_the_info_listing_of_many_integrations_without_readable_redirect_uris_warns_once(sim, tmp_path):
+    """creatio_oauth_client_info on a site that hides its redirect-URI entity: one warning for all of them."""
+    from ansible_collections.creatio.oauth.plugins.module_utils._integrations import list_clients  # pylint: disable=import-outside-toplevel
+    from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run  # pylint: disable=import-outside-toplevel
+    run = make_run(sim, tmp_path, name=None)
+    for n in range(120):
+        _by_hand(run, {'name': 'App %03d' % n, 'applicationUrl': 'https://a.example.com', 'grantType': 'authorization_code'})
+    sim.configure(redirect_entity='hidden')
+    reading = make_run(sim, tmp_path, name=None, check_mode=True)
+    result = list_clients(reading)
+    assert len(result['integrations']) == 121
+    about_redirect_uris = [w for w in reading.warnings if 'redirect URIs' in w]
+    assert len(about_redirect_uris) == 1, reading.warnings
+    assert 'of 120 integrations (' in about_redirect_uris[0] and 'and 115 more' in about_redirect_uris[0]
+    assert '- name: "App 119"\n' in result['integrations_yaml']
