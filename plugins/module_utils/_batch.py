@@ -165,6 +165,9 @@ def _check_token_url(run, declared):
     creating = [item.name for item in declared if item.desired['state'] == 'present'
                 and item.desired['grant_type'] == 'client_credentials' and _would_create(run, item)]
     if creating:
+        # A published endpoint that is refused (not on the site or its identity service) is named as such.
+        run.client.token_url(required_by='verify_tokens (to check %s, which this run would create; nothing was written '
+                                         'to Creatio)' % ', '.join(creating))
         raise ConfigurationError(
             'verify_tokens needs the token URL of the identity service to check %s, which this run would create, and it is '
             'unknown: creatio_identity_url is not set, %s publishes no OpenID configuration (Creatio before 8.3), and it is '

@@ -200,6 +200,8 @@ class CreatioClient(ODataReads):
             if refusal is None:
                 return discovered
             if required_by:
+                refusal.message = '%s; %s needs the token URL' % (refusal.message, required_by)
+                refusal.args = (refusal.message,)
                 raise refusal
             return None  # never a guess instead: it is only shown, and a refused endpoint is unknown
         if self.connection.cloud_token_url:

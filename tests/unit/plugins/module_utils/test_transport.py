@@ -228,3 +228,22 @@ def test_discovered_endpoint_must_be_the_site_or_its_cloud_identity_service(endp
     with pytest.raises(ConfigurationError) as info:
         client.token_url(required_by='creatio_client_id')
     assert endpoint in info.value.message and info.value.option == 'creatio_identity_url'
+
+
+def test_verify_tokens_names_a_refused_published_token_endpoint_before_any_write(sim_factory, tls_files, tmp_path):
+    """verify_tokens on a site whose OpenID configuration names an http token endpoint: the run stops before
+    AddClient with the refusal that names the published endpoint (not "publishes no OpenID configuration")."""
+    from ansible_collections.creatio.oauth.plugins.module_utils import _batch as batch
+    from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run, webhook_item
+    cert, key = tls_files
+    site = sim_factory(tls_cert=cert, tls_key=key)
+    elsewhere = 'http://127.0.0.1:9/connect/token'
+    site.configure(faults=[{'endpoint': 'OpenIdConfiguration', 'count': None,
+                            'rewrite': [['"token_endpoint": "[^"]*"', '"token_endpoint": "%s"' % elsewhere]]}])
+    run = make_run(site, tmp_path, ca_path=cert, clients=[webhook_item()], secrets_dir=str(tmp_path / 'secrets'),
+                   verify_tokens=True)
+    with pytest.raises(ConfigurationError) as info:
+        batch.apply_many(run)
+    assert elsewhere in info.value.message and 'Webhooks' in info.value.message, info.value.message
+    assert 'publishes no OpenID configuration' not in info.value.message
+    assert not [e for e in site.log() if e['endpoint'] == 'AddClient']
