@@ -17,8 +17,6 @@ import json
 import os
 import re
 
-from ansible.module_utils.six import string_types
-
 from ansible_collections.creatio.oauth.plugins.module_utils._json_file import replace_file
 
 # What each action of a check-mode run means for the site.
@@ -231,7 +229,7 @@ def _data_only(value):
         return dict((key, _data_only(item)) for key, item in value.items())
     if isinstance(value, (list, tuple)):
         return [_data_only(item) for item in value]
-    if isinstance(value, string_types):
+    if isinstance(value, (str, type(u''))):
         return {UNSAFE_KEY: value} if '{' in value or '#' in value else value
     return value
 

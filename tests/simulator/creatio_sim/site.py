@@ -1158,5 +1158,5 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
 def echoed(value):
     """A careless server's echo of a credential it refused (switch echo_credentials): JSON-escaped both
     ways, percent-encoded and form-encoded (not raw, for a value with a quote or a backslash)."""
-    return '(received %s, %s, %s, %s)' % (json.dumps(value), json.dumps(value, ensure_ascii=False),
-                                           quote(value, safe=''), urlencode({'value': value}))
+    forms = (json.dumps(value), json.dumps(value, ensure_ascii=False), quote(value, safe=''), urlencode({'value': value}))
+    return '(received %s)' % ', '.join(forms)

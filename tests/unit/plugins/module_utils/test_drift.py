@@ -97,8 +97,8 @@ def test_markdown_table_details_and_escaping():
     assert '| site | status | Power BI | Webhooks | Outlook | A\\|B |' in text
     assert '| a | in line | in line | in line | in line | - |' in text
     assert '| x\\|y | drift | - | - | - | would update (redirect_urls) |' in text
-    assert text.split('## Details\n\n')[1] == ('- x\\|y / A\\|B: would update (redirect_urls)\n'
-                                              '  - authorize https://e.example/cb\\|x for A\\|B\n')
+    details = '- x\\|y / A\\|B: would update (redirect_urls)\n  - authorize https://e.example/cb\\|x for A\\|B\n'
+    assert text.split('## Details\n\n')[1] == details
     assert drift.text_lines(report) == ['1 of 2 site(s) in line, 1 with drift, 0 unknown', 'x|y: A|B: would update (redirect_urls)']
 
 

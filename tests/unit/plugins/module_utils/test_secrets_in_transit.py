@@ -86,9 +86,9 @@ def test_password_echoed_json_escaped_and_encoded_is_scrubbed_from_the_failure(s
     """Creatio echoes the request it could not take: the password comes back JSON-escaped (both ways) and
     encoded, inside its message."""
     sim = sim_factory(passwords={ADMIN: AWKWARD_PASSWORD})
-    echoed = 'cannot read %s; %s; %s; %s' % (json.dumps({'UserPassword': AWKWARD_PASSWORD}),
-                                               json.dumps({'UserPassword': AWKWARD_PASSWORD}, ensure_ascii=False),
-                                               quote(AWKWARD_PASSWORD, safe=''), urlencode({'UserPassword': AWKWARD_PASSWORD}))
+    forms = (json.dumps({'UserPassword': AWKWARD_PASSWORD}), json.dumps({'UserPassword': AWKWARD_PASSWORD}, ensure_ascii=False),
+             quote(AWKWARD_PASSWORD, safe=''), urlencode({'UserPassword': AWKWARD_PASSWORD}))
+    echoed = 'cannot read %s' % '; '.join(forms)
     sim.configure(faults=[{'endpoint': 'Login', 'body': json.dumps({'Code': 1, 'Message': echoed}),
                            'content_type': 'application/json; charset=utf-8', 'count': None}])
     result = run_failure(module_params(sim, tmp_path, creatio_password=AWKWARD_PASSWORD), lambda run: run.client.odata_clients())
