@@ -19,7 +19,7 @@ import re
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
-from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_base import (  # noqa: F401  (the API, in one place)
+from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_base import (
     SecretStore, SecretStoreConflictError, SecretStoreError, check_relative_path, check_template, render, secret_document, site_of,
 )
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_files import AnsibleVaultFileStore, FilesStore
@@ -29,6 +29,10 @@ try:
     from urllib.parse import urlsplit, urlunsplit
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit, urlunsplit  # noqa: F401
+
+# The API of the secret stores, in one place: what the modules and the tests import.
+__all__ = ['SecretStore', 'SecretStoreConflictError', 'SecretStoreError', 'STORE_TYPES', 'parse_secret_store', 'secret_document',
+           'secret_store_argspec', 'secret_store_from_option', 'site_of']
 
 STORE_TYPES = ('vault_kv2', 'ansible_vault_file', 'files')
 DEFAULT_VAULT_PATH = 'creatio/{site}/{name}'
@@ -106,14 +110,17 @@ def parse_secret_store(option, environ=None):
     return parse(config, given, environ)
 
 
-def secret_store_from_option(option, timeout=30, environ=None):
+def secret_store_from_option(option, timeout=30, environ=None, run_command=None):
     """The SecretStore that ``secret_store`` describes (nothing sent yet). ``timeout``: the module's
-    request_timeout, for a Vault too."""
+    request_timeout, for a Vault too. ``run_command``: the module's AnsibleModule.run_command, which
+    the ansible_vault_file store needs (it runs ansible-core's vault code in a child process)."""
     config = parse_secret_store(option, environ)
     if config['type'] == 'vault_kv2':
         return VaultKv2Store(config, timeout=timeout)
     if config['type'] == 'ansible_vault_file':
-        return AnsibleVaultFileStore(config)
+        if run_command is None:
+            raise ValueError('secret_store type ansible_vault_file needs the module\'s run_command')
+        return AnsibleVaultFileStore(config, run_command)
     return FilesStore(config)
 
 

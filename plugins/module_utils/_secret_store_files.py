@@ -8,14 +8,15 @@ secrets folder: one 0600 JSON file per integration, written by _secret_file) and
 ansible-core's vault code cannot be imported inside a module: the AnsiballZ payload shadows the
 ``ansible`` package with its own module_utils-only copy, and importing ``ansible.parsing.vault``
 there breaks the module (even its failure message). It runs in a child process of the module's own
-Python instead, the document and the decrypted text passing through pipes only."""
+Python instead, started with the module's run_command (module_utils never start processes
+themselves), the document and the decrypted text passing through its stdin and stdout only (never
+its arguments or environment)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -32,9 +33,17 @@ VAULT_PARTIAL_SUFFIX = '.vault-partial'  # not _secret_file's suffix: settle_par
 VAULT_HELPER_TIMEOUT = 120
 # Runs in a fresh interpreter: {"action": "load"|"encrypt"|"decrypt", "password_file", "vault_id", "text"} on stdin,
 # {"text"} or {"error"} on stdout. get_file_vault_secret is what ansible-vault uses for --vault-password-file
-# (a plain file, or an executable script).
+# (a plain file, or an executable script). run_command has no timeout: the helper ends itself (SIGALRM) when
+# the password script or the vault code hangs.
 VAULT_HELPER = r'''
-import json, sys
+import json, signal, sys
+class Timeout(Exception):
+    pass
+def give_up(signum, frame):
+    raise Timeout('no answer within %d seconds' % TIMEOUT)
+TIMEOUT = int(sys.argv[1])
+signal.signal(signal.SIGALRM, give_up)
+signal.alarm(TIMEOUT)
 request = json.loads(sys.stdin.read())
 try:
     from ansible.parsing.dataloader import DataLoader
@@ -55,6 +64,7 @@ except ImportError as exc:
     answer = {'error': 'ansible-core is not importable (%s)' % exc, 'kind': 'import'}
 except Exception as exc:
     answer = {'error': '%s: %s' % (exc.__class__.__name__, getattr(exc, 'message', None) or exc), 'kind': 'vault'}
+signal.alarm(0)
 sys.stdout.write(json.dumps(answer))
 '''
 
@@ -146,7 +156,7 @@ class FilesStore(_FileStore):
     type_name = 'files'
 
     def _current_client_id(self, path):
-        document = secret_file._json_object_in(path)  # pylint: disable=protected-access
+        document = secret_file.json_object_in(path)
         client_id = (document or {}).get('client_id')
         return client_id if isinstance(client_id, str) and client_id else None
 
@@ -163,12 +173,15 @@ class FilesStore(_FileStore):
 
 
 class AnsibleVaultFileStore(_FileStore):
-    """type: ansible_vault_file. config keys: path, vault_password_file, vault_id (or None)."""
+    """type: ansible_vault_file. config keys: path, vault_password_file, vault_id (or None).
+    ``run_command``: the module's AnsibleModule.run_command (or a function of its signature), which
+    runs ansible-core's vault code in a child process."""
 
     type_name = 'ansible_vault_file'
 
-    def __init__(self, config):
+    def __init__(self, config, run_command):
         super(AnsibleVaultFileStore, self).__init__(config)
+        self.run_command = run_command
         self._held = []  # secrets decrypted from files, scrubbed from errors too
 
     def _current_client_id(self, path):
@@ -235,21 +248,18 @@ class AnsibleVaultFileStore(_FileStore):
     def _vault(self, action, path, text=''):
         request = {'action': action, 'password_file': self.config['vault_password_file'],
                    'vault_id': self.config.get('vault_id'), 'text': text}
-        child = None
+        args = [sys.executable, '-c', VAULT_HELPER, str(VAULT_HELPER_TIMEOUT)]
         try:
-            child = subprocess.Popen([sys.executable, '-c', VAULT_HELPER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-            kwargs = {'timeout': VAULT_HELPER_TIMEOUT} if sys.version_info[0] >= 3 else {}
-            out, dummy = child.communicate(json.dumps(request).encode('utf-8'), **kwargs)
+            # binary_data: the request as it is (no newline added); no ~ or $VAR expansion in the helper's code.
+            rc, out, dummy = self.run_command(args, data=json.dumps(request), binary_data=True, expand_user_and_vars=False,
+                                              handle_exceptions=False)
         except Exception as exc:  # pylint: disable=broad-except
-            if child is not None:
-                child.kill()
-            raise self._error(SecretStoreError, 'ansible-vault (%s) could not be run with %s (%s)' % (action, sys.executable,
-                                                                                                    exc.__class__.__name__), path)
+            raise self._error(SecretStoreError, 'ansible-vault (%s) could not be run with %s (%s)'
+                              % (action, sys.executable, exc.__class__.__name__), path)
         try:
-            answer = json.loads(out.decode('utf-8'))
+            answer = json.loads(out)
         except ValueError:
-            answer = {'error': 'no answer (exit code %s)' % child.returncode, 'kind': 'vault'}
+            answer = {'error': 'no answer (exit code %s)' % rc, 'kind': 'vault'}
         if 'error' not in answer:
             return answer['text']
         if answer.get('kind') == 'import':

@@ -21,6 +21,7 @@ from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.vault_ser
 SITE = 'https://mycompany.creatio.com'
 SECRET = 'client-secret-7f3a9c11e5d2'
 
+
 @pytest.fixture(scope='module')
 def bao():
     """One dev server for the module's tests (each test uses its own paths)."""
