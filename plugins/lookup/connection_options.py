@@ -10,18 +10,17 @@ name: connection_options
 short_description: The collection's connection variables that are set, for a task's module_defaults
 version_added: 0.3.0
 description:
-  - Returns one dict, with each connection option of the collection's modules (O(creatio.oauth.creatio_oauth_clients#module:creatio_url),
-    O(creatio.oauth.creatio_oauth_clients#module:creatio_username), ... the options of the C(creatio.oauth.connection)
-    documentation fragment) whose variable of the same name is set, with its value. A variable that is not defined,
-    null or an empty string is left out, so that the play's C(module_defaults) for C(group/creatio.oauth.creatio) or
-    the E(CREATIO_URL), E(CREATIO_USERNAME), ... environment variables still supply it.
+  - Returns one dict, with each connection option of the collection's modules (C(creatio_url), C(creatio_username),
+    ... the options of the C(creatio.oauth.connection) documentation fragment) whose variable of the same name is set,
+    and its value. A variable that is not defined, null or an empty string is left out, so that the play's
+    C(module_defaults) for C(group/creatio.oauth.creatio) or the E(CREATIO_URL), E(CREATIO_USERNAME), ... environment
+    variables still supply it.
   - The option names are the modules' own argument spec, so the C(creatio.oauth.integrations) role and the
     collection's playbooks pass every connection option the modules take.
-  - The options that are files on the controller (O(creatio.oauth.creatio_oauth_clients#module:ca_path),
-    O(creatio.oauth.creatio_oauth_clients#module:cache_path)) are made absolute with the
+  - The options that are files on the controller (C(ca_path), C(cache_path)) are made absolute with the
     C(creatio.oauth.controller_path) filter, a relative path taken from the directory C(ansible-playbook) was started
     in (Ansible starts local modules in the playbook's folder).
-  - Use it in C(module_defaults) keyed by the module, not in the task's arguments with C(default(omit)), which would
+  - Use it in C(module_defaults) keyed by the module, not in the task's arguments with the C(omit) placeholder, which would
     hide the play's C(module_defaults) for the group.
   - The dict may hold the password and the client secret; the modules never show them (those options are C(no_log)).
 options:
