@@ -50,6 +50,9 @@ CONNECTION_ARGSPEC = dict(
     cache_path=dict(type='path', fallback=_env('CREATIO_CACHE_PATH')),
     reuse_session=dict(type='bool', default=True, fallback=_env('CREATIO_REUSE_SESSION')),
 )
+# The one list of connection options: the role and the playbooks pass these (the creatio.oauth.connection_options
+# lookup), so that an option added to the modules reaches them too.
+CONNECTION_OPTIONS = tuple(CONNECTION_ARGSPEC)
 
 VERIFY_ARGSPEC = dict(
     verify=dict(type='bool', default=True),

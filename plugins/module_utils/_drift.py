@@ -17,6 +17,7 @@ import json
 import os
 import re
 
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, LocalFileError
 from ansible_collections.creatio.oauth.plugins.module_utils._json_file import replace_file
 
 # What each action of a check-mode run means for the site.
@@ -239,25 +240,29 @@ def as_json(report):
 
 
 def report_service(params, check_mode):
-    """The service of creatio_drift_report: the report, its files (not in check mode), its result."""
+    """The service of creatio_drift_report: the report, its files (not in check mode), its result. A file that cannot
+    be written raises (run_module reports it); a report that is not in line with fail_on_drift is a result that fails,
+    with the report in it."""
     report = build_report(params['sites'])
     text = markdown(report)
     changed = False
     written = []
-    for key, content in (('markdown_path', text), ('json_path', as_json(report))):
-        path = params.get(key)
-        if not path:
-            continue
+    outputs = [(key, params[key], content) for key, content in (('markdown_path', text), ('json_path', as_json(report)))
+               if params.get(key)]
+    for key, path, content in outputs:  # both folders checked before either file is written
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
-            return {'failed': True, 'changed': changed, 'msg': '%s: the folder %s does not exist' % (key, folder)}
+            raise ConfigurationError('%s: the folder %s does not exist' % (key, folder), option=key,
+                                     hint='make the folder first (the creatio.oauth.drift playbook makes creatio_drift_dir)')
+    for key, path, content in outputs:
         if check_mode:
             changed = True
             continue
         try:
             changed = write_report(path, content) or changed
         except (IOError, OSError) as exc:
-            return {'failed': True, 'changed': changed, 'msg': '%s: cannot write %s (%s)' % (key, path, exc.strerror)}
+            raise LocalFileError('%s: cannot write %s (%s)' % (key, path, exc.strerror), path=path, files=written,
+                                 hint='check that the folder is writable and has room')
         written.append(os.path.abspath(path))
     where = ['%s %s' % ('Would write' if check_mode else 'Report:', os.path.abspath(params[key]))
              for key in ('markdown_path', 'json_path') if params.get(key)]

@@ -183,3 +183,26 @@ class ReadNotPermittedError(CreatioError):
 class LostAnswerError(CreatioError):
     """A call that is not safe to repeat was sent, and its answer was lost; reading back could not
     settle what happened. A re-run is safe: it reads back before writing."""
+
+
+class LocalFileError(CreatioError):
+    """A file on the controller (a report) cannot be written. ``files`` are the ones this run wrote before it."""
+
+    def __init__(self, message, path=None, hint=None, files=None):
+        super(LocalFileError, self).__init__(message, hint=hint)
+        self.path = path
+        self.files = list(files or ())
+
+
+class MissingLibraryError(Exception):
+    """A Python library the module needs (requests) is not installed for the module's Python. ``traceback`` is the
+    text of the import error, for the result's ``exception``.
+
+    Not a CreatioError on purpose: the code that turns a CreatioError into one item's failure, an unknown answer or a
+    finding of a check must not catch it. The run stops here (nothing was sent yet) and run_module reports it."""
+
+    def __init__(self, message, library, traceback=None):
+        super(MissingLibraryError, self).__init__(message)
+        self.message = message
+        self.library = library
+        self.traceback = traceback

@@ -17,21 +17,50 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.creatio.oauth.plugins.module_utils._cache import FactsCache
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
-from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError, unexpected_error
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
+    ConfigurationError, CreatioError, MissingLibraryError, unexpected_error)
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import ServerReader
 from ansible_collections.creatio.oauth.plugins.module_utils._site import SiteFacts
 
 
-class ModuleRun(object):
-    """What one module invocation knows: its Connection, the facts cache, a lazy client, the OData
-    reads, and the warnings to show."""
+class LocalRun(object):
+    """What every module invocation knows: its parameters, check and diff mode, and the warnings to show. The run
+    of a module that talks to no site (creatio_drift_report); ModuleRun adds the site."""
 
-    def __init__(self, module, login=True, cache=True):
+    def __init__(self, module):
         self.module = module
         self.params = module.params
         self.check_mode = module.check_mode
         self.diff = module._diff
         self.warnings = []
+
+    def warn(self, message):
+        if message and message not in self.warnings:
+            self.warnings.append(message)
+
+    def scrub(self, exc, extra_secrets=()):
+        exc.redact([s for s in extra_secrets if s])
+        return exc
+
+    def close(self):
+        pass
+
+
+def requests_missing():
+    """The error for a run that is about to send a request without requests installed (imported only then: it is
+    about half of a module's start-up, which a run that fails validation or trusts the cache never pays)."""
+    from ansible_collections.creatio.oauth.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+    if HAS_REQUESTS:
+        return None
+    return MissingLibraryError(missing_required_lib('requests'), 'requests', traceback=REQUESTS_IMPORT_ERROR)
+
+
+class ModuleRun(LocalRun):
+    """What one module invocation knows: its Connection, the facts cache, a lazy client, the OData
+    reads, and the warnings to show."""
+
+    def __init__(self, module, login=True, cache=True):
+        LocalRun.__init__(self, module)
         self.connection = Connection.from_params(self.params, login=login)
         self.site = self.connection.site_url
         if self.params.get('validate_certs') is False:
@@ -53,11 +82,9 @@ class ModuleRun(object):
     @property
     def client(self):
         if self._client is None:
-            # requests (about half of the module's start-up) is imported only when a request is
-            # about to be sent: a run that fails validation, or trusts the cache (verify: false), never pays for it.
-            from ansible_collections.creatio.oauth.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-            if not HAS_REQUESTS:
-                self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+            missing = requests_missing()
+            if missing:
+                raise missing
             from ansible_collections.creatio.oauth.plugins.module_utils._client import CreatioClient
             remembered = self.cache.site_fact(self.site, 'api_path') if self.cache is not None else None
             self._client = CreatioClient.for_connection(self.connection, api_path=remembered, on_api_path=self._remember_api_path)
@@ -66,9 +93,9 @@ class ModuleRun(object):
 
     def transport(self):
         """A bare transport with this run's TLS settings and timeouts (for the identity service)."""
-        from ansible_collections.creatio.oauth.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-        if not HAS_REQUESTS:
-            self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        missing = requests_missing()
+        if missing:
+            raise missing
         from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport
         return HttpTransport.for_connection(self.connection)
 
@@ -86,10 +113,6 @@ class ModuleRun(object):
         # Detection costs one request on a site the cache has not met; a check run keeps no facts.
         if self.cache is not None and not self.check_mode:
             self.cache.put_site_fact(self.site, 'api_path', api_path)
-
-    def warn(self, message):
-        if message and message not in self.warnings:
-            self.warnings.append(message)
 
     def remember(self, name, record):
         """Keep the facts cache in step (never in check mode). ``record`` None forgets ``name``."""
@@ -136,15 +159,21 @@ class _NoLock(object):
         return False
 
 
-def run_module(module, service, login=True, cache=True):
-    """Run ``service(run)`` -> result dict, and exit (fail when the result says ``failed``)."""
+def run_module(module, service, login=True, cache=True, connected=True):
+    """Run ``service(run)`` -> result dict, and exit (fail when the result says ``failed``): the one exit of every
+    module, so that the warnings of the run are shown on a failure too. ``connected=False`` for a module that talks to
+    no site (its run is a LocalRun)."""
     run = None
     try:
-        run = ModuleRun(module, login=login, cache=cache)
+        run = ModuleRun(module, login=login, cache=cache) if connected else LocalRun(module)
         result = service(run)
     except CreatioError as exc:
         result = error_result(exc, run, module)
         result['failed'] = True
+    except MissingLibraryError as exc:
+        # raised before anything was sent; its text names the library and the interpreter, nothing secret
+        result = {'msg': exc.message, 'exception': exc.traceback, 'changed': False, 'failed': True,
+                  'error': {'type': exc.__class__.__name__, 'library': exc.library}}
     except Exception as exc:  # pylint: disable=broad-except
         # Not one of the collection's own: a failure with a scrubbed message, never a traceback that may
         # hold a secret (a header, a request body).
@@ -175,6 +204,10 @@ def error_result(exc, run=None, module=None):
     done = getattr(exc, 'done', None)
     if done:
         result['operations'] = done
+        result['changed'] = True
+    files = getattr(exc, 'files', None)
+    if files:
+        result['files'] = files  # written before the failure (LocalFileError)
         result['changed'] = True
     if getattr(exc, 'secret', None):
         result['client_secret'] = exc.secret  # the documented exception: the run that created it

@@ -178,6 +178,7 @@ files:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.creatio.oauth.plugins.module_utils._drift import report_service
+from ansible_collections.creatio.oauth.plugins.module_utils._run import run_module
 
 
 def argument_spec():
@@ -195,12 +196,12 @@ def argument_spec():
     )
 
 
+def report(run):
+    return report_service(run.params, run.check_mode)
+
+
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    result = report_service(module.params, module.check_mode)
-    if result.pop('failed', False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), report, connected=False)
 
 
 if __name__ == '__main__':

@@ -10,6 +10,7 @@ the report files."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import json
 import os
 import shutil
@@ -20,6 +21,11 @@ import pytest
 import yaml
 
 from helpers import ROOT, DirectSession, endpoints, server_client  # pylint: disable=import-error
+
+
+def name_hash(name):
+    return hashlib.sha256(name).hexdigest()[:12]
+
 
 EXAMPLE = os.path.join(ROOT, 'examples', 'sites')
 VAULT_PASSWORD_FILE = os.path.join(EXAMPLE, 'example-vault-password.txt')
@@ -133,7 +139,9 @@ def test_sites_converge_rerun_writes_nothing_and_the_drift_report_shows_only_the
         assert [e['action'] for e in published(first, site)] == ['created'] * 3
         # a secrets folder per site (the names are the same on every site)
         folder = os.path.join(first.home, 'creatio-secrets', site)
-        assert sorted(os.listdir(folder)) == ['Creatio.ai_for_Outlook.json', 'Power_BI_Connector.json', 'Webhooks.json']
+        # names with spaces are not plain: their file names carry a hash of the name (issue 20)
+        assert sorted(os.listdir(folder)) == ['Creatio.ai_for_Outlook+%s.json' % name_hash(b'Creatio.ai for Outlook'),
+                                              'Power_BI_Connector+%s.json' % name_hash(b'Power BI Connector'), 'Webhooks.json']
         with open(os.path.join(folder, 'Webhooks.json')) as handle:
             assert json.load(handle)['client_id'] == server['Webhooks']['clientId']
     # one file per site in the facts cache, no single document

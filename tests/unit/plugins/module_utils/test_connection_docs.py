@@ -118,3 +118,106 @@ def test_module_documents_its_own_options(module_name):
 
 def test_modules_were_found():
     assert set(MODULES) >= {'creatio_oauth_client', 'creatio_redirect_url', 'creatio_oauth_client_info'}
+
+
+# --- the role and the playbooks pass the same connection options --------------------------------------
+
+ROLE_SPEC = os.path.join(COLLECTION_ROOT, 'roles', 'integrations', 'meta', 'argument_specs.yml')
+ROLE_TASKS = os.path.join(COLLECTION_ROOT, 'roles', 'integrations', 'tasks', 'main.yml')
+PLAYBOOKS_DIR = os.path.join(COLLECTION_ROOT, 'playbooks')
+CONNECTION_LOOKUP = "{{ lookup('creatio.oauth.connection_options') }}"
+
+
+def role_connection_options():
+    with open(ROLE_SPEC) as handle:
+        options = yaml.safe_load(handle)['argument_specs']['main']['options']
+    return dict((k, v) for k, v in options.items() if not k.startswith('creatio_integrations'))
+
+
+def test_the_role_takes_every_connection_option_with_the_modules_types_and_no_defaults():
+    role = role_connection_options()
+    assert sorted(role) == sorted(connection.CONNECTION_ARGSPEC)
+    assert sorted(connection.CONNECTION_OPTIONS) == sorted(connection.CONNECTION_ARGSPEC)
+    docs = doc_options(ModuleDocFragment.DOCUMENTATION)
+    for name, spec in connection.CONNECTION_ARGSPEC.items():
+        entry = role[name]
+        assert entry.get('type', 'str') == spec['type'] == docs[name]['type'], name
+        assert entry.get('choices') == spec.get('choices'), name
+        assert bool(entry.get('no_log')) == bool(spec.get('no_log')), name
+        # unset, the module's default (or the play's module_defaults, or the environment) applies
+        assert 'default' not in entry and not entry.get('required'), name
+        variable = spec['fallback'][1][0]
+        assert 'E(%s)' % variable in ' '.join(entry['description']), name
+
+
+class BuiltinLookups(object):
+    """Plain pytest installs no collection finder, so ansible-core's plugin loader resolves ansible.builtin.* only
+    by the short name (ansible-test units and ansible-playbook resolve both)."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def get(self, name, *args, **kwargs):
+        assert name.startswith('ansible.builtin.'), name
+        return self.loader.get(name, *args, **kwargs) or self.loader.get(name.split('.')[-1], *args, **kwargs)
+
+
+def connection_lookup(**variables):
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.loader import lookup_loader
+    from ansible.template import Templar
+    from ansible_collections.creatio.oauth.plugins.lookup import connection_options
+
+    loader = DataLoader()
+    lookup = connection_options.LookupModule(loader=loader, templar=Templar(loader=loader, variables=variables))
+    original = connection_options.lookup_loader
+    connection_options.lookup_loader = BuiltinLookups(lookup_loader)
+    try:
+        return lookup.run([], variables=variables)[0]
+    finally:
+        connection_options.lookup_loader = original
+
+
+def test_the_lookup_passes_every_connection_option_that_is_set(tmp_path, monkeypatch):
+    values = {'creatio_url': 'https://site.example', 'creatio_username': 'Supervisor', 'creatio_password': 'Pa55-word',
+              'creatio_client_id': 'cid', 'creatio_client_secret': 'Secret-123', 'creatio_identity_url': 'https://is.example',
+              'creatio_platform': 'netcore', 'validate_certs': False, 'ca_path': 'ca.pem', 'request_timeout': 7.5,
+              'cache_path': '~/cache/facts.json', 'reuse_session': False}
+    assert sorted(values) == sorted(connection.CONNECTION_ARGSPEC)
+    monkeypatch.chdir(str(tmp_path))
+    monkeypatch.setenv('HOME', str(tmp_path / 'home'))
+    passed = connection_lookup(unrelated='x', **values)
+    assert sorted(passed) == sorted(connection.CONNECTION_ARGSPEC)
+    assert passed['ca_path'] == str(tmp_path / 'ca.pem')  # a controller path, from where ansible-playbook started
+    assert passed['cache_path'] == str(tmp_path / 'home' / 'cache' / 'facts.json')
+    assert passed['reuse_session'] is False and passed['validate_certs'] is False and passed['request_timeout'] == 7.5
+    assert passed['creatio_platform'] == 'netcore'
+
+
+def test_the_lookup_leaves_out_what_is_not_set():
+    # left to the play's module_defaults for the group, or to the CREATIO_* environment
+    assert connection_lookup(creatio_url='https://site.example', creatio_username='', creatio_password=None,
+                             cache_path='') == {'creatio_url': 'https://site.example'}
+    assert connection_lookup() == {}
+
+
+def module_defaults_of(tasks):
+    found = []
+    for task in tasks or ():
+        if isinstance(task, dict):
+            found += [(target, value) for target, value in (task.get('module_defaults') or {}).items()]
+            for key in ('block', 'rescue', 'always', 'tasks'):
+                found += module_defaults_of(task.get(key))
+    return found
+
+
+def test_the_role_and_the_playbooks_pass_the_connection_options_with_the_lookup():
+    with open(ROLE_TASKS) as handle:
+        role_defaults = module_defaults_of(yaml.safe_load(handle))
+    assert role_defaults == [('creatio.oauth.creatio_oauth_clients', CONNECTION_LOOKUP)]
+    playbook_defaults = []
+    for name in sorted(os.listdir(PLAYBOOKS_DIR)):
+        with open(os.path.join(PLAYBOOKS_DIR, name)) as handle:
+            for play in yaml.safe_load(handle):
+                playbook_defaults += module_defaults_of([play])
+    assert playbook_defaults == [('creatio.oauth.creatio_oauth_client_info', CONNECTION_LOOKUP)]  # export.yml

@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _drift as drift
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report_mod
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 
 NAMES = ['Power BI', 'Webhooks', 'Outlook']
 
@@ -118,8 +119,9 @@ def test_report_service_writes_both_files_not_in_check_mode_and_gates(tmp_path):
     assert result['summary'][-2:] == ['Report: %s' % (tmp_path / 'drift.md'), 'Report: %s' % (tmp_path / 'drift.json')]
     gated = drift.report_service(dict(params, fail_on_drift=True), check_mode=False)
     assert gated['failed'] is True and gated['msg'] == 'drift: 1 of 2 site(s) in line, 1 with drift, 0 unknown'
-    missing = drift.report_service(dict(params, markdown_path=str(tmp_path / 'no' / 'drift.md')), check_mode=False)
-    assert missing['failed'] is True and 'does not exist' in missing['msg']
+    with pytest.raises(ConfigurationError) as missing:  # run_module reports it (test_one_exit.py)
+        drift.report_service(dict(params, markdown_path=str(tmp_path / 'no' / 'drift.md')), check_mode=False)
+    assert missing.value.option == 'markdown_path' and 'does not exist' in missing.value.message
     assert drift.report_service(dict(params, sites=[in_line('a')], fail_on_drift=True), check_mode=False)['in_line'] is True
 
 
