@@ -112,7 +112,8 @@ def apply(run, desired, users=None):
         # then only, once per site (kept in the facts cache).
         grant_types = run.facts.has_redirect_methods() if present and _has_redirect_uris(desired, record) else True
         if record and present:
-            record = settle_redirect_urls(run, record, grant_types, confirmed=found.confirmed)
+            record = settle_redirect_urls(run, record, grant_types, confirmed=found.confirmed,
+                                          declared=desired['redirect_urls'])
             if record.redirect_urls is None and desired['add_unconfirmed_redirect_urls']:
                 record.redirect_urls = []  # the user checked the integration page: add what is missing, once
             if found.confirmed:

@@ -16,6 +16,7 @@ __metaclass__ = type
 from xml.etree import ElementTree
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils._authorize_probe import AuthorizeProbe
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CreatioError, ReadNotPermittedError
 from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks
@@ -46,6 +47,13 @@ class SiteFacts(object):
         self.known_redirect_methods = None  # once asked: what has_redirect_methods said
         self.rows_unreadable = False
         self.description_read = False  # this run read the OData description ($metadata)
+        self._probe = None
+
+    def authorize_probe(self):
+        """The identity service's authorization endpoint as evidence of one registered redirect URI."""
+        if self._probe is None:
+            self._probe = AuthorizeProbe(self.run)
+        return self._probe
 
     def _fact(self, key):
         return self.run.cache.site_fact(self.run.site, key) if self.run.cache is not None else None

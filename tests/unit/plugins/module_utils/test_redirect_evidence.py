@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Redirect URIs on a site that does not list them (issue 21): never a duplicate row, never a missing one.
+
+Where the redirect-URI entity cannot be read (``redirect_entity: hidden``), the identity service's
+authorization endpoint (``authorize_endpoint: on``) is the evidence, one URI at a time: a lost
+AddRedirectUrls answer is settled by it, a declared list adds only the missing URIs, and a row that is
+already gone is recognised in any language."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integration
+from ansible_collections.creatio.oauth.plugins.module_utils import _authorize_probe as probe
+from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import LostAnswerError
+
+from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run
+
+A, B = 'https://portal.example.com/callback', 'https://portal.example.com/silent'
+NAME = 'Portal'
+
+
+def declared(urls, **kw):
+    params = {'name': NAME, 'state': 'present', 'grant_type': 'authorization_code', 'application_url': 'https://portal.example.com',
+              'system_user_id': None, 'redirect_urls': urls, 'purge_redirect_urls': True, 'active': None,
+              'client_id': None, 'client_secret_file': None}
+    params.update(kw)
+    return integration.declare(params)
+
+
+def rows(sim, name=NAME):
+    return sorted(u['redirectUrl'] for c in sim.state()['clients'] if c['name'] == name for u in c['redirectUrls'])
+
+
+def row_ids(sim, name=NAME):
+    return dict((u['redirectUrl'], u['id']) for c in sim.state()['clients'] if c['name'] == name for u in c['redirectUrls'])
+
+
+def calls(sim, kind='write'):
+    return [e['endpoint'] for e in sim.log() if e['kind'] == kind]
+
+
+def hand_client(sim, tmp_path):
+    """A session of a person on the integration page (a facts cache of its own, never written)."""
+    (tmp_path / 'by-hand').mkdir(exist_ok=True)
+    return make_run(sim, tmp_path / 'by-hand').client
+
+
+def by_hand(sim, tmp_path, urls):
+    """An integration made on the integration page: no facts cache knows it."""
+    client = hand_client(sim, tmp_path)
+    made = client.call('AddClient', {'name': NAME, 'applicationUrl': 'https://portal.example.com',
+                                     'grantType': 'authorization_code', 'redirectUrl': urls[0]})
+    if urls[1:]:
+        client.call('AddRedirectUrls', {'clientId': made['clientId'], 'redirectUrls': urls[1:]})
+    sim.clear_log()
+
+
+@pytest.fixture
+def hidden(sim):
+    sim.configure(redirect_entity='hidden')
+    return sim
+
+
+def test_a_lost_add_redirect_urls_answer_is_settled_by_the_authorization_endpoint(hidden, tmp_path):
+    hidden.configure(faults=[{'endpoint': 'AddRedirectUrls', 'drop': True, 'phase': 'after', 'count': 1}])
+    run = make_run(hidden, tmp_path)
+    first = integration.apply(run, declared([A, B]))
+    assert [op['call'] for op in first['operations']] == ['AddClient', 'AddRedirectUrls']
+    assert rows(hidden) == [A, B]
+    assert 'Authorize' in calls(hidden, 'read')
+    hidden.clear_log()
+    again = integration.apply(make_run(hidden, tmp_path), declared([A, B]))
+    assert again['changed'] is False and calls(hidden) == []
+    assert rows(hidden) == [A, B]  # one row each: no duplicate
+
+
+def test_a_lost_answer_of_an_add_that_did_not_happen_is_sent_once_more(hidden, tmp_path):
+    hidden.configure(faults=[{'endpoint': 'AddRedirectUrls', 'drop': True, 'phase': 'before', 'count': 1}])
+    first = integration.apply(make_run(hidden, tmp_path), declared([A, B]))
+    assert first['changed'] is True and rows(hidden) == [A, B]
+    assert calls(hidden) == ['AddClient', 'AddRedirectUrls', 'AddRedirectUrls']
+
+
+def test_without_the_endpoint_a_lost_answer_still_says_a_rerun_may_duplicate(hidden, tmp_path):
+    hidden.configure(authorize_endpoint='off', faults=[{'endpoint': 'AddRedirectUrls', 'drop': True, 'phase': 'after', 'count': 1}])
+    with pytest.raises(LostAnswerError) as failed:
+        integration.apply(make_run(hidden, tmp_path), declared([A, B]))
+    assert 'duplicate row' in failed.value.hint
+    assert 'Authorize' not in [e['endpoint'] for e in hidden.log()]
+
+
+def test_a_declared_list_adds_only_the_missing_uri_of_an_integration_made_by_hand(hidden, tmp_path):
+    by_hand(hidden, tmp_path, [A])
+    run = make_run(hidden, tmp_path)
+    result = integration.apply(run, declared([A, B]))
+    assert 'unconfirmed_redirect_urls' not in result
+    assert [op['request'] for op in result['operations']] == [{'clientId': result['client']['client_id'], 'redirectUrls': [B]}]
+    assert rows(hidden) == [A, B]
+    hidden.clear_log()
+    assert integration.apply(make_run(hidden, tmp_path), declared([A, B]))['changed'] is False
+    assert calls(hidden) == [] and rows(hidden) == [A, B]
+
+
+def test_the_explicit_step_adds_only_the_missing_uri_where_the_endpoint_answers(hidden, tmp_path):
+    by_hand(hidden, tmp_path, [A])
+    result = integration.apply(make_run(hidden, tmp_path), declared([A, B], add_unconfirmed_redirect_urls=True))
+    assert [op['request']['redirectUrls'] for op in result['operations']] == [[B]]
+    assert rows(hidden) == [A, B]
+
+
+def test_without_the_endpoint_the_warning_says_what_the_explicit_step_does(hidden, tmp_path):
+    hidden.configure(authorize_endpoint='off')
+    by_hand(hidden, tmp_path, [A])
+    run = make_run(hidden, tmp_path)
+    result = integration.apply(run, declared([A, B]))
+    assert result['unconfirmed_redirect_urls'] == [A, B] and calls(hidden) == []
+    warning = [w for w in run.warnings if 'unconfirmed' in w][0]
+    assert 'adds every declared URI it cannot confirm' in warning and 'second row' in warning
+    assert 'to add the missing ones' not in warning
+
+
+@pytest.mark.parametrize('language', ['en', 'de'])
+def test_a_row_deleted_by_hand_is_removed_from_the_list_and_added_back_in_any_language(hidden, tmp_path, language):
+    hidden.configure(language=language)
+    integration.apply(make_run(hidden, tmp_path), declared([A, B]))
+    hand_client(hidden, tmp_path).call('DeleteRedirectUrl', {'redirectUrlId': row_ids(hidden)[B]})
+    hidden.clear_log()
+    # B is no longer declared: its row is already gone ("does not exist" in the site's language)
+    removed = integration.apply(make_run(hidden, tmp_path), declared([A]))
+    assert rows(hidden) == [A]
+    assert integration.apply(make_run(hidden, tmp_path), declared([A]))['changed'] is False
+    assert removed is not None
+    # B declared again: the site lacks it, whatever the facts cache says; it is added back, once
+    integration.apply(make_run(hidden, tmp_path), declared([A, B]))
+    assert rows(hidden) == [A, B]
+    hidden.clear_log()
+    assert integration.apply(make_run(hidden, tmp_path), declared([A, B]))['changed'] is False
+    assert rows(hidden) == [A, B]
+
+
+def test_a_row_gone_behind_a_stale_cache_is_added_back_when_reverting(hidden, tmp_path):
+    hidden.configure(language='de')
+    integration.apply(make_run(hidden, tmp_path), declared([A, B]))
+    hand_client(hidden, tmp_path).call('DeleteRedirectUrl', {'redirectUrlId': row_ids(hidden)[B]})
+    hidden.clear_log()
+    result = integration.apply(make_run(hidden, tmp_path), declared([A, B]))
+    assert result['changed'] is True and [op['request']['redirectUrls'] for op in result['operations']] == [[B]]
+    assert rows(hidden) == [A, B]
+
+
+def test_the_probe_sends_no_cookie_nor_token(hidden, tmp_path):
+    by_hand(hidden, tmp_path, [A])
+    integration.apply(make_run(hidden, tmp_path), declared([A, B]))
+    probes = [e for e in hidden.log() if e['endpoint'] == 'Authorize']
+    assert probes and all(e['auth'] == 'none' for e in probes)
+
+
+@pytest.mark.parametrize('endpoint, refused', [
+    ('https://crm.example.com/identity/connect/authorize', False),
+    ('https://crm-is.example.com/connect/authorize', False),
+    ('http://crm.example.com/identity/connect/authorize', True),
+    ('https://evil.example.net/connect/authorize', True),
+    ('https://crm.example.com:8443/connect/authorize', True),
+    ('ftp://crm.example.com/connect/authorize', True),
+    ('https://user:pw@crm.example.com/connect/authorize', True),
+])
+def test_the_endpoint_must_be_on_the_site_or_the_identity_service(endpoint, refused):
+    connection = Connection('https://crm.example.com', identity_url='https://crm-is.example.com')
+    assert bool(probe.endpoint_refusal(endpoint, connection)) is refused
+
+
+@pytest.mark.parametrize('status, location, body, verdict', [
+    (302, 'https://id.example.com/Account/Login?ReturnUrl=x', '', True),
+    (302, '/Account/Login?ReturnUrl=x', '', True),
+    (302, 'https://app.example.com/cb?error=invalid_scope', '', True),
+    (302, 'https://sso.example.org/login', '', None),
+    (400, None, '<p>error: invalid_request. Invalid redirect_uri</p>', False),
+    (400, None, '<p>unauthorized_client</p>', None),
+    (400, None, '<p>Fehler</p>', None),
+    (200, None, '<html>login</html>', None),
+    (503, None, 'down', None),
+])
+def test_what_an_answer_of_the_authorization_endpoint_says(status, location, body, verdict):
+    assert probe.verdict_of(status, location, body, 'https://id.example.com/connect/authorize', 'https://app.example.com/cb') is verdict
