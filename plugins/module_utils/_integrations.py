@@ -186,6 +186,7 @@ def apply(run, desired, users=None):
 
 def list_clients(run):
     """The service of creatio_oauth_client_info: the cache, confirmed and completed by OData."""
+    run.facts.recheck_negative = True  # a report: "the site has no redirect-URI entity" is asked again
     name = normalize.name(run.params['name']) if run.params['name'] is not None else None
     cached = dict((n, Record.from_cache(n, entry)) for n, entry in run.cache.clients(run.site).items()
                   if name is None or n == name)

@@ -13,6 +13,7 @@ from evidence, only when a decision needs it, and keeps in the facts cache:
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import time
 from xml.etree import ElementTree
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
@@ -23,6 +24,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter
 from ansible_collections.creatio.oauth.plugins.module_utils._records import RedirectUri
 
 NOT_FOUND = ''  # kept in the cache for "looked, and there is none"
+CHECKED_AT = '_checked_at'  # the fact "<key>_checked_at": when a "there is none" fact was found (seconds since the epoch)
 
 
 class RedirectEntity(object):
@@ -47,6 +49,10 @@ class SiteFacts(object):
         self.known_redirect_methods = None  # once asked: what has_redirect_methods said
         self.rows_unreadable = False
         self.description_read = False  # this run read the OData description ($metadata)
+        # A "there is none" fact is asked again on every run that reports rather than changes (check mode:
+        # the role's drift and export runs; creatio_oauth_client_info sets it), and once it is a day old:
+        # a site is upgraded, or a permission granted, without the facts cache knowing.
+        self.recheck_negative = run.check_mode
         self._probe = None
 
     def authorize_probe(self):
@@ -62,11 +68,26 @@ class SiteFacts(object):
         if self.run.cache is not None and not self.run.check_mode:
             self.run.cache.put_site_fact(self.run.site, key, value)
 
+    def _keep_negative(self, key, value):
+        """Keep a "there is none" fact with when it was found, so that it is asked again (_stale)."""
+        self._keep(key + CHECKED_AT, int(time.time()))
+        self._keep(key, value)
+
+    def _stale(self, key):
+        """Whether the "there is none" fact ``key`` must be asked again (see ``recheck_negative``)."""
+        if self.recheck_negative:
+            return True
+        checked = self._fact(key + CHECKED_AT)
+        # a fact from before timestamps (or a clock set back) counts as old
+        return not isinstance(checked, (int, float)) or not 0 <= time.time() - checked <= api.NEGATIVE_FACT_MAX_AGE
+
     # --- Creatio 8.3 or older ----------------------------------------------------------------
     def has_redirect_methods(self):
         """True where AddRedirectUrls and grant types exist (Creatio 8.3), False before (8.1)."""
         if self.known_redirect_methods is None:
             known = self._fact('redirect_methods')
+            if known is False and self._stale('redirect_methods'):
+                known = None
             if known is None:
                 # The entity is looked up now too, though the OpenID configuration may answer alone:
                 # the run that first meets redirect URIs on a site learns both (kept in the facts
@@ -75,8 +96,10 @@ class SiteFacts(object):
                 known = bool(self.run.client.openid_configuration()) or entity is not None
                 # "Older than 8.3" is kept only from two answers (no OpenID configuration, a
                 # description without the entity), never from reads that failed: those ask again.
-                if known or (self.description_read and self.run.client.openid_answered):
+                if known:
                     self._keep('redirect_methods', known)
+                elif self.description_read and self.run.client.openid_answered:
+                    self._keep_negative('redirect_methods', known)
             self.known_redirect_methods = known
         return self.known_redirect_methods
 
@@ -89,7 +112,7 @@ class SiteFacts(object):
         if isinstance(known, dict) and known.get('name'):
             self._entity = RedirectEntity(known['name'], known['lookup'], known['url_column'])
             return self._entity
-        if known == NOT_FOUND:
+        if known == NOT_FOUND and not self._stale('redirect_entity'):
             self._entity = NOT_FOUND
             return None
         try:
@@ -99,8 +122,10 @@ class SiteFacts(object):
         entity = redirect_entity_of(document) if document else None
         self._entity = entity or NOT_FOUND
         self.description_read = document is not None
-        if document is not None:  # a description read: what it says is evidence worth keeping
-            self._keep('redirect_entity', entity.as_fact() if entity else NOT_FOUND)
+        if document is not None and entity:  # a description read: what it says is evidence worth keeping
+            self._keep('redirect_entity', entity.as_fact())
+        elif document is not None:
+            self._keep_negative('redirect_entity', NOT_FOUND)
         return entity
 
     def redirect_rows(self, app_id):

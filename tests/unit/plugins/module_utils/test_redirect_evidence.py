@@ -10,8 +10,11 @@ already gone is recognised in any language."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import time
+
 import pytest
 
+from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integration
 from ansible_collections.creatio.oauth.plugins.module_utils import _authorize_probe as probe
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
@@ -186,3 +189,45 @@ def test_the_endpoint_must_be_on_the_site_or_the_identity_service(endpoint, refu
 ])
 def test_what_an_answer_of_the_authorization_endpoint_says(status, location, body, verdict):
     assert probe.verdict_of(status, location, body, 'https://id.example.com/connect/authorize', 'https://app.example.com/cb') is verdict
+
+
+# --- a cached "this site has no redirect-URI entity" is asked again (item 6 of the issue) -------------
+
+def _learn_hidden_then_open(sim, tmp_path):
+    """A run learns "no redirect-URI entity" (kept in the facts cache); then the site is upgraded or the
+    permission granted, and a URI is added by hand."""
+    sim.configure(redirect_entity='hidden', authorize_endpoint='off')
+    integration.apply(make_run(sim, tmp_path), declared([A]))
+    assert make_run(sim, tmp_path).cache.site_fact(sim.url, 'redirect_entity') == ''
+    sim.configure(redirect_entity='readable')
+    client_id = [c['clientId'] for c in sim.state()['clients'] if c['name'] == NAME][0]
+    hand_client(sim, tmp_path).call('AddRedirectUrls', {'clientId': client_id, 'redirectUrls': [B]})
+    sim.clear_log()
+
+
+def test_the_info_listing_asks_again_whether_the_site_lists_redirect_uris(sim, tmp_path):
+    _learn_hidden_then_open(sim, tmp_path)
+    listed = integration.list_clients(make_run(sim, tmp_path, name=None))
+    portal = [c for c in listed['clients'] if c['name'] == NAME][0]
+    assert sorted(u['url'] for u in portal['redirect_urls']) == [A, B]
+    assert make_run(sim, tmp_path).cache.site_fact(sim.url, 'redirect_entity')['name']  # the fact is corrected
+
+
+def test_a_check_mode_run_asks_again_whether_the_site_lists_redirect_uris(sim, tmp_path):
+    _learn_hidden_then_open(sim, tmp_path)
+    result = integration.apply(make_run(sim, tmp_path, check_mode=True), declared([A]))
+    # the drift: B, added by hand, is reported for removal (purge), which only a fresh look can show
+    assert [op['call'] for op in result['operations']] == ['DeleteRedirectUrl']
+    assert 'RedirectUrlEntity' in [e['endpoint'] for e in sim.log()]
+
+
+def test_a_day_old_negative_fact_is_asked_again_by_any_run(sim, tmp_path):
+    _learn_hidden_then_open(sim, tmp_path)
+    assert integration.apply(make_run(sim, tmp_path), declared([A]))['changed'] is False  # a fresh fact: trusted, B unseen
+    assert 'Metadata' not in [e['endpoint'] for e in sim.log()]
+    run = make_run(sim, tmp_path)
+    run.cache.put_site_fact(sim.url, 'redirect_entity_checked_at', int(time.time()) - api.NEGATIVE_FACT_MAX_AGE - 60)
+    sim.clear_log()
+    result = integration.apply(make_run(sim, tmp_path), declared([A]))
+    assert [op['call'] for op in result['operations']] == ['DeleteRedirectUrl']
+    assert rows(sim) == [A]
