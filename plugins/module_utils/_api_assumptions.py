@@ -235,13 +235,14 @@ AUTHORIZE_PROBE_SCOPE = 'openid'
 AUTHORIZE_UNKNOWN_CLIENT_MARKERS = ('invalid_client', 'unauthorized_client')
 AUTHORIZE_BAD_REDIRECT_MARKER = 'redirect_uri'
 
-# ASSUMED (issue 21): a redirect URI method asked to delete a row that cannot exist (the empty GUID)
-# changes nothing; Creatio 8.3 refuses it as a business error ("does not exist", in the site's language),
-# a site without the method answers HTTP 404 ("Endpoint not found", contract section 3). It is the
-# decisive evidence of the version where the OData description shows no redirect-URI entity and the
-# site serves an OpenID configuration (which an 8.1 site may serve too: unknown).
-VERSION_PROBE_METHOD = 'DeleteRedirectUrl'
-VERSION_PROBE_REQUEST = {'redirectUrlId': EMPTY_GUID}
+# ASSUMED (issue 21; WCF REST convention): an OAuthConfigService method takes POST only, so a GET of it
+# changes nothing and, after a good login, answers HTTP 405 where the method exists (Creatio 8.3) and
+# 404 "Endpoint not found" where it does not (before 8.3, contract section 3). It is the decisive
+# evidence of the version where the OData description shows no redirect-URI entity and the site serves
+# an OpenID configuration (which an 8.1 site may serve too: unknown).
+VERSION_PROBE_METHOD = 'AddRedirectUrls'
+METHOD_EXISTS_STATUS = 405
+METHOD_ABSENT_STATUS = 404
 
 # Site facts that say "there is none" (the redirect-URI entity, the redirect URI methods) are asked
 # again after this many seconds, and on every drift or export run (a site is upgraded, a permission granted).

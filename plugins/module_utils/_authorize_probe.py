@@ -13,6 +13,9 @@ service's scheme and host (what the site publishes is data: it never decides whe
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import binascii
+import os
+
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CreatioError
 from ansible_collections.creatio.oauth.plugins.module_utils._records import RedirectUri
@@ -24,6 +27,7 @@ except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # noqa: F401
 
 CALL = 'authorization endpoint'
+SITE_CHECK_URI = 'https://creatio-oauth-site-check.invalid/callback'  # never registered anywhere (.invalid)
 
 
 class AuthorizeProbe(object):
@@ -60,23 +64,43 @@ class AuthorizeProbe(object):
         endpoint = self.endpoint()
         if endpoint is None or self.silent or not client_id or not url:
             return None
-        query = urlencode([('client_id', client_id), ('redirect_uri', url), ('response_type', 'code'),
-                           ('scope', api.AUTHORIZE_PROBE_SCOPE)])
-        transport = self.run.transport()  # its own: an empty cookie jar, no Authorization header
         try:
-            response = transport.request('GET', endpoint + ('&' if '?' in endpoint else '?') + query, call=CALL, safe=True,
-                                         headers={'Accept': 'text/html'})
+            response = self._ask(endpoint, client_id, url)
         except CreatioError as exc:
             self.silent = True
             self.why_not = '%s %s did not answer (%s)' % (CALL, endpoint, exc.message)
             return None
-        finally:
-            transport.close()
         verdict = verdict_of(response.status_code, response.headers.get('Location'), response.text, endpoint, url)
         if verdict is None:
             self.silent = True
             self.why_not = '%s %s answered HTTP %s, which says nothing about a redirect URI' % (CALL, endpoint, response.status_code)
         return verdict
+
+    def check(self):
+        """(True, False or None, detail) for the site check: does the endpoint answer, and refuse a made-up client?"""
+        endpoint = self.endpoint()
+        if endpoint is None:
+            return None, self.why_not
+        try:
+            response = self._ask(endpoint, binascii.hexlify(os.urandom(16)).decode('ascii').upper(), SITE_CHECK_URI)
+        except CreatioError as exc:
+            return False, '%s: %s' % (endpoint, exc.message)
+        text = (response.text or '').lower()
+        if response.status_code == 400 and any(marker in text for marker in api.AUTHORIZE_UNKNOWN_CLIENT_MARKERS):
+            return True, ('%s answers, and refused a made-up client (HTTP 400 naming %s): redirect URIs are checked there '
+                          'where the site does not list them' % (endpoint, ' or '.join(api.AUTHORIZE_UNKNOWN_CLIENT_MARKERS)))
+        return False, ('%s answered HTTP %s to a made-up client, not the assumed error page: it is not used'
+                       % (endpoint, response.status_code))
+
+    def _ask(self, endpoint, client_id, url):
+        query = urlencode([('client_id', client_id), ('redirect_uri', url), ('response_type', 'code'),
+                           ('scope', api.AUTHORIZE_PROBE_SCOPE)])
+        transport = self.run.transport()  # its own: an empty cookie jar, no Authorization header
+        try:
+            return transport.request('GET', endpoint + ('&' if '?' in endpoint else '?') + query, call=CALL, safe=True,
+                                     headers={'Accept': 'text/html'})
+        finally:
+            transport.close()
 
     def registered_of(self, client_id, urls):
         """{url: True/False} for every one of ``urls``, or None when any of them cannot be told."""

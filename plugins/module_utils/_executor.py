@@ -11,7 +11,7 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    BusinessError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
+    BusinessError, ConfigurationError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError)
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import oldest_of
 
 try:
@@ -135,6 +135,12 @@ def _send(run, name, operation, request, outcome):
                 hint='a re-run creates it again (the facts cache still knows it: it reads Creatio first)')
         raise
     except (TransportError, HttpError) as exc:
+        if _redirect_methods_missing(run, operation, exc):
+            raise ConfigurationError(
+                '%s answered HTTP 404 (%s) after a good login: %s has no redirect URI methods (Creatio before 8.3), '
+                'although the facts cache took it for 8.3' % (operation.call, exc.creatio_message or 'not found', run.site),
+                option='redirect_urls', hint='the facts cache now says so: re-run (before 8.3 an integration has one redirect '
+                                             'URI, its redirectUrl, and a system user)')
         if operation.call == 'AddClient' and _answer_may_be_lost(exc):
             return _settle_lost_add_client(run, name, operation, request, exc, outcome), True
         if operation.call == 'AddRedirectUrls' and _answer_may_be_lost(exc):
@@ -239,6 +245,16 @@ def _redirect_row_gone(run, request, outcome):
     if not url or not record.client_id or [r for r in record.redirect_urls if r.url == url and r.id != request.get('redirectUrlId')]:
         return False  # another row holds the same URI: the endpoint cannot tell this one apart
     return run.facts.authorize_probe().registered(record.client_id, url) is False
+
+
+def _redirect_methods_missing(run, operation, exc):
+    """A redirect URI method that the site does not have (HTTP 404 after a good login, at a confirmed API
+    root): decisive evidence of a site before 8.3, kept in the facts cache over what it said."""
+    if (operation.call in ('AddRedirectUrls', 'UpdateRedirectUrl', 'DeleteRedirectUrl') and isinstance(exc, HttpError)
+            and exc.status == api.METHOD_ABSENT_STATUS and run.client.platform):
+        run.facts.redirect_methods_missing(operation.call)
+        return True
+    return False
 
 
 def _answer_may_be_lost(exc):

@@ -24,6 +24,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter
 from ansible_collections.creatio.oauth.plugins.module_utils._records import RedirectUri
 
 NOT_FOUND = ''  # kept in the cache for "looked, and there is none"
+EVIDENCE = '_evidence'  # the fact "<key>_evidence": what decided it
 CHECKED_AT = '_checked_at'  # the fact "<key>_checked_at": when a "there is none" fact was found (seconds since the epoch)
 
 
@@ -53,6 +54,8 @@ class SiteFacts(object):
         # the role's drift and export runs; creatio_oauth_client_info sets it), and once it is a day old:
         # a site is upgraded, or a permission granted, without the facts cache knowing.
         self.recheck_negative = run.check_mode
+        self._evidence = None
+        self.version_undecided = False  # 8.3 taken from the OpenID configuration alone (nothing decisive answered)
         self._probe = None
 
     def authorize_probe(self):
@@ -88,20 +91,55 @@ class SiteFacts(object):
             known = self._fact('redirect_methods')
             if known is False and self._stale('redirect_methods'):
                 known = None
+            if known is True and not self._fact('redirect_methods' + EVIDENCE):
+                known = None  # kept by an earlier version from the OpenID configuration alone: decided again
             if known is None:
-                # The entity is looked up now too, though the OpenID configuration may answer alone:
-                # the run that first meets redirect URIs on a site learns both (kept in the facts
-                # cache), and later runs read the rows without learning anything new.
-                entity = self.redirect_entity()
-                known = bool(self.run.client.openid_configuration()) or entity is not None
-                # "Older than 8.3" is kept only from two answers (no OpenID configuration, a
-                # description without the entity), never from reads that failed: those ask again.
-                if known:
-                    self._keep('redirect_methods', known)
-                elif self.description_read and self.run.client.openid_answered:
-                    self._keep_negative('redirect_methods', known)
+                known = self._decide_redirect_methods()
             self.known_redirect_methods = known
         return self.known_redirect_methods
+
+    def _decide_redirect_methods(self):
+        # The entity is looked up first: the run that first meets redirect URIs on a site learns both
+        # (kept in the facts cache), and later runs read the rows without learning anything new.
+        if self.redirect_entity() is not None:
+            self._keep_redirect_methods(True, 'the redirect-URI entity')
+            return True
+        if not self.run.client.openid_configuration():
+            # "Older than 8.3" is kept only from two answers (no OpenID configuration, a description
+            # without the entity), never from reads that failed: those ask again.
+            if self.description_read and self.run.client.openid_answered:
+                self._keep_redirect_methods(False, 'no OpenID configuration, no redirect-URI entity')
+            return False
+        # An OpenID configuration alone decides nothing (an 8.1 site may serve one): a redirect URI method
+        # is asked, read-only (api.VERSION_PROBE_METHOD).
+        try:
+            status = self.run.client.method_status(api.VERSION_PROBE_METHOD)
+        except CreatioError:
+            status = None
+        if status in (api.METHOD_EXISTS_STATUS, api.METHOD_ABSENT_STATUS):
+            known = status == api.METHOD_EXISTS_STATUS
+            self._keep_redirect_methods(known, '%s answered HTTP %s' % (api.VERSION_PROBE_METHOD, status))
+            return known
+        self.version_undecided = True  # the OpenID configuration is taken, for this run only
+        return True
+
+    def _keep_redirect_methods(self, known, evidence):
+        self._evidence = evidence
+        self._keep('redirect_methods' + EVIDENCE, evidence)
+        if known:
+            self._keep('redirect_methods', True)
+        else:
+            self._keep_negative('redirect_methods', False)
+
+    def redirect_methods_evidence(self):
+        """What decided has_redirect_methods (kept in the facts cache), or None."""
+        return self._evidence or self._fact('redirect_methods' + EVIDENCE)
+
+    def redirect_methods_missing(self, call):
+        """A redirect URI method answered 404 after a good login: the site has none (before 8.3), whatever
+        the facts cache said; corrected there."""
+        self.known_redirect_methods = False
+        self._keep_redirect_methods(False, '%s answered HTTP %s' % (call, api.METHOD_ABSENT_STATUS))
 
     # --- the redirect-URI entity ----------------------------------------------------------------
     def redirect_entity(self):

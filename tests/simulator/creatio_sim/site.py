@@ -598,6 +598,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
                 ctx.endpoint, ctx.kind, func, protected = self._route(ctx.path)
             if protected:
                 self._identify(ctx)
+            if ctx.kind == 'write' and ctx.method == 'GET':
+                ctx.kind = 'read'  # a service method takes POST only: a GET of it runs nothing (405 or 404)
             fault = self._take_fault(ctx.endpoint)
         reply = None
         if fault and fault['phase'] == 'before':

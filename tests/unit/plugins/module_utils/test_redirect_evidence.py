@@ -17,10 +17,14 @@ import pytest
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integration
 from ansible_collections.creatio.oauth.plugins.module_utils import _authorize_probe as probe
+from ansible_collections.creatio.oauth.plugins.module_utils import _site_check as site_check
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
-from ansible_collections.creatio.oauth.plugins.module_utils._errors import LostAnswerError
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, LostAnswerError
 
 from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run
+
+# conftest.py put tests/simulator on sys.path: the seeded values come from the simulator's data module.
+from creatio_simulator import POWERBI_USER_ID  # pylint: disable=import-error
 
 A, B = 'https://portal.example.com/callback', 'https://portal.example.com/silent'
 NAME = 'Portal'
@@ -68,12 +72,19 @@ def hidden(sim):
     return sim
 
 
+def lose_the_next_add_redirect_urls_answer(sim, tmp_path, phase='after', **switches):
+    """An integration with URI A (the run learns the site's version), then the answer of the next
+    AddRedirectUrls is lost: dropped after Creatio acted, or before."""
+    integration.apply(make_run(sim, tmp_path), declared([A]))
+    sim.configure(faults=[{'endpoint': 'AddRedirectUrls', 'drop': True, 'phase': phase, 'count': 1}], **switches)
+    sim.clear_log()
+
+
 def test_a_lost_add_redirect_urls_answer_is_settled_by_the_authorization_endpoint(hidden, tmp_path):
-    hidden.configure(faults=[{'endpoint': 'AddRedirectUrls', 'drop': True, 'phase': 'after', 'count': 1}])
-    run = make_run(hidden, tmp_path)
-    first = integration.apply(run, declared([A, B]))
-    assert [op['call'] for op in first['operations']] == ['AddClient', 'AddRedirectUrls']
-    assert rows(hidden) == [A, B]
+    lose_the_next_add_redirect_urls_answer(hidden, tmp_path)
+    first = integration.apply(make_run(hidden, tmp_path), declared([A, B]))
+    assert [op['call'] for op in first['operations']] == ['AddRedirectUrls']
+    assert rows(hidden) == [A, B] and calls(hidden) == ['AddRedirectUrls']
     assert 'Authorize' in calls(hidden, 'read')
     hidden.clear_log()
     again = integration.apply(make_run(hidden, tmp_path), declared([A, B]))
@@ -82,14 +93,14 @@ def test_a_lost_add_redirect_urls_answer_is_settled_by_the_authorization_endpoin
 
 
 def test_a_lost_answer_of_an_add_that_did_not_happen_is_sent_once_more(hidden, tmp_path):
-    hidden.configure(faults=[{'endpoint': 'AddRedirectUrls', 'drop': True, 'phase': 'before', 'count': 1}])
+    lose_the_next_add_redirect_urls_answer(hidden, tmp_path, phase='before')
     first = integration.apply(make_run(hidden, tmp_path), declared([A, B]))
     assert first['changed'] is True and rows(hidden) == [A, B]
-    assert calls(hidden) == ['AddClient', 'AddRedirectUrls', 'AddRedirectUrls']
+    assert calls(hidden) == ['AddRedirectUrls', 'AddRedirectUrls']
 
 
 def test_without_the_endpoint_a_lost_answer_still_says_a_rerun_may_duplicate(hidden, tmp_path):
-    hidden.configure(authorize_endpoint='off', faults=[{'endpoint': 'AddRedirectUrls', 'drop': True, 'phase': 'after', 'count': 1}])
+    lose_the_next_add_redirect_urls_answer(hidden, tmp_path, authorize_endpoint='off')
     with pytest.raises(LostAnswerError) as failed:
         integration.apply(make_run(hidden, tmp_path), declared([A, B]))
     assert 'duplicate row' in failed.value.hint
@@ -231,3 +242,71 @@ def test_a_day_old_negative_fact_is_asked_again_by_any_run(sim, tmp_path):
     result = integration.apply(make_run(sim, tmp_path), declared([A]))
     assert [op['call'] for op in result['operations']] == ['DeleteRedirectUrl']
     assert rows(sim) == [A]
+
+
+# --- an 8.1 site that serves an OpenID configuration (item 5 of the issue) ----------------------------
+
+def test_an_81_site_with_an_openid_configuration_is_not_taken_for_8_3(sim, tmp_path):
+    sim.configure(creatio_version='8.1', openid_configuration='on')
+    run = make_run(sim, tmp_path)
+    # before 8.3 an authorization code integration has one redirect URI and a system user
+    result = integration.apply(run, declared([A], system_user_id=POWERBI_USER_ID))
+    assert [op['call'] for op in result['operations']] == ['AddClient']
+    assert result['operations'][0]['request'].get('systemUserId') == POWERBI_USER_ID
+    assert rows(sim) == [A]
+    assert run.facts.has_redirect_methods() is False
+    assert make_run(sim, tmp_path).cache.site_fact(sim.url, 'redirect_methods') is False
+    assert not [e for e in sim.log() if e['endpoint'] == 'AddRedirectUrls' and e['method'] == 'POST']
+
+
+def test_a_wrong_8_3_fact_in_the_facts_cache_is_corrected(sim, tmp_path):
+    sim.configure(creatio_version='8.1', openid_configuration='on')
+    run = make_run(sim, tmp_path)
+    run.cache.put_site_fact(sim.url, 'redirect_methods', True)  # kept by an earlier version from the OpenID configuration
+    result = integration.apply(make_run(sim, tmp_path), declared([A], system_user_id=POWERBI_USER_ID))
+    assert [op['call'] for op in result['operations']] == ['AddClient'] and rows(sim) == [A]
+    assert make_run(sim, tmp_path).cache.site_fact(sim.url, 'redirect_methods') is False
+
+
+def test_a_redirect_uri_method_missing_corrects_the_facts_cache(sim, tmp_path):
+    sim.configure(redirect_entity='hidden', authorize_endpoint='off')
+    integration.apply(make_run(sim, tmp_path), declared([A]))
+    assert make_run(sim, tmp_path).cache.site_fact(sim.url, 'redirect_methods') is True
+    sim.configure(creatio_version='8.1', openid_configuration='on')  # restored from an older backup, say
+    with pytest.raises(ConfigurationError) as failed:
+        integration.apply(make_run(sim, tmp_path), declared([A, B]))
+    assert 'has no redirect URI methods' in failed.value.message
+    assert make_run(sim, tmp_path).cache.site_fact(sim.url, 'redirect_methods') is False
+
+
+def test_an_83_site_that_lists_no_redirect_uris_is_told_by_a_read_only_question(sim, tmp_path):
+    sim.configure(redirect_entity='hidden')
+    run = make_run(sim, tmp_path)
+    assert run.facts.has_redirect_methods() is True
+    assert [(e['endpoint'], e['method'], e['status']) for e in sim.log() if e['endpoint'] == 'AddRedirectUrls'] == [
+        ('AddRedirectUrls', 'GET', 405)]
+    assert make_run(sim, tmp_path).cache.site_fact(sim.url, 'redirect_methods') is True
+
+
+@pytest.mark.parametrize('version, openid, expected', [('8.3', 'auto', '8.3 or later'), ('8.1', 'on', 'before 8.3'),
+                                                       ('8.1', 'auto', 'before 8.3')])
+def test_the_site_check_reports_the_version_from_decisive_evidence(sim, tmp_path, version, openid, expected):
+    sim.configure(creatio_version=version, openid_configuration=openid, redirect_entity='hidden')
+    before = sim.state()
+    report = site_check.check_site(make_run(sim, tmp_path, creatio_identity_url=sim.identity_url))
+    checks = dict((c['check'], c) for c in report['checks'])
+    assert checks['Creatio version']['status'] == 'ok' and checks['Creatio version']['detail'].startswith(expected)
+    assert report['site']['creatio_version'] == expected
+    assert not [e for e in sim.log() if e['kind'] == 'write'] and sim.state()['clients'] == before['clients']
+
+
+@pytest.mark.parametrize('switches, status', [({}, 'ok'), ({'authorize_endpoint': 'off'}, 'skipped'),
+                                              ({'faults': [{'endpoint': 'Authorize', 'status': 200, 'body': '<html/>',
+                                                            'count': None}]}, 'failed')])
+def test_the_site_check_says_whether_the_authorization_endpoint_answers(sim, tmp_path, switches, status):
+    sim.configure(**switches)
+    report = site_check.check_site(make_run(sim, tmp_path))
+    checks = dict((c['check'], c) for c in report['checks'])
+    assert checks['authorization endpoint']['status'] == status, checks['authorization endpoint']
+    assert status == 'skipped' or '/identity/connect/authorize' in checks['authorization endpoint']['detail']
+    assert all(e['auth'] == 'none' for e in sim.log() if e['endpoint'] == 'Authorize')
