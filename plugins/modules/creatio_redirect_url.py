@@ -83,7 +83,7 @@ options:
         (RV(unconfirmed_redirect_urls) and a warning) and never added, so that a lost cache never adds a URI a second
         time. Where the authorization endpoint answers, it tells which declared URIs are registered, and only the
         missing ones are added (no URI is unconfirmed then).
-      - V(true) is the explicit step that makes them managed, after checking the integration page in Creatio: it
+      - V(true) is the explicit step that makes them managed, after checking the integration page in Creatio; it
         adds every declared URI it cannot confirm, once, and records their ids in the facts cache; a URI that was
         there then has two rows (remove the extra one on the integration page).
     type: bool
