@@ -221,3 +221,29 @@ def record_from_odata(row):
         server_redirect_url=first_redirect,
         app_id=str(app_id).lower() if app_id else None,
         created_on=lowered.get('createdon'))
+
+
+# ASSUMED (issue 21, IdentityServer convention; contract section 2): the authorization endpoint that the
+# OpenID configuration lists as "authorization_endpoint" checks, before any login, first the client, then
+# the redirect URI: an unknown client -> HTTP 400 HTML page naming one of AUTHORIZE_UNKNOWN_CLIENT_MARKERS;
+# a redirect URI not registered for the client -> HTTP 400 HTML page naming AUTHORIZE_BAD_REDIRECT_MARKER;
+# a registered one -> a redirect (the login page, or an error sent to that very URI). It changes nothing, so
+# a GET with response_type=code is a read-only probe of whether one URI is registered; it cannot count rows.
+# The markers are protocol codes, which no translation touches.
+AUTHORIZE_ENDPOINT_KEY = 'authorization_endpoint'
+AUTHORIZE_PROBE_SCOPE = 'openid'
+AUTHORIZE_UNKNOWN_CLIENT_MARKERS = ('invalid_client', 'unauthorized_client')
+AUTHORIZE_BAD_REDIRECT_MARKER = 'redirect_uri'
+
+# ASSUMED (issue 21; WCF REST convention): an OAuthConfigService method takes POST only, so a GET of it
+# changes nothing and, after a good login, answers HTTP 405 where the method exists (Creatio 8.3) and
+# 404 "Endpoint not found" where it does not (before 8.3, contract section 3). It is the decisive
+# evidence of the version where the OData description shows no redirect-URI entity and the site serves
+# an OpenID configuration (which an 8.1 site may serve too: unknown).
+VERSION_PROBE_METHOD = 'AddRedirectUrls'
+METHOD_EXISTS_STATUS = 405
+METHOD_ABSENT_STATUS = 404
+
+# Site facts that say "there is none" (the redirect-URI entity, the redirect URI methods) are asked
+# again after this many seconds, and on every drift or export run (a site is upgraded, a permission granted).
+NEGATIVE_FACT_MAX_AGE = 24 * 3600

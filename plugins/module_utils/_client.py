@@ -295,6 +295,14 @@ class CreatioClient(ODataReads):
                 site_wide=api.site_wide_kind(message)[0])
         return result
 
+    @scrubbed
+    def method_status(self, method_name):
+        """The HTTP status a GET of an OAuthConfigService method answers after a good login (it takes
+        POST only, so nothing runs: api.VERSION_PROBE_METHOD); None while the API root is unconfirmed."""
+        response = self._api('GET', api.SERVICE_PATH + method_name, '%s (GET)' % method_name, True,
+                             headers={'Accept': 'application/json'})
+        return response.status_code if self.platform else None
+
     def logged_in(self):
         """Log in now (or reuse a stored session); raises like any request would."""
         try:

@@ -11,7 +11,8 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    BusinessError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError, UnreadableAnswerError)
+    BusinessError, ConfigurationError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError,
+    UnreadableAnswerError)
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import oldest_of
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import TEXT_TYPES
 
@@ -139,7 +140,8 @@ def _send(run, name, operation, request, outcome):
         # Creatio words its answers in the site's language: whether the target is gone is settled by
         # reading it back, not by matching English. English "does not exist" decides only where the
         # site cannot be read.
-        gone = _gone(run, operation, request, exc)
+        gone = _gone(run, operation, request, exc) or (
+            operation.call == 'DeleteRedirectUrl' and _redirect_row_gone(run, request, outcome))
         if gone and operation.call in ('DeleteRedirectUrl', 'DeleteClient'):
             return {}, client.transport.retries_done > retries_before
         if gone and operation.call == 'UpdateClient':
@@ -149,6 +151,12 @@ def _send(run, name, operation, request, outcome):
                 hint='a re-run creates it again (the facts cache still knows it: it reads Creatio first)')
         raise
     except (TransportError, HttpError, UnreadableAnswerError) as exc:
+        if _redirect_methods_missing(run, operation, exc):
+            raise ConfigurationError(
+                '%s answered HTTP 404 (%s) after a good login: %s has no redirect URI methods (Creatio before 8.3), '
+                'although the facts cache took it for 8.3' % (operation.call, exc.creatio_message or 'not found', run.site),
+                option='redirect_urls', hint='the facts cache now says so: re-run (before 8.3 an integration has one redirect '
+                                             'URI, its redirectUrl, and a system user)')
         if operation.call == 'AddClient' and _answer_may_be_lost(exc):
             return _settle_lost_add_client(run, name, operation, request, exc, outcome), True
         if operation.call == 'AddRedirectUrls' and _answer_may_be_lost(exc):
@@ -158,6 +166,9 @@ def _send(run, name, operation, request, outcome):
             if run.facts.redirect_entity() is not None:
                 hint = ('they were not recorded: the next run reads the redirect URIs this site lists and adds only the '
                         'missing ones (a re-run is safe)')
+            elif run.facts.authorize_probe().endpoint() is not None:
+                hint = ('they were not recorded: the next run asks the identity service\'s authorization endpoint which of '
+                        'them are registered and adds only the missing ones (a re-run is safe)')
             else:
                 hint = ('this site does not list redirect URIs, so they were not recorded: a re-run adds them again, which '
                         'may leave a duplicate row per URI (harmless; delete extras on the integration page)')
@@ -204,7 +215,7 @@ def _settle_lost_add_redirect_urls(run, name, operation, request, first_error, o
     except CreatioError:
         rows = None
     if rows is None:
-        return None
+        return _settle_lost_add_redirect_urls_by_probe(run, name, operation, request, first_error, outcome)
     there = dict((r.url, r.id) for r in rows)
     missing = [u for u in operation.payload['redirectUrls'] if u not in there]
     if not missing:
@@ -219,6 +230,51 @@ def _settle_lost_add_redirect_urls(run, name, operation, request, first_error, o
 
 def _is_text(value):
     return isinstance(value, TEXT_TYPES) and bool(value)
+
+
+def _settle_lost_add_redirect_urls_by_probe(run, name, operation, request, first_error, outcome):
+    """AddRedirectUrls' answer is lost on a site that does not list redirect URIs: the identity service's
+    authorization endpoint tells, URI by URI, whether each is registered now (ids stay unknown). All
+    there: done. None there: not added, so sent once more (the first one that counts). Some: the facts
+    cache records those, and the failure names the missing ones (a re-run adds those only). None when
+    the endpoint cannot tell."""
+    urls = operation.payload['redirectUrls']
+    found = run.facts.authorize_probe().registered_of(request['clientId'], urls)
+    if found is None:
+        return None
+    missing = [u for u in urls if not found[u]]
+    if not missing:
+        return {'redirectUrls': [{'id': None, 'redirectUrl': u} for u in urls]}
+    if len(missing) == len(urls):
+        return run.client.call(operation.call, request)
+    added = planner.Operation('AddRedirectUrls', {'redirectUrls': [u for u in urls if found[u]]}, '')
+    outcome.record = planner.apply(outcome.record, added)
+    run.remember(name, outcome.record)
+    raise LostAnswerError(
+        'AddRedirectUrls for %r: %s; the authorization endpoint shows %s not registered' % (name, first_error.message, ', '.join(missing)),
+        call='AddRedirectUrls', status=first_error.status,
+        hint='the facts cache now holds the ones that are registered: a re-run adds only the missing ones')
+
+
+def _redirect_row_gone(run, request, outcome):
+    """Whether the redirect URI that DeleteRedirectUrl was refused for is no longer registered, asked of
+    the authorization endpoint by its URI (the facts cache knows which URI the id is): evidence in any
+    language, where the site does not list its rows."""
+    record = outcome.record
+    url = next((r.url for r in (record.redirect_urls if record else None) or [] if r.id == request.get('redirectUrlId')), None)
+    if not url or not record.client_id or [r for r in record.redirect_urls if r.url == url and r.id != request.get('redirectUrlId')]:
+        return False  # another row holds the same URI: the endpoint cannot tell this one apart
+    return run.facts.authorize_probe().registered(record.client_id, url) is False
+
+
+def _redirect_methods_missing(run, operation, exc):
+    """A redirect URI method that the site does not have (HTTP 404 after a good login, at a confirmed API
+    root): decisive evidence of a site before 8.3, kept in the facts cache over what it said."""
+    if (operation.call in ('AddRedirectUrls', 'UpdateRedirectUrl', 'DeleteRedirectUrl') and isinstance(exc, HttpError)
+            and exc.status == api.METHOD_ABSENT_STATUS and run.client.platform):
+        run.facts.redirect_methods_missing(operation.call)
+        return True
+    return False
 
 
 def _answer_may_be_lost(exc):

@@ -112,7 +112,8 @@ def apply(run, desired, users=None):
         # then only, once per site (kept in the facts cache).
         grant_types = run.facts.has_redirect_methods() if present and _has_redirect_uris(desired, record) else True
         if record and present:
-            record = settle_redirect_urls(run, record, grant_types, confirmed=found.confirmed)
+            record = settle_redirect_urls(run, record, grant_types, confirmed=found.confirmed,
+                                          declared=desired['redirect_urls'])
             if record.redirect_urls is None and desired['add_unconfirmed_redirect_urls']:
                 record.redirect_urls = []  # the user checked the integration page: add what is missing, once
             if found.confirmed:
@@ -192,6 +193,7 @@ def apply(run, desired, users=None):
 
 def list_clients(run):
     """The service of creatio_oauth_client_info: the cache, confirmed and completed by OData."""
+    run.facts.recheck_negative = True  # a report: "the site has no redirect-URI entity" is asked again
     name = normalize.name(run.params['name']) if run.params['name'] is not None else None
     cached = dict((n, Record.from_cache(n, entry)) for n, entry in run.cache.clients(run.site).items()
                   if name is None or n == name)

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils._authorize_probe import settle_declared
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     ConfigurationError, LostAnswerError, ReadNotPermittedError, UnreadableAnswerError)
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, RedirectUri, client_key
@@ -232,20 +233,22 @@ def merge(known, server):
     return record
 
 
-def settle_redirect_urls(run, record, grant_types=True, confirmed=False):
+def settle_redirect_urls(run, record, grant_types=True, confirmed=False, declared=None):
     """The redirect URIs of a record, from evidence only: before 8.3 the client's RedirectUrl column
     is the whole list (SRC); on 8.3 the redirect-URI entity, when the site lets it be read.
 
     A record ``confirmed`` against Creatio in this run takes the site's list wherever the site shows
     one, over the facts cache's: the cache can be behind the site (a run killed between a redirect
     URI call and its cache update, an answer lost, a change made in Creatio). Where the site shows
-    none, the cache's list stands, and a list nobody knows stays unknown (None): never guessed."""
+    none, the ``declared`` URIs are checked one by one at the identity service's authorization
+    endpoint where it answers (_authorize_probe); otherwise the cache's list stands, and a list
+    nobody knows stays unknown (None): never guessed."""
     if record.redirect_urls is not None and not confirmed:
         return record
     listed = _listed_redirect_urls(run, record, grant_types)
     record.listed_redirect_urls = None  # evidence of the moment it was read: taken now, or not at all
     if listed is None:
-        return record
+        return settle_declared(run, record, declared) if grant_types and declared else record
     if record.redirect_urls is not None and _rows(record.redirect_urls) == _rows(listed):
         return record  # the same rows: the cache's order stands (no rewrite for an order)
     if record.redirect_urls is not None and set(record.known_urls()) != set(r.url for r in listed):
@@ -285,7 +288,9 @@ def _listed_redirect_urls(run, record, grant_types):
 
 def unconfirmed_warning(name, urls):
     return ('integration %r: the redirect URI(s) %s are unconfirmed: this site does not let the collection read which '
-            'redirect URIs an integration has, and the facts cache does not know them, so they were not added (adding '
-            'one that is there would make a second row). Check the integration in Creatio (System Designer > OAuth 2.0 '
-            'integrated applications), then run once with add_unconfirmed_redirect_urls: true to add the missing ones '
-            'and record their ids' % (name, ', '.join(urls)))
+            'redirect URIs an integration has (no readable redirect-URI entity, and no authorization endpoint that '
+            'answers), and the facts cache does not know them, so they were not added (adding one that is there would '
+            'make a second row). Check the integration in Creatio (System Designer > OAuth 2.0 integrated applications); '
+            'add_unconfirmed_redirect_urls: true adds every declared URI it cannot confirm, so one that is already there '
+            'gets a second row (delete it on that page): use it once, where none or few are there, and it records the ids'
+            % (name, ', '.join(urls)))

@@ -105,7 +105,7 @@ def apply(run):
                 'has one redirect URI, its redirectUrl)' % run.site, option='redirect_urls',
                 hint='manage the one redirect URI with creatio.oauth.creatio_oauth_client (redirect_urls with one URI); '
                      'nothing was written')
-        record = settle_redirect_urls(run, record, confirmed=confirmed)
+        record = settle_redirect_urls(run, record, confirmed=confirmed, declared=request['urls'])
         unconfirmed = []
         if record.redirect_urls is None and request['urls'] is not None and not request['absent']:
             if request['purge']:

@@ -13,15 +13,19 @@ from evidence, only when a decision needs it, and keeps in the facts cache:
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import time
 from xml.etree import ElementTree
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils._authorize_probe import AuthorizeProbe
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CreatioError, ReadNotPermittedError
 from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks
 from ansible_collections.creatio.oauth.plugins.module_utils._records import RedirectUri
 
 NOT_FOUND = ''  # kept in the cache for "looked, and there is none"
+EVIDENCE = '_evidence'  # the fact "<key>_evidence": what decided it
+CHECKED_AT = '_checked_at'  # the fact "<key>_checked_at": when a "there is none" fact was found (seconds since the epoch)
 
 
 class RedirectEntity(object):
@@ -46,6 +50,19 @@ class SiteFacts(object):
         self.known_redirect_methods = None  # once asked: what has_redirect_methods said
         self.rows_unreadable = False
         self.description_read = False  # this run read the OData description ($metadata)
+        # A "there is none" fact is asked again on every run that reports rather than changes (check mode:
+        # the role's drift and export runs; creatio_oauth_client_info sets it), and once it is a day old:
+        # a site is upgraded, or a permission granted, without the facts cache knowing.
+        self.recheck_negative = run.check_mode
+        self._evidence = None
+        self.version_undecided = False  # 8.3 taken from the OpenID configuration alone (nothing decisive answered)
+        self._probe = None
+
+    def authorize_probe(self):
+        """The identity service's authorization endpoint as evidence of one registered redirect URI."""
+        if self._probe is None:
+            self._probe = AuthorizeProbe(self.run)
+        return self._probe
 
     def _fact(self, key):
         return self.run.cache.site_fact(self.run.site, key) if self.run.cache is not None else None
@@ -54,23 +71,75 @@ class SiteFacts(object):
         if self.run.cache is not None and not self.run.check_mode:
             self.run.cache.put_site_fact(self.run.site, key, value)
 
+    def _keep_negative(self, key, value):
+        """Keep a "there is none" fact with when it was found, so that it is asked again (_stale)."""
+        self._keep(key + CHECKED_AT, int(time.time()))
+        self._keep(key, value)
+
+    def _stale(self, key):
+        """Whether the "there is none" fact ``key`` must be asked again (see ``recheck_negative``)."""
+        if self.recheck_negative:
+            return True
+        checked = self._fact(key + CHECKED_AT)
+        # a fact from before timestamps (or a clock set back) counts as old
+        return not isinstance(checked, (int, float)) or not 0 <= time.time() - checked <= api.NEGATIVE_FACT_MAX_AGE
+
     # --- Creatio 8.3 or older ----------------------------------------------------------------
     def has_redirect_methods(self):
         """True where AddRedirectUrls and grant types exist (Creatio 8.3), False before (8.1)."""
         if self.known_redirect_methods is None:
             known = self._fact('redirect_methods')
+            if known is False and self._stale('redirect_methods'):
+                known = None
+            if known is True and not self._fact('redirect_methods' + EVIDENCE):
+                known = None  # kept by an earlier version from the OpenID configuration alone: decided again
             if known is None:
-                # The entity is looked up now too, though the OpenID configuration may answer alone:
-                # the run that first meets redirect URIs on a site learns both (kept in the facts
-                # cache), and later runs read the rows without learning anything new.
-                entity = self.redirect_entity()
-                known = bool(self.run.client.openid_configuration()) or entity is not None
-                # "Older than 8.3" is kept only from two answers (no OpenID configuration, a
-                # description without the entity), never from reads that failed: those ask again.
-                if known or (self.description_read and self.run.client.openid_answered):
-                    self._keep('redirect_methods', known)
+                known = self._decide_redirect_methods()
             self.known_redirect_methods = known
         return self.known_redirect_methods
+
+    def _decide_redirect_methods(self):
+        # The entity is looked up first: the run that first meets redirect URIs on a site learns both
+        # (kept in the facts cache), and later runs read the rows without learning anything new.
+        if self.redirect_entity() is not None:
+            self._keep_redirect_methods(True, 'the redirect-URI entity')
+            return True
+        if not self.run.client.openid_configuration():
+            # "Older than 8.3" is kept only from two answers (no OpenID configuration, a description
+            # without the entity), never from reads that failed: those ask again.
+            if self.description_read and self.run.client.openid_answered:
+                self._keep_redirect_methods(False, 'no OpenID configuration, no redirect-URI entity')
+            return False
+        # An OpenID configuration alone decides nothing (an 8.1 site may serve one): a redirect URI method
+        # is asked, read-only (api.VERSION_PROBE_METHOD).
+        try:
+            status = self.run.client.method_status(api.VERSION_PROBE_METHOD)
+        except CreatioError:
+            status = None
+        if status in (api.METHOD_EXISTS_STATUS, api.METHOD_ABSENT_STATUS):
+            known = status == api.METHOD_EXISTS_STATUS
+            self._keep_redirect_methods(known, '%s answered HTTP %s' % (api.VERSION_PROBE_METHOD, status))
+            return known
+        self.version_undecided = True  # the OpenID configuration is taken, for this run only
+        return True
+
+    def _keep_redirect_methods(self, known, evidence):
+        self._evidence = evidence
+        self._keep('redirect_methods' + EVIDENCE, evidence)
+        if known:
+            self._keep('redirect_methods', True)
+        else:
+            self._keep_negative('redirect_methods', False)
+
+    def redirect_methods_evidence(self):
+        """What decided has_redirect_methods (kept in the facts cache), or None."""
+        return self._evidence or self._fact('redirect_methods' + EVIDENCE)
+
+    def redirect_methods_missing(self, call):
+        """A redirect URI method answered 404 after a good login: the site has none (before 8.3), whatever
+        the facts cache said; corrected there."""
+        self.known_redirect_methods = False
+        self._keep_redirect_methods(False, '%s answered HTTP %s' % (call, api.METHOD_ABSENT_STATUS))
 
     # --- the redirect-URI entity ----------------------------------------------------------------
     def redirect_entity(self):
@@ -81,7 +150,7 @@ class SiteFacts(object):
         if isinstance(known, dict) and known.get('name'):
             self._entity = RedirectEntity(known['name'], known['lookup'], known['url_column'])
             return self._entity
-        if known == NOT_FOUND:
+        if known == NOT_FOUND and not self._stale('redirect_entity'):
             self._entity = NOT_FOUND
             return None
         try:
@@ -91,8 +160,10 @@ class SiteFacts(object):
         entity = redirect_entity_of(document) if document else None
         self._entity = entity or NOT_FOUND
         self.description_read = document is not None
-        if document is not None:  # a description read: what it says is evidence worth keeping
-            self._keep('redirect_entity', entity.as_fact() if entity else NOT_FOUND)
+        if document is not None and entity:  # a description read: what it says is evidence worth keeping
+            self._keep('redirect_entity', entity.as_fact())
+        elif document is not None:
+            self._keep_negative('redirect_entity', NOT_FOUND)
         return entity
 
     def redirect_rows(self, app_id):

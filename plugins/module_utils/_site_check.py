@@ -66,11 +66,34 @@ def check_site(run):
     report.assumption('The authorized redirect URIs live in an OData entity with a lookup to OAuthClientApp and a URL column',
                       CONFIRMED if entity else UNKNOWN, entity.name if entity else 'not in $metadata')
     methods = run.facts.has_redirect_methods()
-    report.check('Creatio version', OK, '8.3 or later: redirect URI methods and grant types' if methods else
-                 'before 8.3: no redirect URI methods; one redirect URI per integration (redirectUrl), a system user for each')
+    evidence = run.facts.redirect_methods_evidence()
+    if run.facts.version_undecided:
+        report.check('Creatio version', SKIPPED, 'not decided: the site serves an OpenID configuration (which an 8.1 site may '
+                     'serve too), OData shows no redirect-URI entity, and a GET of %s answered neither 405 nor 404; runs '
+                     'take 8.3 until something decisive answers' % api.VERSION_PROBE_METHOD)
+    else:
+        report.check('Creatio version', OK, ('8.3 or later: redirect URI methods and grant types' if methods else
+                                             'before 8.3: no redirect URI methods; one redirect URI per integration (redirectUrl), '
+                                             'a system user for each') + (' (%s)' % evidence if evidence else ''))
+    if evidence and api.VERSION_PROBE_METHOD in evidence:
+        report.assumption('A GET of a redirect URI method answers 405 where it exists (8.3) and 404 before 8.3 (WCF)',
+                          CONFIRMED, evidence)
+    _authorize_endpoint(run, report, entity)
     report.assumption('A site without an OpenID configuration nor a redirect-URI entity has no redirect URI methods (before 8.3)',
                       UNKNOWN, 'the check does not call a method that would write')
     return _result(run, report)
+
+
+def _authorize_endpoint(run, report, entity):
+    answers, detail = run.facts.authorize_probe().check()
+    if answers is None:
+        report.check('authorization endpoint', SKIPPED, '%s: %s' % (detail, 'not needed, the site lists redirect URIs' if entity
+                                                                     else 'redirect URIs the site does not list stay unconfirmed'))
+        return
+    report.check('authorization endpoint', OK if answers else FAILED, detail)
+    report.assumption('The authorization endpoint refuses an unknown client with HTTP 400 naming invalid_client or '
+                      'unauthorized_client, and an unregistered redirect URI with HTTP 400 naming redirect_uri (IdentityServer)',
+                      CONFIRMED if answers else REFUTED, detail)
 
 
 def _odata(run, report, entity, columns, encoded_filter, name, assumption):

@@ -17,7 +17,10 @@ description:
     integrations (OData C(OAuthClientApp)) and the users (OData C(SysAdminUnit)) can be read; the identity
     service (the token endpoint published by the site's OpenID configuration, or given, or the Creatio cloud
     convention, and whether it answers, by asking a token for a made-up client, which it must refuse); the
-    redirect-URI entity in the OData description; whether the site has the redirect URI methods (Creatio 8.3).
+    redirect-URI entity in the OData description; whether the site has the redirect URI methods (Creatio 8.3), and what
+    decided it (the entity, or a read-only GET of C(AddRedirectUrls), 405 where it exists, 404 before 8.3; an OpenID
+    configuration alone decides nothing); whether the identity service's authorization endpoint answers (asked for a
+    made-up client, without cookies or tokens), the evidence for redirect URIs on a site that does not list them.
   - Each API assumption of the collection it could check is reported confirmed or refuted.
   - Never writes anything to Creatio and never touches the facts cache. The report holds no secret, cookie or token.
 author:

@@ -17,6 +17,9 @@ and B unconfirmed and writes nothing; the explicit job adds the declared URIs on
 leaves a second row for A: the documented cost of that step) and records their ids, so a job with
 that cache writes nothing, and a later job with an empty cache reports them unconfirmed again and
 writes nothing. Readable entity: no explicit step is needed, only B is added.
+
+The hidden cases here are sites with no evidence at all (``authorize_endpoint: off`` as well); where the
+identity service's authorization endpoint answers, see test_redirect_evidence.py (issue 21).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -177,7 +180,7 @@ def unconfirmed_warnings(warnings):
 @pytest.mark.parametrize('entity', ['readable', 'hidden'])
 @pytest.mark.parametrize('interface', ['module', 'role'])
 def test_repeated_jobs_with_an_empty_cache_add_no_row_after_the_first(simulator, run_playbook, tmp_path, interface, entity):
-    simulator.configure(redirect_entity=entity)
+    simulator.configure(redirect_entity=entity, authorize_endpoint='off')  # the endpoint's evidence: test_redirect_evidence.py
     jobs = Jobs(simulator, run_playbook, tmp_path, interface)
     declared = dict(DECLARED)
 
@@ -236,7 +239,7 @@ def test_repeated_jobs_with_an_empty_cache_add_no_row_after_the_first(simulator,
 
 
 def test_the_role_result_names_unconfirmed_redirect_uris(simulator, run_playbook, tmp_path):
-    simulator.configure(redirect_entity='hidden')
+    simulator.configure(redirect_entity='hidden', authorize_endpoint='off')  # no evidence at all (with it: test_redirect_evidence.py)
     jobs = Jobs(simulator, run_playbook, tmp_path, 'role')
     assert jobs.run(DECLARED)[0].rc == 0
     again, log, _cache = jobs.run(DECLARED)
@@ -270,7 +273,7 @@ def _hand_outcome(result, interface):
 
 @pytest.mark.parametrize('interface', ['module', 'batch'])
 def test_hidden_list_the_explicit_step_adds_the_declared_uris_once(simulator, run_playbook, tmp_path, interface):
-    simulator.configure(redirect_entity='hidden')
+    simulator.configure(redirect_entity='hidden', authorize_endpoint='off')  # no evidence at all (with it: test_redirect_evidence.py)
     first_a = _make_by_hand(simulator)
     declared = _hand_declared()
     jobs = Jobs(simulator, run_playbook, tmp_path, interface)
@@ -329,7 +332,7 @@ def test_readable_list_adds_only_the_missing_uri(simulator, run_playbook, tmp_pa
 
 
 def test_the_role_can_take_the_explicit_step(simulator, run_playbook, tmp_path):
-    simulator.configure(redirect_entity='hidden')
+    simulator.configure(redirect_entity='hidden', authorize_endpoint='off')  # no evidence at all (with it: test_redirect_evidence.py)
     _make_by_hand(simulator)
     items = [{'name': HAND, 'preset': 'custom', 'grant_type': 'authorization_code', 'application_url': HAND_APP,
               'redirect_urls': [URI_A, URI_B], 'add_unconfirmed_redirect_urls': True}]

@@ -53,6 +53,12 @@ SCHEDULES = int(os.environ.get('CREATIO_RELIABILITY_SCHEDULES') or (240 if lib.F
 CHUNK = 20 if lib.FULL else 3
 SEEDS = [int(seed) for seed in ONLY.split(',')] if ONLY else [BASE_SEED * 1000 + number for number in range(SCHEDULES)]
 CHUNKS = [SEEDS[i:i + CHUNK] for i in range(0, len(SEEDS), CHUNK)]
+# Issue 21: the same schedules on a site that does not list redirect URIs (no readable redirect-URI
+# entity), where the identity service's authorization endpoint is the evidence: no duplicate row there.
+HIDDEN_SITE = {'redirect_entity': 'hidden', 'authorize_endpoint': 'on'}
+HIDDEN_SCHEDULES = int(os.environ.get('CREATIO_RELIABILITY_HIDDEN_SCHEDULES') or (60 if lib.FULL else 3))
+HIDDEN_SEEDS = [int(seed) for seed in ONLY.split(',')] if ONLY else [BASE_SEED * 1000 + 500 + n for n in range(HIDDEN_SCHEDULES)]
+HIDDEN_CHUNKS = [HIDDEN_SEEDS[i:i + CHUNK] for i in range(0, len(HIDDEN_SEEDS), CHUNK)]
 
 CC = ('Rnd CC', 'Rnd CC 2')
 CODE = ("Rnd O'Code", 'Rnd Code 2')
@@ -136,10 +142,22 @@ def _fault(rng):
     return fault
 
 
-def schedule(seed):
+def schedule(seed, redirect_faults=False):
+    """The steps of schedule ``seed``. ``redirect_faults``: most faults hit AddRedirectUrls or
+    DeleteRedirectUrl (a lost answer, a 5xx), where a site that does not list redirect URIs needs other
+    evidence (a second seeded stream: the declarations stay those of the seed)."""
     rng = random.Random(seed)
-    return [{'declared': _declaration(rng), 'fault': _fault(rng), 'interface': rng.choice(('loop', 'batch')),
-             'login': 'oauth' if rng.random() < 0.25 else 'forms'} for _step in range(rng.randint(2, 3))]
+    steps = [{'declared': _declaration(rng), 'fault': _fault(rng), 'interface': rng.choice(('loop', 'batch')),
+              'login': 'oauth' if rng.random() < 0.25 else 'forms'} for _step in range(rng.randint(2, 3))]
+    biased = random.Random(seed + 1)
+    for step in steps if redirect_faults else []:
+        if biased.random() < 0.7:
+            kind = biased.choice(('drop-after', 'drop-after', 'drop-before', 'http'))
+            step['fault'] = {'kind': kind, 'endpoint': biased.choice(('AddRedirectUrls', 'AddRedirectUrls', 'DeleteRedirectUrl')),
+                             'skip': 0}
+            if kind == 'http':
+                step['fault'].update(status=biased.choice(STATUSES), count=1)
+    return steps
 
 
 def expected(items):
@@ -151,6 +169,34 @@ def expected(items):
                                    'system_user_id': item.get('system_user_id'), 'active': item['active'],
                                    'redirect_urls': item.get('redirect_urls') or []}
     return state
+
+
+def _missing_uris(sim, declared):
+    """{name: declared URIs the site lacks}: never acceptable, whatever the site lets be read."""
+    missing, server = {}, lib.sim_clients(sim)
+    for name, want in declared.items():
+        if name not in server:
+            missing[name] = 'the integration'
+            continue
+        there = set(row['redirectUrl'] for client in server[name] for row in client['redirectUrls'])
+        lacking = set(want.get('redirect_urls') or []) - there
+        if lacking:
+            missing[name] = sorted(lacking)
+    return missing
+
+
+def _extra_uris_known_without_id(sim, cache_path, declared):
+    """Whether every URI the site has beyond the declared ones is in the facts cache without an id (the
+    authorization endpoint showed it registered): the collection knows it is there and says it cannot
+    remove it. A URI the cache does not know at all is not that."""
+    cached = lib.read_cache(cache_path).get('sites', {}).get(sim.url.rstrip('/'), {}).get('clients', {})
+    for name, clients in lib.sim_clients(sim).items():
+        extra = set(row['redirectUrl'] for client in clients for row in client['redirectUrls'])
+        extra -= set((declared.get(name) or {}).get('redirect_urls') or [])
+        without_id = set(row['url'] for row in (cached.get(name) or {}).get('redirect_urls') or [] if not row.get('id'))
+        if not extra <= without_id:
+            return False
+    return True
 
 
 def playbook(interface, race=False):
@@ -173,14 +219,16 @@ class Outcome(object):
         self.raced = False  # another controller applied a step at the same time
         self.reruns = 0
         self.problem = None
+        self.tolerated = None  # on a site that does not list redirect URIs: an extra row with no known id
 
 
 class Runner(object):
     """Runs schedules on one simulator (reset before each) with one witness of deleted secrets."""
 
-    def __init__(self, rel):
+    def __init__(self, rel, site=None):
         self.rel = rel
         self.sim = rel.sim
+        self.site = site or {}  # switches of the site every schedule starts on
         self.witness = lib.SecretWitness(self.sim)
         self.race_cache = str(rel.tmp_path / 'other-controller' / 'cache' / 'facts.json')
         self.step_number = 0
@@ -208,6 +256,8 @@ class Runner(object):
 
     def fresh(self):
         self.sim.reset()
+        if self.site:
+            self.sim.configure(**self.site)
         for path in (os.path.dirname(self.rel.cache_path), os.path.dirname(self.race_cache)):
             if os.path.isdir(path):
                 shutil.rmtree(path)
@@ -302,7 +352,7 @@ class Runner(object):
 
     # --- the whole schedule ---------------------------------------------------------------------
     def run(self, seed):
-        steps = schedule(seed)
+        steps = schedule(seed, redirect_faults=bool(self.site))
         outcome = Outcome(seed, steps)
         self.fresh()
         for step in steps:
@@ -321,6 +371,13 @@ class Runner(object):
                 break
         else:
             failure = lib.failure_of(result)
+            if (self.site and not conv.duplicate_clients and not conv.duplicate_uri_rows and not _missing_uris(self.sim, declared)
+                    and _extra_uris_known_without_id(self.sim, self.rel.cache_path, declared)):
+                # A site that does not list redirect URIs: a URI the authorization endpoint showed registered
+                # has no known id, so a declaration without it cannot remove it (documented; the task says
+                # so). Not a duplicate, not a missing one: what this variant checks.
+                outcome.tolerated = 'an undeclared URI whose id nobody knows stays: %s' % conv.summary()
+                return outcome
             outcome.problem = 'not converged after 2 re-runs: %s%s' % (
                 conv.summary(), '; last re-run failed: %s' % (failure,) if result.rc else '')
             return outcome
@@ -336,16 +393,26 @@ class Runner(object):
 
 @pytest.mark.parametrize('seeds', CHUNKS, ids=['schedules-%d-%d' % (c[0] % 1000, c[-1] % 1000) for c in CHUNKS])
 def test_random_schedules_converge_after_at_most_two_reruns(rel, seeds):
-    runner = Runner(rel)
+    _run_schedules(rel, seeds, SEEDS, 0, '4 integrations (2 with redirect URIs), 2-3 steps each; loop and batch; forms and '
+                   'OAuth logins')
+
+
+@pytest.mark.parametrize('seeds', HIDDEN_CHUNKS, ids=['hidden-%d-%d' % (c[0] % 1000, c[-1] % 1000) for c in HIDDEN_CHUNKS])
+def test_random_schedules_on_a_site_that_does_not_list_redirect_uris_leave_no_duplicate_row(rel, seeds):
+    _run_schedules(rel, seeds, HIDDEN_SEEDS, len(SEEDS), 'the same on a site that does not list redirect URIs '
+                   '(redirect_entity: hidden), its authorization endpoint on', site=HIDDEN_SITE)
+
+
+def _run_schedules(rel, seeds, all_seeds, first_row, where, site=None):
+    runner = Runner(rel, site=site)
     outcomes = []
     label = 'randomised schedules of declared states and faults (seeds %d-%d)' % (seeds[0], seeds[-1])
-    where = '4 integrations (2 with redirect URIs), 2-3 steps each; loop and batch; forms and OAuth logins'
-    with rel.row('random', label, where, order=SEEDS.index(seeds[0])) as row:
+    with rel.row('random', label, where, order=first_row + all_seeds.index(seeds[0])) as row:
         for seed in seeds:
             try:
                 outcomes.append(runner.run(seed))
             except AssertionError as exc:  # a secret in an output, a module crash: that schedule fails, the others run
-                failed = Outcome(seed, schedule(seed))
+                failed = Outcome(seed, schedule(seed, redirect_faults=bool(site)))
                 failed.problem = str(exc)[:3000]
                 outcomes.append(failed)
             kinds = {}
@@ -354,16 +421,21 @@ def test_random_schedules_converge_after_at_most_two_reruns(rel, seeds):
                     kinds[kind] = kinds.get(kind, 0) + 1
             row['injected'] = '%d schedules, %d faulty answers/events (%s)' % (
                 len(outcomes), sum(o.injected for o in outcomes), ', '.join('%s %d' % kv for kv in sorted(kinds.items())))
-            converged = [o for o in outcomes if not o.problem]
+            converged = [o for o in outcomes if not o.problem and not o.tolerated]
             row['outcome'] = 'converged: %d after 1 re-run, %d after 2; not converged: %d' % (
                 len([o for o in converged if o.reruns == 1]), len([o for o in converged if o.reruns == 2]),
-                len(outcomes) - len(converged))
+                len([o for o in outcomes if o.problem]))
+            if site:
+                row['outcome'] += '; an undeclared URI with no known id left: %d' % len([o for o in outcomes if o.tolerated])
         failed = [o for o in outcomes if o.problem]
         if failed:
             raise AssertionError('%d of %d schedules failed:\n%s' % (len(failed), len(outcomes), '\n'.join(
                 '%s\n  -> %s' % (describe(o.seed, o.steps), o.problem) for o in failed)))
         row['check'] = 'ok: site == declared == cache, each integration once, no extra redirect URI row, a further ' \
                        'run writes nothing, no secret in any output, no module crash'
+        if site:
+            row['check'] += ' (or: no duplicate row, no declared URI missing, and an extra URI only where the cache ' \
+                            'records it without an id)'
 
 
 # ---------------------------------------------------------------- the redirect URI cases, on their own

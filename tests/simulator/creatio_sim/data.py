@@ -53,6 +53,12 @@ PLATFORMS = ('netframework', 'netcore')
 VERSIONS = ('8.3', '8.1')
 DATABASES = ('postgresql', 'mssql')
 REDIRECT_ENTITY_MODES = ('readable', 'hidden')
+# The Identity Service's authorization endpoint (ASSUMED behaviour, contract section 2), listed in the
+# OpenID configuration only when on.
+AUTHORIZE_ENDPOINT_MODES = ('on', 'off')
+# auto: 8.3 serves {api}/.well-known/openid-configuration, 8.1 does not; on: 8.1 serves it too
+# (whether a real 8.1 does is unknown, contract section 2); off: neither.
+OPENID_CONFIGURATION_MODES = ('auto', 'on', 'off')
 DEFAULT_REDIRECT_ENTITY = 'OAuthClientAppRedirectUrl'  # ASSUMED name, see README
 
 DEFAULT_CONFIG = {
@@ -70,6 +76,8 @@ DEFAULT_CONFIG = {
     'sysadminunit_status': None,
     'redirect_entity': 'readable',
     'redirect_entity_name': DEFAULT_REDIRECT_ENTITY,
+    'authorize_endpoint': 'on',
+    'openid_configuration': 'auto',
     'get_client_secret': True,
     'session_expiry': 'json',
     'echo_credentials': False,
@@ -83,6 +91,8 @@ CHOICE_SWITCHES = {
     'language': ('en', 'de'),
     'database': DATABASES,
     'redirect_entity': REDIRECT_ENTITY_MODES,
+    'authorize_endpoint': AUTHORIZE_ENDPOINT_MODES,
+    'openid_configuration': OPENID_CONFIGURATION_MODES,
     'session_expiry': ('json', 'html'),
 }
 STATUS_SWITCHES = ('odata_status', 'sysadminunit_status')
@@ -111,7 +121,7 @@ GRANT_CODE = 'authorization_code'
 
 ODATA_ENDPOINTS = {'OData': 'OAuthClientApp', 'SysAdminUnit': 'SysAdminUnit', 'RedirectUrlEntity': None}
 ENDPOINTS = (('Login', 'Token') + tuple(SERVICE_METHODS) + tuple(ODATA_ENDPOINTS)
-             + ('Metadata', 'ODataService', 'OpenIdConfiguration', 'IdentityDiscovery', 'LoginPage', 'Other'))
+             + ('Metadata', 'ODataService', 'OpenIdConfiguration', 'IdentityDiscovery', 'Authorize', 'LoginPage', 'Other'))
 FAULT_ENDPOINTS = ENDPOINTS[:-2]
 FAULT_KEYS = ('endpoint', 'status', 'count', 'retry_after', 'delay', 'drop', 'phase', 'body', 'content_type', 'rewrite',
               'trickle')

@@ -84,6 +84,14 @@ CATALOGUE = {
                          'Ein Systembenutzer ist für den Gewährungstyp "{grant}" nicht zulässig.'),
     'user_exists': ('A user with the name "{name}" already exists.',
                     'Ein Benutzer mit dem Namen "{name}" ist bereits vorhanden.'),
+    # the Identity Service's authorization endpoint (IdentityServer's error page; the error codes do not translate)
+    'authorize_unknown_client': ('Sorry, there was an error: unauthorized_client. Unknown client or client not enabled.',
+                                 'Leider ist ein Fehler aufgetreten: unauthorized_client. Unbekannter Client oder '
+                                 'Client nicht aktiviert.'),
+    'authorize_bad_redirect': ('Sorry, there was an error: invalid_request. Invalid redirect_uri.',
+                               'Leider ist ein Fehler aufgetreten: invalid_request. Ungültige redirect_uri.'),
+    'authorize_bad_request': ('Sorry, there was an error: invalid_request.',
+                              'Leider ist ein Fehler aufgetreten: invalid_request.'),
     # OData 4
     'odata_method': ('The requested resource does not support this HTTP method.',
                      'Die angeforderte Ressource unterstützt diese HTTP-Methode nicht.'),

@@ -448,6 +448,10 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
     def _v81(self):
         return self._config['creatio_version'] == '8.1'
 
+    def _serves_openid_configuration(self):
+        mode = self._config['openid_configuration']
+        return mode == 'on' or (mode == 'auto' and not self._v81())
+
     def _now(self):
         """The current UTC time as OData serialises it, strictly later than the last one handed out."""
         millis = max(int(time.time() * 1000), self._last_ms + 1)
@@ -496,6 +500,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
             return 'Token', 'token', self._token, False
         if path in ('/identity/.well-known/openid-configuration', '/identity/.well-known/openid-configuration/jwks'):
             return 'IdentityDiscovery', 'discovery', self._identity_discovery, False
+        if path == '/identity/connect/authorize' and cfg['authorize_endpoint'] == 'on':
+            return 'Authorize', 'read', self._authorize, False
         rest = path
         if self.site_path:
             if not path.startswith(self.site_path + '/'):
@@ -516,7 +522,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
             if method in SERVICE_METHODS:
                 return method, 'read' if method in data.READ_METHODS else 'write', self._service, True
             return 'Other', 'other', self._endpoint_not_found, True
-        if sub == '/.well-known/openid-configuration' and not self._v81():
+        if sub == '/.well-known/openid-configuration' and self._serves_openid_configuration():
             return 'OpenIdConfiguration', 'discovery', self._openid_configuration, False
         if sub in ('/odata', '/odata/'):
             return 'ODataService', 'read', self._odata_service, True
@@ -593,6 +599,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
                 ctx.endpoint, ctx.kind, func, protected = self._route(ctx.path)
             if protected:
                 self._identify(ctx)
+            if ctx.kind == 'write' and ctx.method == 'GET':
+                ctx.kind = 'read'  # a service method takes POST only: a GET of it runs nothing (405 or 404)
             fault = self._take_fault(ctx.endpoint)
         reply = None
         if fault and fault['phase'] == 'before':
@@ -752,7 +760,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
         return {
             'issuer': issuer,
             'jwks_uri': f'{issuer}/.well-known/openid-configuration/jwks',
-            'authorization_endpoint': f'{issuer}/connect/authorize',
+            **({'authorization_endpoint': f'{issuer}/connect/authorize'} if self._config['authorize_endpoint'] == 'on' else {}),
             'token_endpoint': f'{issuer}/connect/token',
             'userinfo_endpoint': f'{issuer}/connect/userinfo',
             'end_session_endpoint': f'{issuer}/connect/endsession',
@@ -791,6 +799,40 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
         if ctx.path.endswith('/jwks'):
             return json_reply(200, {'keys': []})
         return json_reply(200, self._discovery_document(ctx))
+
+    def _authorize(self, ctx):
+        """The Identity Service's authorization endpoint as IdentityServer answers it (ASSUMED, contract
+        section 2): the client, then the redirect URI are checked before any login; an error page (HTTP
+        400, HTML) for either, else a redirect (to the login page, or an error to the registered URI).
+        It never reads cookies; what it was sent is logged as ``auth`` (the collection must send none)."""
+        if ctx.headers.get('Authorization'):
+            ctx.auth = 'bearer'
+        elif ctx.headers.get('Cookie'):
+            ctx.auth = 'forms'
+        if ctx.method != 'GET':
+            return html_reply(405, NOT_FOUND_PAGE)
+        if not self._config['identity_up']:
+            return html_reply(503, UNAVAILABLE_PAGE)
+        query = dict(parse_qsl(ctx.query, keep_blank_values=True))
+        client = self._client(query.get('client_id'))
+        if not query.get('client_id'):
+            return html_reply(400, self._error_page('authorize_bad_request'))
+        if client is None or not client['isActive'] or client['grantType'] != GRANT_CODE:
+            return html_reply(400, self._error_page('authorize_unknown_client'))
+        redirect = query.get('redirect_uri')
+        if not redirect or redirect not in [r['redirectUrl'] for r in client['redirectUrls']]:
+            return html_reply(400, self._error_page('authorize_bad_redirect'))
+        separator = '&' if '?' in redirect else '?'
+        if query.get('response_type') != 'code':
+            return html_reply(302, b'', [('Location', f'{redirect}{separator}error=unsupported_response_type')])
+        if not query.get('scope'):
+            return html_reply(302, b'', [('Location', f'{redirect}{separator}error=invalid_scope')])
+        login = f'{ctx.base}/identity/Account/Login?ReturnUrl={quote(ctx.target, safe="")}'
+        return html_reply(302, b'', [('Location', login)])
+
+    def _error_page(self, message_id):
+        return (f'<!DOCTYPE html>\n<html><head><title>Error</title></head><body><div class="error-page">'
+                f'<p>{self.text(message_id)}</p></div></body></html>\n').encode('utf-8')
 
     # ------------------------------------------------------------ OAuthConfigService
 

@@ -330,6 +330,7 @@ def test_redirect_uri_rows_that_cannot_be_read_leave_the_cache_list_with_a_warni
 
 def test_a_redirect_uri_row_naming_no_client_asked_for_leaves_the_cache_list_with_a_warning(sim, tmp_path, monkeypatch):
     """A row whose owner cannot be matched (an entity shaped otherwise than assumed) is never read as "no URIs"."""
+    sim.configure(authorize_endpoint='off')  # no other evidence either (with it: test_redirect_evidence.py)
     items = code_items(2)
     apply_all(make_run(sim, tmp_path), items)
     cached = dict((i['name'], make_run(sim, tmp_path).cache.get(sim.url, i['name'])['redirect_urls']) for i in items)
