@@ -87,8 +87,8 @@ def check_site(run):
 def _authorize_endpoint(run, report, entity):
     answers, detail = run.facts.authorize_probe().check()
     if answers is None:
-        report.check('authorization endpoint', SKIPPED, '%s: %s' % (detail, 'not needed, the site lists redirect URIs' if entity
-                                                                     else 'redirect URIs the site does not list stay unconfirmed'))
+        why = 'not needed, the site lists redirect URIs' if entity else 'redirect URIs the site does not list stay unconfirmed'
+        report.check('authorization endpoint', SKIPPED, '%s: %s' % (detail, why))
         return
     report.check('authorization endpoint', OK if answers else FAILED, detail)
     report.assumption('The authorization endpoint refuses an unknown client with HTTP 400 naming invalid_client or '
