@@ -186,8 +186,7 @@ def ambiguous_name(run, name, records, taken):
     same_name = [r for r in records if r.name == name]
     if len(same_name) < 2:
         return []
-    refuse_rows_without_client_id(name, same_name)
-    client_ids = sorted(r.client_id for r in same_name)
+    client_ids = sorted(r.client_id or '(none)' for r in same_name)
     run.warn('Creatio has %d integrations named %r (client ids %s): this run works on %s (%s); which one the '
              'declaration means cannot be told, so a check-mode run (the drift report) says unknown. Delete the '
              'extra ones in Creatio' % (len(same_name), name, ', '.join(client_ids), taken.client_id,

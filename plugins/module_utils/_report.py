@@ -47,7 +47,7 @@ def entry_of(item, result, check_mode):
         entry['error'] = result.get('msg') or 'failed'
     if result.get('unconfirmed_redirect_urls'):
         entry['unconfirmed_redirect_urls'] = result['unconfirmed_redirect_urls']
-    if action != 'failed':
+    if action != 'failed' and 'compared' in result:
         # What the drift report's "in line" rests on: the declared fields this run compared with the site.
         entry['compared'] = list(result.get('compared') or [])
         entry['not_compared'] = list(result.get('not_compared') or [])
