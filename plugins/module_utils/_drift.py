@@ -36,6 +36,7 @@ UPDATE_CLIENT_FIELDS = {'name': 'name', 'applicationUrl': 'application_url', 'sy
                         'isActive': 'active', 'redirectUrl': 'redirect_urls', 'description': 'description'}
 REDIRECT_CALLS = ('AddRedirectUrls', 'UpdateRedirectUrl', 'DeleteRedirectUrl')
 SITE_IN_LINE, SITE_DRIFT, SITE_UNKNOWN = 'in line', 'drift', 'unknown'
+NOT_LISTED = 'this site does not let the collection read which redirect URIs an integration has'
 
 
 def fields_of(operations):
@@ -49,6 +50,18 @@ def fields_of(operations):
         elif call in REDIRECT_CALLS:
             fields.add('redirect_urls')
     return sorted(fields)
+
+
+def not_compared_reason(entry):
+    """Why the fields of ``entry['not_compared']`` were not compared with the site."""
+    if not entry.get('compared'):
+        return 'Creatio was not read for it: the facts cache answered (verify: false, or the site refused the OData read)'
+    return NOT_LISTED
+
+
+def same_name_reason(entry):
+    return 'Creatio has %d integrations named %r (client ids %s): which one is declared cannot be told; delete the extra ones ' \
+        'in Creatio' % (len(entry['same_name']), entry['name'], ', '.join(entry['same_name']))
 
 
 def classify_site(site):
@@ -73,6 +86,10 @@ def classify_site(site):
         reason = None
         if state == UNKNOWN:
             reason = entry.get('error') or error or 'no result for this integration'
+        else:
+            reason = undecided(entry, state)
+            if reason:
+                state = UNKNOWN
         fields = list(entry.get('fields') or []) if state == WOULD_UPDATE else []
         cells.append(_cell(name, state, fields, entry.get('operations') or [], reason))
     states = set(cell['state'] for cell in cells)
@@ -88,6 +105,22 @@ def classify_site(site):
     site_reason = error or (reasons[0] if status == SITE_UNKNOWN and len(reasons) == 1 else None)
     return {'site': site.get('site'), 'url': without_userinfo(site.get('url')), 'status': status, 'reason': site_reason,
             'integrations': cells}
+
+
+def undecided(entry, state):
+    """Why a published entry does not decide its cell, or None. "In line" needs evidence: every
+    declared field compared with the site; a name Creatio holds more than once decides nothing."""
+    if entry.get('same_name'):
+        return same_name_reason(entry)
+    if state == WOULD_UPDATE:
+        return None  # the site differs from the declaration, whatever was not compared
+    if entry.get('unconfirmed_redirect_urls'):
+        return 'redirect URIs not confirmed: %s (%s)' % (', '.join(entry['unconfirmed_redirect_urls']), NOT_LISTED)
+    if 'not_compared' not in entry:
+        return 'the result does not say which fields were compared with the site'
+    if entry['not_compared']:
+        return 'not compared with the site: %s (%s)' % (', '.join(entry['not_compared']), not_compared_reason(entry))
+    return None
 
 
 def _cell(name, state, fields=(), operations=(), reason=None):

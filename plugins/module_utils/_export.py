@@ -19,7 +19,9 @@ import re
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CreatioError
+from ansible_collections.creatio.oauth.plugins.module_utils._lookup import oldest_of
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks, odata_quote
+from ansible_collections.creatio.oauth.plugins.module_utils._records import client_key
 
 try:
     from urllib.parse import quote
@@ -56,20 +58,25 @@ def item_of(entry, user_names=None):
     name = entry['name']
     grant = grant_of(entry)
     application_url = entry.get('application_url')
+    urls = sorted(row['url'] for row in entry.get('redirect_urls') or [] if row.get('url'))
+    if grant == 'client_credentials' and urls:
+        # Only before Creatio 8.3: no grant types, every client acts as a system user (so the grant was
+        # inferred as client credentials) and keeps its one redirect URI in RedirectUrl. What makes such
+        # a client again on such a site is authorization_code with both (GRANT_RULES_BEFORE_8_3).
+        grant = 'authorization_code'
     preset = preset_of(grant, application_url)
     item = {'name': name, 'preset': preset.name if preset else 'custom'}
     problems = []
     if preset is None:
         item['grant_type'] = grant
         item['application_url'] = application_url
-    if grant == 'client_credentials':
-        user_id = entry.get('system_user_id')
+    user_id = entry.get('system_user_id')
+    if grant == 'client_credentials' or user_id:
         if user_id and (user_names or {}).get(str(user_id).lower()):
             item['system_user'] = user_names[str(user_id).lower()]  # by name: user ids differ from site to site
         else:
             item['system_user_id'] = user_id
-    else:
-        urls = sorted(row['url'] for row in entry.get('redirect_urls') or [] if row.get('url'))
+    if grant == 'authorization_code':
         if urls:
             item['redirect_urls'] = urls
         else:
@@ -94,6 +101,21 @@ PROBLEM_WARNINGS = (
 NAMED_IN_A_WARNING = 5
 
 
+def _first_few(texts):
+    return '; '.join(texts[:NAMED_IN_A_WARNING]) + ('; and %d more' % (len(texts) - NAMED_IN_A_WARNING)
+                                                    if len(texts) > NAMED_IN_A_WARNING else '')
+
+
+def taken_client_ids(records):
+    """{name: client id} of the integration a run takes (_lookup.oldest_of), for each name that several
+    of ``records`` (read from OData) share."""
+    by_name = {}
+    for record in records or []:
+        if record.name:
+            by_name.setdefault(record.name, []).append(record)
+    return dict((name, oldest_of(same).client_id) for name, same in by_name.items() if len(same) > 1)
+
+
 def named(names):
     """``names`` for a warning: all of them when few, else the count and the first few."""
     shown = ', '.join(repr(n) for n in names[:NAMED_IN_A_WARNING])
@@ -102,31 +124,41 @@ def named(names):
     return '%d integrations (%s and %d more)' % (len(names), shown, len(names) - NAMED_IN_A_WARNING)
 
 
-def integrations(entries, warn=None, user_names=None):
+def integrations(entries, warn=None, user_names=None, taken=None):
     """The site's integrations, as the role's ``creatio_integrations`` items, sorted by name.
 
     ``entries``: what creatio_oauth_client_info lists (``clients``). An integration that is only in
-    the cache (no longer in Creatio) is left out; of several with one name (Creatio does not refuse
-    them) the first by client id is exported. ``warn(text)`` is told each problem. ``user_names``:
-    {user id: name} of the system users to name (``system_user``) rather than give by id."""
-    items, seen, having = [], {}, {}
-    left_out = []
-    for entry in sorted(entries, key=lambda e: (e.get('name') or '', (e.get('client_id') or '').upper())):
-        if entry.get('source') in NOT_ON_THE_SITE or not entry.get('name'):
-            continue
-        if entry['name'] in seen:
-            left_out.append('%r (client id %s; exported: %s)' % (entry['name'], entry.get('client_id'), seen[entry['name']]))
-            continue
-        seen[entry['name']] = entry.get('client_id')
+    the cache (no longer in Creatio) is left out. Of several with one name (Creatio does not refuse
+    them) the one a run takes is exported: ``taken`` gives its client id by name (taken_client_ids);
+    a name it does not cover is left out, since which one a run would take cannot be told.
+    ``warn(text)`` is told each problem. ``user_names``: {user id: name} of the system users to name
+    (``system_user``) rather than give by id."""
+    on_site = [e for e in entries if e.get('source') not in NOT_ON_THE_SITE and e.get('name')]
+    counts = {}
+    for entry in on_site:
+        counts[entry['name']] = counts.get(entry['name'], 0) + 1
+    items, having, left_out, undecided = [], {}, [], []
+    for entry in sorted(on_site, key=lambda e: (e['name'], (e.get('client_id') or '').upper())):
+        name = entry['name']
+        if counts[name] > 1:
+            chosen = (taken or {}).get(name)
+            if chosen is None:
+                if name not in undecided:
+                    undecided.append(name)
+                continue
+            if client_key(entry.get('client_id')) != client_key(chosen):
+                left_out.append('%r (client id %s; exported: %s)' % (name, entry.get('client_id'), chosen))
+                continue
         item, problems = item_of(entry, user_names)
         items.append(item)
         for problem in problems:
-            having.setdefault(problem, []).append(entry['name'])
+            having.setdefault(problem, []).append(name)
     if warn and left_out:
-        shown = '; '.join(left_out[:NAMED_IN_A_WARNING]) + ('; and %d more' % (len(left_out) - NAMED_IN_A_WARNING)
-                                                            if len(left_out) > NAMED_IN_A_WARNING else '')
-        warn('Creatio has more than one integration of some names: only the one with the first client id is exported '
-             '(the role declares each name once); %d left out: %s' % (len(left_out), shown))
+        warn('Creatio has more than one integration of some names: the one runs take (the oldest) is exported (the role '
+             'declares each name once); %d left out: %s' % (len(left_out), _first_few(left_out)))
+    if warn and undecided:
+        warn('Creatio has more than one integration of some names, and which one a run takes cannot be told here: none '
+             'of them is exported: %s' % _first_few([repr(n) for n in undecided]))
     for problem, text in PROBLEM_WARNINGS:
         if warn and having.get(problem):
             warn('export: %s' % (text % named(having[problem])))
@@ -197,16 +229,16 @@ def site_as_code(run, entries, server):
     them (list_clients settled them as a run would), else the facts cache's."""
     if server is None:
         return integrations(entries, run.warn)
-    return integrations(entries, run.warn, user_names(run, entries))
+    return integrations(entries, run.warn, user_names(run, entries), taken_client_ids(server))
 
 
 def user_names(run, entries):
-    """{user id: name} of the system users of the exported client credentials integrations whose name
+    """{user id: name} of the system users of the exported integrations (those that act as one) whose name
     no other user has (so that ``system_user: <name>`` finds exactly them again, here or on another
     site). Two OData reads of SysAdminUnit (the ids, then their names); {} when the site does not let
     them be read, with a warning: the items then give ``system_user_id``."""
     ids = sorted(set(str(e['system_user_id']).lower() for e in entries
-                     if e.get('system_user_id') and e.get('source') not in NOT_ON_THE_SITE and grant_of(e) == 'client_credentials'))
+                     if e.get('system_user_id') and e.get('source') not in NOT_ON_THE_SITE))
     if not ids:
         return {}
     try:

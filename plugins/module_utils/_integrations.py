@@ -111,9 +111,13 @@ def apply(run, desired, users=None):
         # The site's version matters where redirect URIs do (before 8.3: one, in redirectUrl): asked
         # then only, once per site (kept in the facts cache).
         grant_types = run.facts.has_redirect_methods() if present and _has_redirect_uris(desired, record) else True
+        urls_listed = None
         if record and present:
+            urls_listed = site_lists_redirect_urls(run, record, grant_types)
             record = settle_redirect_urls(run, record, grant_types, confirmed=found.confirmed,
                                           declared=desired['redirect_urls'])
+            if urls_listed is None:  # read just now, where the site lets its redirect-URI entity be read
+                urls_listed = run.facts.redirect_entity() is not None and not run.facts.rows_unreadable
             if record.redirect_urls is None and desired['add_unconfirmed_redirect_urls']:
                 record.redirect_urls = []  # the user checked the integration page: add what is missing, once
             if found.confirmed:
@@ -177,6 +181,9 @@ def apply(run, desired, users=None):
     }
     if plan.unconfirmed:
         result['unconfirmed_redirect_urls'] = plan.unconfirmed
+    result['compared'], result['not_compared'] = compared_with_site(run, desired, found, urls_listed and not plan.unconfirmed)
+    if found.same_name:
+        result['same_name'] = found.same_name
     if desired.get('system_user') and users and desired['system_user'] in users:
         result['system_user'] = dict(users[desired['system_user']], name=desired['system_user'])
     site = run.site_summary()
@@ -189,6 +196,42 @@ def apply(run, desired, users=None):
     if run.diff:
         result['diff'] = {'before': diff_view_of(known), 'after': diff_view_of(outcome.record)}
     return result
+
+
+def site_lists_redirect_urls(run, record, grant_types):
+    """Whether the site shows the redirect URI list of ``record``, read from OData in this run, so
+    that settle_redirect_urls compares it with the site's: True (before 8.3 its RedirectUrl column;
+    on 8.3 the rows read ahead), False, or None when that is decided by the read the settling makes."""
+    if not record.app_id:
+        return False
+    if not grant_types:
+        return True
+    if record.grant_type != 'authorization_code':
+        return False
+    return True if record.listed_redirect_urls is not None else None
+
+
+# The declared fields OData shows (the grant inferred from the system user, see record_from_odata).
+FIELDS_ODATA_SHOWS = ('grant_type', 'application_url', 'system_user_id', 'active')
+
+
+def compared_with_site(run, desired, found, urls_listed):
+    """(the declared fields this run compared with the site, those it did not), for the drift report:
+    an integration is in line only where every declared field was compared. Whether it exists is
+    what an absent one declares, and what one that does not exist yet needs."""
+    if desired['state'] == 'absent' or found.record is None or found.recreate:
+        # Creatio was read and does not have it (none, recreate), or has it (confirmed)
+        read = found.confirmed or found.recreate or (found.source == 'none' and run.reader.readable is True)
+        return (['state'], []) if read else ([], ['state'])
+    declared = [key for key in FIELDS_ODATA_SHOWS if desired.get(key) is not None]
+    if desired.get('system_user') and 'system_user_id' not in declared:
+        declared.append('system_user_id')
+    if desired.get('redirect_urls') is not None:
+        declared.append('redirect_urls')
+    if not found.confirmed:
+        return [], sorted(declared)  # the facts cache alone answered (verify: false, or the site refused the read)
+    compared = [key for key in declared if key != 'redirect_urls' or urls_listed]
+    return sorted(compared), sorted(key for key in declared if key not in compared)
 
 
 def list_clients(run):

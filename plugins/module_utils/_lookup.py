@@ -99,12 +99,14 @@ class ServerSnapshot(object):
 class Lookup(object):
     """Where an integration stands: ``record`` (None when it does not exist), ``recreate`` (the
     cache knew it and Creatio no longer has it), ``source`` (cache, server, cache+server, none,
-    given) and ``confirmed`` (Creatio was read for it)."""
+    given), ``confirmed`` (Creatio was read for it) and ``same_name`` (the client ids of every
+    integration Creatio has with that name, when it has more than one: the name is ambiguous)."""
 
-    def __init__(self, record, source, recreate=False):
+    def __init__(self, record, source, recreate=False, same_name=None):
         self.record = record
         self.source = source
         self.recreate = recreate
+        self.same_name = same_name or []
 
     @property
     def confirmed(self):
@@ -154,7 +156,9 @@ def lookup(run, name, client_id=None, verify=True, absent=False):
     if known:
         match = [r for r in found if r.has_client_id(known.client_id)]
         if match:
-            return Lookup(merge(known, match[0]), 'cache+server')
+            # The read asked for the name too: another integration of that name (made in Creatio) shows here.
+            same_name = ambiguous_name(run, name, found, match[0])
+            return Lookup(merge(known, match[0]), 'cache+server', same_name=same_name)
         found = [r for r in found if r.name == name]
         if not found:
             if not absent:
@@ -165,21 +169,31 @@ def lookup(run, name, client_id=None, verify=True, absent=False):
         run.warn('integration %r in the facts cache had client id %s; Creatio now has it under another client id: adopting that'
                  % (name, known.client_id))
     same_name = _one_named(run, name, found)
-    return Lookup(merge(None, same_name), 'server') if same_name else Lookup(None, 'none')
+    if same_name is None:
+        return Lookup(None, 'none')
+    return Lookup(merge(None, same_name), 'server', same_name=ambiguous_name(run, name, found, same_name))
 
 
 def _one_named(run, name, records):
-    """The integration named ``name``. Several: the oldest (CreatedOn, then Id), the one the read back
-    after creating keeps when separate caches race (another run may be deleting its extra one now)."""
+    """The integration named ``name``. Several: the one oldest_of takes."""
     same_name = [r for r in records if r.name == name]
     refuse_rows_without_client_id(name, same_name)
-    if len(same_name) > 1:
-        oldest = oldest_of(same_name)
-        run.warn('Creatio has %d integrations named %r (client ids %s): the oldest, %s, is taken (the one a race between '
-                 'runs with separate caches keeps); if the others stay, delete them in Creatio'
-                 % (len(same_name), name, ', '.join(sorted(r.client_id for r in same_name)), oldest.client_id))
-        return oldest
-    return same_name[0] if same_name else None
+    return oldest_of(same_name) if same_name else None
+
+
+def ambiguous_name(run, name, records, taken):
+    """The client ids of every integration of ``records`` named ``name`` when there are several
+    (``taken`` being the one this run works on), with a warning; [] when the name is one integration's."""
+    same_name = [r for r in records if r.name == name]
+    if len(same_name) < 2:
+        return []
+    client_ids = sorted(r.client_id or '(none)' for r in same_name)
+    run.warn('Creatio has %d integrations named %r (client ids %s): this run works on %s (%s); which one the '
+             'declaration means cannot be told, so a check-mode run (the drift report) says unknown. Delete the '
+             'extra ones in Creatio' % (len(same_name), name, ', '.join(client_ids), taken.client_id,
+                                        'the oldest, the one a race between runs with separate caches keeps'
+                                        if taken is oldest_of(same_name) else 'the one the facts cache knows'))
+    return client_ids
 
 
 def refuse_rows_without_client_id(name, same_name):
@@ -196,6 +210,10 @@ def refuse_rows_without_client_id(name, same_name):
 
 
 def oldest_of(records):
+    """Of several integrations with one name (Creatio does not refuse a second), the one every part of
+    the collection takes: the oldest (CreatedOn, then the row's Id). Runs adopt it, the read back after
+    creating keeps it when separate caches race (every run applies the same rule, so exactly one
+    survives), and the export writes it."""
     return min(records, key=lambda r: (str(r.created_on or ''), str(r.app_id or '')))
 
 
@@ -212,7 +230,7 @@ def _lookup_pending(run, name, cached):
         return Lookup(None, 'none')
     run.warn('integration %r was created by an earlier run whose answer was lost: adopted (its client secret was in '
              'that answer and cannot be read back)' % name)
-    return Lookup(merge(None, same_name), 'server')
+    return Lookup(merge(None, same_name), 'server', same_name=ambiguous_name(run, name, found, same_name))
 
 
 def merge(known, server):

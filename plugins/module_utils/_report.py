@@ -47,6 +47,12 @@ def entry_of(item, result, check_mode):
         entry['error'] = result.get('msg') or 'failed'
     if result.get('unconfirmed_redirect_urls'):
         entry['unconfirmed_redirect_urls'] = result['unconfirmed_redirect_urls']
+    if action != 'failed' and 'compared' in result:
+        # What the drift report's "in line" rests on: the declared fields this run compared with the site.
+        entry['compared'] = list(result.get('compared') or [])
+        entry['not_compared'] = list(result.get('not_compared') or [])
+    if result.get('same_name'):
+        entry['same_name'] = list(result['same_name'])
     return entry
 
 
@@ -66,6 +72,11 @@ def build(declared, results, check_mode, secrets_dir):
         if entry.get('unconfirmed_redirect_urls'):
             lines.append('          ! redirect URIs not confirmed, not added: %s (add_unconfirmed_redirect_urls adds them)'
                          % ', '.join(entry['unconfirmed_redirect_urls']))
+        elif entry.get('not_compared'):
+            lines.append('          ! not compared with the site: %s (%s)' % (', '.join(entry['not_compared']),
+                                                                             drift.not_compared_reason(entry)))
+        if entry.get('same_name'):
+            lines.append('          ! %s' % drift.same_name_reason(entry))
     created = [(item, entry) for item, entry in zip(declared, entries) if entry['action'] == 'created']
     saved = [item.name for item, _entry in created if item.secret_file]
     unsaved = [item.name for item, _entry in created if not item.secret_file]

@@ -254,6 +254,31 @@ source:
   description: Where the module found the integration before acting (V(cache), V(server), V(cache+server), V(none), V(given)).
   returned: always
   type: str
+compared:
+  description:
+    - The declared fields the run compared with what the site holds, read in this run (V(grant_type), V(application_url),
+      V(system_user_id), V(active), V(redirect_urls) where the site lists them; V(state) for an integration that does not
+      exist or is declared absent).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.3.0
+not_compared:
+  description:
+    - The declared fields the run could not compare with the site (the site does not list the redirect URIs, or only the
+      facts cache answered, with O(verify=false) or when the site refuses the OData read).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.3.0
+same_name:
+  description:
+    - The client ids of every integration Creatio has with this name, when it has more than one (made by hand, say), with a
+      warning. The run works on the oldest, or on the one the facts cache knows.
+  returned: when Creatio has more than one integration of the name
+  type: list
+  elements: str
+  version_added: 0.3.0
 '''
 
 from ansible.module_utils.basic import AnsibleModule

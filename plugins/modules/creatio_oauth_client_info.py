@@ -132,7 +132,11 @@ integrations:
     - C(redirect_urls) for an authorization code integration, as in RV(clients) (the site's where it lists them, else
       the facts cache's); a warning names an integration whose
       redirect URIs cannot be known (add them before applying the list). C(active) only when it is V(false).
-    - Of several integrations with one name (Creatio allows it), the first by client id is exported, with a warning.
+    - Of several integrations with one name (Creatio allows it), the one a run takes (the oldest) is exported, with a
+      warning.
+    - Before Creatio 8.3 (no grant types, every integration acts as a system user and keeps one redirect URI in its
+      C(RedirectUrl)), an integration with a redirect URI is exported as V(authorization_code) with its system user and
+      that C(redirect_urls), the form that makes it again on such a site.
     - A problem that many integrations share (redirect URIs that cannot be known, no application URL, names used more
       than once) is one warning, with the count and the first few names.
     - Never a client id or a secret.

@@ -318,6 +318,32 @@ integrations:
           ...), sorted; what the drift report shows for an integration that would be updated.
       type: list
       elements: str
+    compared:
+      description:
+        - The declared fields this run compared with what the site holds (read in this run), among V(grant_type),
+          V(application_url), V(system_user_id), V(active), V(redirect_urls) where the site lists them, or V(state) for
+          an integration that is absent or declared absent.
+      type: list
+      elements: str
+      returned: unless it failed
+      version_added: 0.3.0
+    not_compared:
+      description:
+        - The declared fields this run could not compare with the site (the site does not list the redirect URIs of an
+          integration, or only the facts cache answered). The drift report says V(unknown), never V(in line), for an
+          integration with one.
+      type: list
+      elements: str
+      returned: unless it failed
+      version_added: 0.3.0
+    same_name:
+      description:
+        - The client ids of every integration Creatio has with this name, when it has more than one (made by hand, say).
+          The run works on the oldest (or the one the facts cache knows) and says so; the drift report says V(unknown).
+      type: list
+      elements: str
+      returned: when Creatio has more than one integration of the name
+      version_added: 0.3.0
     secret_file:
       description: The file this run wrote the client secret to, or null.
       type: str

@@ -18,12 +18,16 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import Confi
 NAMES = ['Power BI', 'Webhooks', 'Outlook']
 
 
-def entry(name, action, fields=(), operations=(), error=None):
+def entry(name, action, fields=(), operations=(), error=None, not_compared=(), **more):
     result = {'name': name, 'preset': None, 'state': 'present', 'grant_type': 'client_credentials', 'client_id': None,
               'changed': action not in ('unchanged', 'failed'), 'action': action, 'operations': list(operations),
               'fields': list(fields), 'secret_file': None, 'verified': None}
     if error:
         result['error'] = error
+    else:
+        result['compared'] = [f for f in ('application_url', 'system_user_id') if f not in not_compared]
+        result['not_compared'] = list(not_compared)
+    result.update(more)
     return result
 
 
@@ -88,6 +92,47 @@ def test_a_site_with_one_undecided_integration_and_no_drift_is_unknown_not_in_li
                          entry('Outlook', 'unchanged')])
     row = drift.classify_site(partial)
     assert row['status'] == 'unknown' and row['reason'] == 'ambiguous name'
+
+
+def test_in_line_only_with_evidence_for_every_declared_field():
+    """Issue 21 items 7 and 8: redirect URIs the site does not list, a name Creatio holds twice, a
+    result that does not say what was compared: never "in line"."""
+    hidden = entry('Outlook', 'unchanged', not_compared=['redirect_urls'], compared=['application_url'])
+    unconfirmed = entry('Portal', 'unchanged', compared=['application_url'], not_compared=['redirect_urls'],
+                        unconfirmed_redirect_urls=['https://p.example/cb'])
+    twice = entry('Webhooks', 'unchanged', same_name=['A' * 32, 'B' * 32])
+    twice_update = entry('Hooks', 'updated', ['application_url'], same_name=['A' * 32, 'B' * 32])
+    cache_only = entry('Power BI', 'unchanged', compared=[], not_compared=['application_url', 'system_user_id'])
+    silent = dict(entry('Clio', 'unchanged'))
+    del silent['compared'], silent['not_compared']
+    update_unread_uris = entry('Teams', 'updated', ['application_url'], not_compared=['redirect_urls'])
+    results = [hidden, unconfirmed, twice, twice_update, cache_only, silent, update_unread_uris, entry('Fine', 'unchanged')]
+    row = drift.classify_site(site('s', results, declared=[e['name'] for e in results]))
+    cells = dict((c['name'], c) for c in row['integrations'])
+    assert dict((n, c['state']) for n, c in cells.items()) == {
+        'Outlook': 'unknown', 'Portal': 'unknown', 'Webhooks': 'unknown', 'Hooks': 'unknown', 'Power BI': 'unknown',
+        'Clio': 'unknown', 'Teams': 'would update', 'Fine': 'in line'}
+    assert cells['Outlook']['reason'] == ('not compared with the site: redirect_urls (this site does not let the collection '
+                                          'read which redirect URIs an integration has)')
+    assert cells['Portal']['reason'].startswith('redirect URIs not confirmed: https://p.example/cb')
+    assert cells['Webhooks']['reason'] == ("Creatio has 2 integrations named 'Webhooks' (client ids %s, %s): which one is "
+                                           "declared cannot be told; delete the extra ones in Creatio" % ('A' * 32, 'B' * 32))
+    assert cells['Power BI']['reason'].startswith('not compared with the site: application_url, system_user_id (Creatio was not read')
+    assert cells['Clio']['reason'] == 'the result does not say which fields were compared with the site'
+    assert row['status'] == 'drift'
+
+
+def test_the_role_publishes_what_was_compared_and_a_second_integration_of_the_name():
+    class Item(object):
+        name, preset, secret_file = 'O', 'outlook_addin', None
+        desired = {'state': 'present', 'grant_type': 'authorization_code'}
+    result = {'changed': False, 'client': {'client_id': 'C'}, 'operations': [], 'compared': ['application_url'],
+              'not_compared': ['redirect_urls'], 'same_name': ['C', 'D']}
+    entries, lines = report_mod.build([Item()], [result], check_mode=True, secrets_dir=None)
+    assert entries[0]['compared'] == ['application_url'] and entries[0]['not_compared'] == ['redirect_urls']
+    assert entries[0]['same_name'] == ['C', 'D']
+    assert any(line.strip().startswith('! not compared with the site: redirect_urls') for line in lines), lines
+    assert any("Creatio has 2 integrations named 'O'" in line for line in lines), lines
 
 
 def test_markdown_table_details_and_escaping():

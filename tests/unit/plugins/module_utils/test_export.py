@@ -48,19 +48,60 @@ def test_anything_else_is_custom_with_everything_explicit(grant, url):
 
 
 def test_cache_only_left_out_duplicates_and_unknown_redirect_uris_warned():
-    warnings = []
-    items = export.integrations([
+    listed = [
         entry('Gone', 'client_credentials', 'https://gone.example', USER, source='cache-only'),
         entry('Twice', 'client_credentials', 'https://t.example', USER, client_id='B' * 32),
         entry('Twice', 'client_credentials', 'https://t2.example', USER, client_id='A' * 32),
         entry('By hand', 'authorization_code', 'https://h.example'),
-    ], warnings.append)
+    ]
+    warnings = []
+    items = export.integrations(listed, warnings.append, taken={'Twice': 'b' * 32})
     assert [i['name'] for i in items] == ['By hand', 'Twice']
-    assert items[1]['application_url'] == 'https://t2.example'  # the first by client id
+    assert items[1]['application_url'] == 'https://t.example'  # the one a run takes, whatever its client id
     assert 'redirect_urls' not in items[0]
     assert len(warnings) == 2
-    assert "'Twice' (client id %s; exported: %s)" % ('B' * 32, 'A' * 32) in warnings[0]
+    assert "'Twice' (client id %s; exported: %s)" % ('A' * 32, 'b' * 32) in warnings[0]
     assert "redirect URIs of 1 integration(s) ('By hand') are not known" in warnings[1]
+    # without the site's rows, which one a run would take cannot be told: none of them is exported
+    warnings = []
+    assert [i['name'] for i in export.integrations(listed, warnings.append)] == ['By hand']
+    assert "none of them is exported: 'Twice'" in warnings[0]
+
+
+def test_a_redirect_uri_before_8_3_is_exported_as_the_site_holds_it():
+    """Creatio 8.1 (issue 21 item 3): no grant types, every client acts as a system user and keeps its
+    one redirect URI in RedirectUrl. OData shows the user, so the grant reads as client credentials;
+    the item must still carry the redirect URI, in the form that makes the client again on 8.1."""
+    listed = entry('Portal', 'client_credentials', 'https://portal.example', USER, urls=['https://portal.example/cb'])
+    (item,) = export.integrations([listed], user_names={USER.lower(): 'PowerBIUser'})
+    assert item == {'name': 'Portal', 'preset': 'custom', 'grant_type': 'authorization_code',
+                    'application_url': 'https://portal.example', 'system_user': 'PowerBIUser',
+                    'redirect_urls': ['https://portal.example/cb']}
+    (declared,) = batch.declare_all([dict(dict((k, v.get('default')) for k, v in batch.item_argspec().items()), **item)], None)  # the role takes it as it is
+    assert declared.desired['redirect_urls'] == ['https://portal.example/cb'] and declared.desired['system_user'] == 'PowerBIUser'
+    rules.check_create(dict(declared.desired, system_user_id=USER), grant_types=False)  # and 8.1 can create it
+
+
+def test_of_two_integrations_with_one_name_export_and_runs_take_the_same(sim, tmp_path):
+    """Issue 21 item 9: the export took the first by client id, runs the oldest. One rule: the oldest."""
+    from ansible_collections.creatio.oauth.plugins.module_utils._integrations import list_clients  # pylint: disable=import-outside-toplevel
+    from ansible_collections.creatio.oauth.plugins.module_utils._lookup import lookup  # pylint: disable=import-outside-toplevel
+    from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run  # pylint: disable=import-outside-toplevel
+    run = make_run(sim, tmp_path, name=None)
+    request = {'name': 'Twice', 'grantType': 'client_credentials', 'systemUserId': USER}
+    oldest = _by_hand(run, dict(request, applicationUrl='https://older.example'))['clientId']
+    for _attempt in range(60):  # a newer one whose client id sorts first
+        newer = _by_hand(run, dict(request, applicationUrl='https://newer.example'))['clientId']
+        if newer < oldest:
+            break
+        run.client.call('DeleteClient', {'clientId': newer})
+    assert newer < oldest
+    reading = make_run(sim, tmp_path, name=None)
+    exported = [i for i in list_clients(reading)['integrations'] if i['name'] == 'Twice']
+    assert [i['application_url'] for i in exported] == ['https://older.example']
+    assert any("exported: %s" % oldest in w for w in reading.warnings), reading.warnings
+    found = lookup(make_run(sim, tmp_path, name=None), 'Twice')
+    assert found.record.client_id == oldest and found.same_name == sorted([oldest, newer])
 
 
 def test_no_client_id_nor_secret_and_every_item_is_valid_for_the_role():
@@ -132,7 +173,7 @@ def test_many_integrations_with_one_problem_make_one_warning_with_the_count_and_
     warnings = []
     entries = [entry('App %05d' % n, 'authorization_code', 'https://a.example' if n % 2 else None) for n in range(10000)]
     entries += [entry('Twice', 'client_credentials', 'https://t%d.example' % n, USER, client_id='%032X' % n) for n in range(30)]
-    items = export.integrations(entries, warnings.append)
+    items = export.integrations(entries, warnings.append, taken={'Twice': '%032X' % 7})
     assert len(items) == 10001
     assert len(warnings) == 3, warnings
     duplicates, redirect, url = warnings
