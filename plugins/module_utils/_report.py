@@ -73,8 +73,8 @@ def build(declared, results, check_mode, secrets_dir):
             lines.append('          ! redirect URIs not confirmed, not added: %s (add_unconfirmed_redirect_urls adds them)'
                          % ', '.join(entry['unconfirmed_redirect_urls']))
         elif entry.get('not_compared'):
-            lines.append('          ! not compared with the site: %s (%s)' % (', '.join(entry['not_compared']),
-                                                                             drift.not_compared_reason(entry)))
+            lines.append('          ! not compared with the site: %s (%s)'
+                         % (', '.join(entry['not_compared']), drift.not_compared_reason(entry)))
         if entry.get('same_name'):
             lines.append('          ! %s' % drift.same_name_reason(entry))
     created = [(item, entry) for item, entry in zip(declared, entries) if entry['action'] == 'created']
