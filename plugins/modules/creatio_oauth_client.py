@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - creatio.oauth.connection.verify
   - creatio.oauth.attributes
   - creatio.oauth.attributes.changes
+  - creatio.oauth.secret_store
 options:
   name:
     description:
@@ -224,8 +225,19 @@ client:
 client_secret:
   description:
     - The client secret, returned only by the run that created the integration. Creatio never shows it again.
+    - Never with O(secret_store) (the secret went to the store), except when the store failed after the integration was
+      created and the secret could not be kept beside the facts cache either (its only copy then).
   returned: when the integration was created in this run
   type: str
+secret_store:
+  description:
+    - Where the secret of the integration is, with O(secret_store) (never the secret itself).
+    - C(location) names the store and the path (for V(vault_kv2), its address, mount and path), C(changed) says whether
+      this run wrote there (in check mode, would write), C(version) is the KV version (V(vault_kv2)) written, and
+      C(kept_as) the file an old client's document was moved to (file stores), when there was one.
+  returned: with O(secret_store), for an integration that is present
+  type: dict
+  sample: {"location": "vault_kv2 https://vault.example.com:8200, secret/creatio/mycompany.creatio.com/Webhooks", "changed": true, "version": 1}
 operations:
   description: The OAuthConfigService calls this run made (in check mode, would make), in order.
   returned: always
@@ -259,16 +271,19 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import connection_argspec
 from ansible_collections.creatio.oauth.plugins.module_utils._integrations import apply_one, client_argspec
 from ansible_collections.creatio.oauth.plugins.module_utils._run import run_module
+from ansible_collections.creatio.oauth.plugins.module_utils._secret_delivery import with_secret_store
+from ansible_collections.creatio.oauth.plugins.module_utils._secret_store import secret_store_argspec
 
 
 def argument_spec():
     spec = connection_argspec(verify=True)
     spec.update(client_argspec())
+    spec['secret_store'] = secret_store_argspec()
     return spec
 
 
 def main():
-    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), apply_one)
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), with_secret_store(apply_one))
 
 
 if __name__ == '__main__':
