@@ -229,6 +229,16 @@ client_secret:
       created and the secret could not be kept beside the facts cache either (its only copy then).
   returned: when the integration was created in this run
   type: str
+creatio_url:
+  description: The site the integration is on (with RV(client_secret), for a task that hands the secret on).
+  returned: when RV(client_secret) is
+  type: str
+token_url:
+  description:
+    - The token endpoint of the identity service, when known without a request (O(creatio_identity_url), or Creatio cloud);
+      null otherwise.
+  returned: when RV(client_secret) is
+  type: str
 secret_store:
   description:
     - Where the secret of the integration is, with O(secret_store) (never the secret itself).

@@ -254,6 +254,16 @@ clients:
           be kept beside the facts cache either (its only copy then).
       type: str
       returned: when the integration was created in this run
+    creatio_url:
+      description: The site the integration is on (with RV(clients[].client_secret), for a task that hands the secret on).
+      returned: when RV(clients[].client_secret) is
+      type: str
+    token_url:
+      description:
+        - The token endpoint of the identity service, when known without a request (O(creatio_identity_url), or Creatio cloud);
+          null otherwise.
+      returned: when RV(clients[].client_secret) is
+      type: str
     secret_store:
       description:
         - Where the secret of the integration is, with O(secret_store), as
