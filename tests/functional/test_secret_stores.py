@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from helpers import BIN_DIR, POWERBI_USER_ID, ROOT, WEBHOOK_USER_ID, cache_files, endpoints, remove_cache  # pylint: disable=import-error
+from helpers import AUTOMATION_CLIENT_ID, BIN_DIR, POWERBI_USER_ID, ROOT, WEBHOOK_USER_ID, cache_files, endpoints, remove_cache  # pylint: disable=import-error
 
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'unit', 'plugins', 'module_utils'))
 from vault_server import BaoDevServer, bao_or_skip  # noqa: E402  pylint: disable=import-error,wrong-import-position
@@ -57,7 +57,7 @@ def kv_path(sim, name):
 
 def new_secrets(sim):
     """{client id: secret} of the integrations the runs created (the automation client is seeded)."""
-    return dict((k, v) for k, v in sim.issued_secrets()['client_secrets'].items() if k != 'automation-client')
+    return dict((k, v) for k, v in sim.issued_secrets()['client_secrets'].items() if k != AUTOMATION_CLIENT_ID)
 
 
 def client_ids(sim):
