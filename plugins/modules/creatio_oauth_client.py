@@ -18,7 +18,8 @@ description:
   - Lookup order is the local facts cache, then OData by name. An integration found in Creatio but not in the cache
     is adopted into the cache without any write.
   - Creatio returns the client secret once, when the integration is created. The module returns it then, as
-    RV(client_secret), and never again. Use O(client_secret_file) to have it written to a file.
+    RV(client_secret), and never again. Use O(client_secret_file) to have it written to a file, or O(secret_store) to have it
+    put into HashiCorp Vault (or OpenBao), an Ansible Vault encrypted file, or a secrets folder (it is then in no result).
 author:
   - creatio.oauth contributors (@creatio-oauth)
 extends_documentation_fragment:
