@@ -239,3 +239,60 @@ def test_secret_tasks_get_each_new_secret_once_and_print_none(simulator, run_pla
     again = run_playbook(ROLE_PLAY, extra_vars=extra)
     assert again.rc == 0, again
     assert os.listdir(str(received)) == []  # no new secret: the tasks are not included
+
+
+MODULE_PLAY = """
+- name: One integration with a secret store
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Webhooks
+      creatio.oauth.creatio_oauth_client:
+        name: Hooks
+        grant_type: client_credentials
+        application_url: https://hooks.example.com
+        system_user_id: %s
+        secret_store: "{{ store }}"
+        client_secret_file: "{{ secret_file | default(omit) }}"
+      register: created
+""" % WEBHOOK_USER_ID
+
+
+def test_the_module_returns_where_the_secret_went_not_the_secret(simulator, run_playbook, bao, tmp_path):
+    store = {'store': {'type': 'vault_kv2'}}
+    refused = run_playbook(MODULE_PLAY, extra_vars=dict(store, secret_file=str(tmp_path / 'hooks.json')), env=vault_env(bao))
+    assert refused.rc == 2, refused
+    assert 'secret_store and client_secret_file both say where the client secret goes' in refused.task_result('Webhooks')['msg']
+    assert simulator.log() == []
+
+    check = run_playbook(MODULE_PLAY, extra_vars=store, env=vault_env(bao), check=True)
+    assert check.rc == 0, check
+    planned = check.task_result('Webhooks')
+    assert planned['changed'] is True and planned['secret_store']['changed'] is True and 'client_secret' not in planned
+    assert endpoints(simulator.log(), 'write') == [] and bao.kv_metadata(kv_path(simulator, 'Hooks')) is None
+
+    result = run_playbook(MODULE_PLAY, extra_vars=store, env=vault_env(bao), diff=True, verbosity=3)
+    assert result.rc == 0, result
+    task = result.task_result('Webhooks')
+    assert 'client_secret' not in task
+    location = 'vault_kv2 %s, secret/%s' % (bao.url, kv_path(simulator, 'Hooks'))
+    assert task['secret_store'] == {'location': location, 'changed': True, 'version': 1}
+    (client_id, secret), = new_secrets(simulator).items()
+    assert bao.kv_read(kv_path(simulator, 'Hooks'))['client_secret'] == secret
+    assert_nowhere([secret], result.stdout, result.stderr)
+
+    again = run_playbook(MODULE_PLAY, extra_vars=store, env=vault_env(bao))
+    assert again.rc == 0, again
+    assert again.task_result('Webhooks')['secret_store'] == {'location': location, 'changed': False}
+    assert bao.kv_metadata(kv_path(simulator, 'Hooks'))['current_version'] == 1
+    assert list(client_ids(simulator).values()) == [client_id]
+
+
+def test_a_path_holding_another_client_fails_before_add_client(simulator, run_playbook, bao):
+    bao.kv_write(kv_path(simulator, 'Hooks'), {'client_id': 'SOMEONE-ELSE', 'client_secret': 'other-secret-value'})
+    result = run_playbook(MODULE_PLAY, extra_vars={'store': {'type': 'vault_kv2'}}, env=vault_env(bao))
+    assert result.rc == 2, result
+    msg = result.task_result('Webhooks')['msg']
+    assert 'holds the secret of client id SOMEONE-ELSE already' in msg and 'was not created' in msg, msg
+    assert 'AddClient' not in endpoints(simulator.log())
+    assert 'other-secret-value' not in result.stdout + result.stderr
