@@ -133,8 +133,11 @@ def test_approle_login_and_check_mode(simulator, run_playbook, bao):
     assert check.rc == 0, check
     assert endpoints(simulator.log(), 'write') == [] and client_ids(simulator) == {}
     assert bao.kv_metadata(kv_path(simulator, 'PowerBI')) is None
-    real = run_playbook(ROLE_PLAY, extra_vars=store_vars(store), env=env)
+    # with verify_tokens: the new secrets, in no result, are still checked against the identity service
+    real = run_playbook(ROLE_PLAY, extra_vars=dict(store_vars(store), creatio_integrations_verify=True),
+                        env=dict(env, CREATIO_IDENTITY_URL=simulator.identity_url))
     assert real.rc == 0, real
+    assert endpoints(simulator.log()).count('Token') == 2
     secrets = new_secrets(simulator)
     for name, client_id in client_ids(simulator).items():
         assert bao.kv_read(kv_path(simulator, name))['client_secret'] == secrets[client_id]
