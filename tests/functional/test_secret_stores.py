@@ -226,7 +226,7 @@ def test_secret_tasks_get_each_new_secret_once_and_print_none(simulator, run_pla
     received = tmp_path / 'received'
     received.mkdir()
     extra = {'creatio_integrations': INTEGRATIONS, 'creatio_integrations_secret_tasks': str(tasks), 'received_dir': str(received)}
-    first = run_playbook(ROLE_PLAY, extra_vars=extra, verbosity=2)
+    first = run_playbook(ROLE_PLAY, extra_vars=extra, verbosity=3)
     assert first.rc == 0, first
     secrets = new_secrets(simulator)
     ids = client_ids(simulator)
