@@ -16,7 +16,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
-from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError, unexpected_error
 from ansible_collections.creatio.oauth.plugins.module_utils._records import client_key
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store import (
     SecretStoreConflictError, secret_document, secret_store_from_option, site_of)
@@ -31,6 +31,9 @@ def with_secret_store(service):
             return service(run)
         except CreatioError as exc:
             raise scrub(run, exc)
+        except Exception as exc:  # pylint: disable=broad-except
+            # As run_module does, but scrubbed of the store's credentials too (a Vault token from VAULT_TOKEN is no no_log value).
+            raise scrub(run, unexpected_error(exc))
         finally:
             close_delivery(run)
     return run_with_store
