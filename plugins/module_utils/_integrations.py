@@ -81,6 +81,9 @@ def declare(params):
 def apply_one(run):
     """The service of creatio_oauth_client."""
     desired = declare(run.params)
+    delivery = getattr(run, 'secret_delivery', None)
+    if delivery is not None and desired['state'] == 'present' and desired['create_system_user']:
+        delivery.store.check_usable(delivery.path(desired['name']))  # before the user is created: the first write
     users = resolve_system_users(run, [desired])
     return apply(run, desired, users)
 
