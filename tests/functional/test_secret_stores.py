@@ -299,3 +299,25 @@ def test_a_path_holding_another_client_fails_before_add_client(simulator, run_pl
     assert 'holds the secret of client id SOMEONE-ELSE already' in msg and 'was not created' in msg, msg
     assert 'AddClient' not in endpoints(simulator.log())
     assert 'other-secret-value' not in result.stdout + result.stderr
+
+
+def test_a_refused_token_fails_before_the_system_user_is_created(simulator, run_playbook, bao):
+    users = len(simulator.state()['users'])
+    result = run_playbook("""
+- name: A new technical user and its integration
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Webhooks
+      creatio.oauth.creatio_oauth_client:
+        name: Hooks
+        grant_type: client_credentials
+        application_url: https://hooks.example.com
+        system_user: Hooks technical user
+        create_system_user: true
+        secret_store: {type: vault_kv2}
+""", env=vault_env(bao, token='not-a-valid-token-5678'))
+    assert result.rc == 2, result
+    assert 'vault_kv2 %s' % bao.url in result.task_result('Webhooks')['msg']
+    assert len(simulator.state()['users']) == users and client_ids(simulator) == {}
+    assert [e for e in simulator.log() if e['method'] != 'GET'] == []
