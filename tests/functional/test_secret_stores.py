@@ -107,6 +107,9 @@ def test_new_secrets_go_to_vault_and_reruns_write_nothing(simulator, run_playboo
         assert bao.kv_metadata(kv_path(simulator, name))['current_version'] == 1
     assert_nowhere(list(secrets.values()) + [bao.root_token], first.stdout, first.stderr,
                    files_under(os.path.dirname(cache_path), str(tmp_path / 'run')))
+    summary = '\n'.join(first.task_result(ROLE + 'Summary')['msg'])
+    assert 'were not saved' not in summary, summary
+    assert 'put into the secret store: Hooks (vault_kv2 %s, secret/%s)' % (bao.url, kv_path(simulator, 'Hooks')) in summary, summary
 
     def no_write_again(**kwargs):
         mark = len(simulator.log())
