@@ -151,7 +151,7 @@ class SecretDelivery(object):
             return
         self.new_secrets[name] = secret
         path = self.path(name)
-        document = secret_document(name, client_id, secret, self.run.site, token_url=self.run.client.token_url())
+        document = secret_document(name, client_id, secret, self.run.site, token_url=self._token_url())
         try:
             stored = self.store.deliver(path, document, previous_client_id=self.held.get(name))
         except CreatioError as exc:
@@ -164,6 +164,13 @@ class SecretDelivery(object):
             raise error
         self.safe.add(name)
         self.done[name] = _entry(stored)
+
+    def _token_url(self):
+        # Only shown in the document: a site whose OpenID configuration cannot be read must not cost the secret.
+        try:
+            return self.run.client.token_url()
+        except CreatioError:
+            return None
 
     def hide_secret(self, name, exc):
         """A task that failed after AddClient: its result shows the secret only when neither the store nor
@@ -181,7 +188,10 @@ class SecretDelivery(object):
         changed = False
         for kept in secret_file.kept_secret_files(folder, self.run.site, name):
             document = secret_file.json_object_in(kept) or {}
-            if client_key(document.get('client_id')) != client_key(client_id) or not document.get('client_secret'):
+            if not document.get('client_id') or not document.get('client_secret'):
+                self.run.warn('%s (a kept client secret of integration %r) cannot be read as one: left as it is' % (kept, name))
+                continue
+            if client_key(document['client_id']) != client_key(client_id):
                 self.run.warn('%s holds the client secret of client id %s of integration %r, which Creatio no longer has: '
                               'removed (worth nothing)' % (kept, document.get('client_id'), name))
                 if not self.run.check_mode:
