@@ -15,8 +15,13 @@ options:
   secret_store:
     description:
       - Where the client secret of a new integration goes, straight from Creatio's answer, inside the module process.
-        With it, the secret is not in the C(client_secret) return value (unless storing it failed after the integration was
-        created; then that return value is its only copy).
+        With it, the secret is not in the C(client_secret) return value, nor in any log or diff; the C(secret_store) return
+        value says where it went.
+      - If the store fails after the integration was created (a Vault sealed in between), the secret is kept in a 0600 file
+        in C(kept-secrets/) beside the facts cache, the task fails naming the store and that file, and the next run delivers
+        it to the store and removes the file, without creating the integration again.
+      - Not together with C(client_secret_file) or C(secrets_dir) (one place for the secret); for the files in a folder,
+        use O(secret_store.type=files).
       - Before anything is created in Creatio, the store is checked (log in, read what the path holds); a store that
         cannot take the secret fails the task with nothing created.
       - Nothing is written when the store holds the integration's current client id already. A document of another

@@ -18,6 +18,7 @@ import os
 from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integrations
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
+from ansible_collections.creatio.oauth.plugins.module_utils import _secret_delivery as secret_delivery
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     BusinessError, ConfigurationError, CreatioError, LostAnswerError)
@@ -131,6 +132,7 @@ def apply_many(run):
     users = {}
     if stop_reason is None:
         _check_secret_files(run, declared)
+        _check_secret_store(run, declared)
         # Users by name: every one found (or created) before the first integration is written.
         users = resolve_system_users(run, [i.desired for i in declared], where=lambda n: declared[n].where)
         if run.params.get('verify_tokens'):
@@ -203,6 +205,13 @@ def _check_secret_files(run, declared):
                                  % (len(problems), '; '.join(p.message for p in problems)), option='clients')
 
 
+def _check_secret_store(run, declared):
+    """Before the first write: the secret store takes the secret of every integration this run would create."""
+    creating = [item for item in declared if item.desired['state'] == 'present' and _would_create(run, item)]
+    secret_delivery.check_before_creating(run, [(item.name, (run.cache.get(run.site, item.name) or {}).get('client_id'))
+                                                for item in creating])
+
+
 def _apply_items(run, declared, stop_reason, users):
     """[result per item], and why the batch stopped (None when it did not)."""
     results = []
@@ -231,10 +240,11 @@ def _verify_tokens(run, declared, results):
     checked result gets ``verified``."""
     errors = {}
     for item, result in zip(declared, results):
-        if result['failed'] or not result.get('client_secret') or result['client'].get('grant_type') != 'client_credentials':
+        secret = result.get('client_secret') or secret_delivery.new_secret(run, item.name)
+        if result['failed'] or not secret or result['client'].get('grant_type') != 'client_credentials':
             continue
         try:
-            check_token(run, result['client']['client_id'], result['client_secret'], item.name)
+            check_token(run, result['client']['client_id'], secret, item.name)
             result['verified'] = True
         except CreatioError as exc:
             result['verified'] = False

@@ -81,6 +81,9 @@ def declare(params):
 def apply_one(run):
     """The service of creatio_oauth_client."""
     desired = declare(run.params)
+    delivery = getattr(run, 'secret_delivery', None)
+    if delivery is not None and desired['state'] == 'present' and desired['create_system_user']:
+        delivery.store.check_usable(delivery.path(desired['name']))  # before the user is created: the first write
     users = resolve_system_users(run, [desired])
     return apply(run, desired, users)
 
@@ -138,8 +141,15 @@ def apply(run, desired, users=None):
         current_client_id = record.client_id if record is not None and record.exists and not creates else None
         settled = bool(path and present) and secret_file.settle_partial_files(run, path, name, current_client_id)
         kept_in = secret_file.kept_folder(run.cache.path)
-        if present:
+        delivery = getattr(run, 'secret_delivery', None)
+        if present and delivery is None:
             settled = secret_file.settle_kept_secrets(run, kept_in, path, name, current_client_id) or settled
+        if present and delivery is not None:
+            # Before any write: the store takes the new secret; or, for an integration that exists, a kept copy goes there.
+            if creates:
+                delivery.check_before_create(name, record.client_id if record is not None and found.recreate else None)
+            elif current_client_id:
+                settled = delivery.settle(name, current_client_id) or settled
         if path and creates:
             secret_file.check_can_keep(path, run.check_mode)  # the secret is shown once: nothing is created unless it can be kept
             kept = secret_file.make_way_for_secret_file(run, path, name, record.client_id if record and not found.recreate else None,
@@ -147,7 +157,9 @@ def apply(run, desired, users=None):
         known = None if found.recreate else record
 
         def save_secret(client_id, secret):
-            if path and secret:
+            if delivery is not None:
+                delivery.deliver_new(name, client_id, secret)
+            elif path and secret:
                 warning = secret_file.open_folder_warning(path)
                 if warning:
                     run.warn(warning)
@@ -159,6 +171,10 @@ def apply(run, desired, users=None):
 
         try:
             outcome = execute(run, name, plan, known, on_created=save_secret)
+        except CreatioError as exc:
+            if delivery is not None:
+                delivery.hide_secret(name, exc)
+            raise
         except RaceLost as lost:
             # The other run's integration stays: adopt it. Its redirect URIs are left to the run that
             # created it (it may still be adding them: adding them here too would make second rows).
@@ -189,8 +205,14 @@ def apply(run, desired, users=None):
     site = run.site_summary()
     if site:
         result['site'] = site
-    if outcome.secret:
+    if outcome.secret and delivery is None:
         result['client_secret'] = outcome.secret
+        # What a task that hands the secret on needs with it (the role's creatio_integrations_secret_tasks); no request for it.
+        result['creatio_url'] = run.site
+        result['token_url'] = run.connection.token_url or run.connection.cloud_token_url
+    stored = delivery.result_of(name, creating=creates) if delivery is not None else None
+    if stored:
+        result['secret_store'] = stored
     if kept:
         result['stale_secret_file'] = kept
     if run.diff:

@@ -78,8 +78,13 @@ def build(declared, results, check_mode, secrets_dir):
         if entry.get('same_name'):
             lines.append('          ! %s' % drift.same_name_reason(entry))
     created = [(item, entry) for item, entry in zip(declared, entries) if entry['action'] == 'created']
+    stored = dict((item.name, result['secret_store']['location']) for item, result in zip(declared, results)
+                  if result.get('secret_store') and result['secret_store'].get('changed'))
     saved = [item.name for item, _entry in created if item.secret_file]
-    unsaved = [item.name for item, _entry in created if not item.secret_file]
+    unsaved = [item.name for item, _entry in created if not item.secret_file and item.name not in stored]
+    if stored:
+        lines.append('Client secrets %s the secret store: %s' % (
+            'that would be put into' if check_mode else 'put into', ', '.join('%s (%s)' % (n, stored[n]) for n in sorted(stored))))
     if saved:
         lines.append('Client secrets of the new integrations %s to %s (one file per integration, mode 0600): %s' % (
             'would be written' if check_mode else 'written', secrets_dir or 'their client_secret_file', ', '.join(saved)))

@@ -18,7 +18,8 @@ description:
   - Lookup order is the local facts cache, then OData by name. An integration found in Creatio but not in the cache
     is adopted into the cache without any write.
   - Creatio returns the client secret once, when the integration is created. The module returns it then, as
-    RV(client_secret), and never again. Use O(client_secret_file) to have it written to a file.
+    RV(client_secret), and never again. Use O(client_secret_file) to have it written to a file, or O(secret_store) to have it
+    put into HashiCorp Vault (or OpenBao), an Ansible Vault encrypted file, or a secrets folder (it is then in no result).
 author:
   - creatio.oauth contributors (@creatio-oauth)
 extends_documentation_fragment:
@@ -26,6 +27,7 @@ extends_documentation_fragment:
   - creatio.oauth.connection.verify
   - creatio.oauth.attributes
   - creatio.oauth.attributes.changes
+  - creatio.oauth.secret_store
 options:
   name:
     description:
@@ -226,8 +228,29 @@ client:
 client_secret:
   description:
     - The client secret, returned only by the run that created the integration. Creatio never shows it again.
+    - Never with O(secret_store) (the secret went to the store), except when the store failed after the integration was
+      created and the secret could not be kept beside the facts cache either (its only copy then).
   returned: when the integration was created in this run
   type: str
+creatio_url:
+  description: The site the integration is on (with RV(client_secret), for a task that hands the secret on).
+  returned: when RV(client_secret) is
+  type: str
+token_url:
+  description:
+    - The token endpoint of the identity service, when known without a request (O(creatio_identity_url), or Creatio cloud);
+      null otherwise.
+  returned: when RV(client_secret) is
+  type: str
+secret_store:
+  description:
+    - Where the secret of the integration is, with O(secret_store) (never the secret itself).
+    - C(location) names the store and the path (for V(vault_kv2), its address, mount and path), C(changed) says whether
+      this run wrote there (in check mode, would write), C(version) is the KV version (V(vault_kv2)) written, and
+      C(kept_as) the file an old client's document was moved to (file stores), when there was one.
+  returned: with O(secret_store), for an integration that is present
+  type: dict
+  sample: {"location": "vault_kv2 https://vault.example.com:8200, secret/creatio/mycompany.creatio.com/Webhooks", "changed": true, "version": 1}
 operations:
   description: The OAuthConfigService calls this run made (in check mode, would make), in order.
   returned: always
@@ -286,16 +309,19 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import connection_argspec
 from ansible_collections.creatio.oauth.plugins.module_utils._integrations import apply_one, client_argspec
 from ansible_collections.creatio.oauth.plugins.module_utils._run import run_module
+from ansible_collections.creatio.oauth.plugins.module_utils._secret_delivery import with_secret_store
+from ansible_collections.creatio.oauth.plugins.module_utils._secret_store import secret_store_argspec
 
 
 def argument_spec():
     spec = connection_argspec(verify=True)
     spec.update(client_argspec())
+    spec['secret_store'] = secret_store_argspec()
     return spec
 
 
 def main():
-    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), apply_one)
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), with_secret_store(apply_one))
 
 
 if __name__ == '__main__':

@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - creatio.oauth.connection.verify
   - creatio.oauth.attributes
   - creatio.oauth.attributes.changes
+  - creatio.oauth.secret_store
 attributes:
   diff_mode:
     details:
@@ -249,8 +250,26 @@ clients:
     client_secret:
       description:
         - The client secret, returned only by the run that created the integration. Creatio never shows it again.
+        - Never with O(secret_store), except when the store failed after the integration was created and the secret could not
+          be kept beside the facts cache either (its only copy then).
       type: str
       returned: when the integration was created in this run
+    creatio_url:
+      description: The site the integration is on (with RV(clients[].client_secret), for a task that hands the secret on).
+      returned: when RV(clients[].client_secret) is
+      type: str
+    token_url:
+      description:
+        - The token endpoint of the identity service, when known without a request (O(creatio_identity_url), or Creatio cloud);
+          null otherwise.
+      returned: when RV(clients[].client_secret) is
+      type: str
+    secret_store:
+      description:
+        - Where the secret of the integration is, with O(secret_store), as
+          RV(creatio.oauth.creatio_oauth_client#module:secret_store) says (C(location), C(changed), C(version)).
+      type: dict
+      returned: with O(secret_store), for an integration that is present
     operations:
       description: The OAuthConfigService calls made for this item (in check mode, that would be made), in order.
       type: list
@@ -375,6 +394,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.creatio.oauth.plugins.module_utils._batch import apply_many, item_argspec
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import connection_argspec
 from ansible_collections.creatio.oauth.plugins.module_utils._run import run_module
+from ansible_collections.creatio.oauth.plugins.module_utils._secret_delivery import with_secret_store
+from ansible_collections.creatio.oauth.plugins.module_utils._secret_store import secret_store_argspec
 
 
 def argument_spec():
@@ -383,12 +404,13 @@ def argument_spec():
         clients=dict(type='list', elements='dict', required=True, options=item_argspec()),
         secrets_dir=dict(type='path'),
         verify_tokens=dict(type='bool', default=False),
+        secret_store=secret_store_argspec(),
     )
     return spec
 
 
 def main():
-    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), apply_many)
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), with_secret_store(apply_many))
 
 
 if __name__ == '__main__':

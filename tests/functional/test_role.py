@@ -35,6 +35,7 @@ GRANTS = {'powerbi': 'client_credentials', 'webhooks': 'client_credentials', 'cl
 ROLE = 'creatio.oauth.integrations : '
 APPLY = ROLE + 'Apply the integrations'
 RECORD = ROLE + 'Record the result of the run'
+SECRET_TASKS = ROLE + 'Hand each new client secret to creatio_integrations_secret_tasks'
 SUMMARY = ROLE + 'Summary'
 FINAL = ROLE + 'Check that every integration was applied and verified'
 VALIDATION = ROLE + "Validating arguments against arg spec 'main' - Declare the OAuth 2.0 integrations of Creatio from presets"
@@ -85,8 +86,8 @@ def test_bootstrap_check_create_rerun_and_remove(simulator, run_playbook, tmp_pa
     for item in declared:  # the calls a real run would make, since the no_log task shows no diff
         assert '          - create integration %s (%s)' % (item['name'], GRANTS[item['preset']]) in check_summary
     assert [e['verified'] for e in predicted] == [None] * len(declared)  # nothing was created, nothing to verify
-    # the role is its argument validation and four plain tasks; one of them starts a module process
-    assert [r['task'] for r in check.results] == [VALIDATION, APPLY, RECORD, SUMMARY, FINAL]
+    # the role is its argument validation and five plain tasks (the secret tasks hook skipped); one starts a module process
+    assert [r['task'] for r in check.results] == [VALIDATION, APPLY, SECRET_TASKS, RECORD, SUMMARY, FINAL]
 
     # --- first run, at -vvv: creates exactly the declared integrations, with the presets' grants
     mark = len(simulator.log())

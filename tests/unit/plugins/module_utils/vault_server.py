@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -178,3 +179,11 @@ class BaoDevServer(object):
 
     def seal(self):
         self.ok('POST', 'sys/seal')
+
+    def unseal(self):
+        """Unseal with the key the dev server printed when it started (as an operator would)."""
+        with open(self.log_path, 'rb') as handle:
+            found = re.search(br'Unseal Key: (\S+)', handle.read())
+        assert found, 'the dev server printed no unseal key: %s' % self.log()
+        answer = self.ok('POST', 'sys/unseal', {'key': found.group(1).decode('ascii')}, token=None)
+        assert answer.get('sealed') is False, answer

@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright: creatio.oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to creatio.oauth (not a public API). The ``secret_store`` option at work in
+creatio_oauth_client and creatio_oauth_clients: one store per task, checked before anything is
+written to Creatio, the new secret delivered to it from Creatio's answer inside the module process,
+and, when the store fails after AddClient, the secret kept beside the facts cache (_secret_file's
+kept copies) until a later run delivers it.
+
+The store is found on the run as ``run.secret_delivery`` (None without the option), so that the
+integration service needs no new parameters."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError, unexpected_error
+from ansible_collections.creatio.oauth.plugins.module_utils._records import client_key
+from ansible_collections.creatio.oauth.plugins.module_utils._secret_store import (
+    SecretStoreConflictError, secret_document, secret_store_from_option, site_of)
+
+
+def with_secret_store(service):
+    """``service`` (a module's service) with the run's secret store: opened (validated, nothing sent)
+    before the service starts, every error scrubbed of its credentials, closed at the end."""
+    def run_with_store(run):
+        open_delivery(run)
+        try:
+            return service(run)
+        except CreatioError as exc:
+            raise scrub(run, exc)
+        except Exception as exc:  # pylint: disable=broad-except
+            # As run_module does, but scrubbed of the store's credentials too (a Vault token from VAULT_TOKEN is no no_log value).
+            raise scrub(run, unexpected_error(exc))
+        finally:
+            close_delivery(run)
+    return run_with_store
+
+
+def new_secret(run, name):
+    """The secret this run got for integration ``name`` and delivered to the store (None without one)."""
+    delivery = getattr(run, 'secret_delivery', None)
+    return delivery.new_secrets.get(name) if delivery is not None else None
+
+
+def check_before_creating(run, names_and_replaced):
+    """A batch, before its first write: the store takes the secret of each integration it would create
+    (``names_and_replaced``: (name, the client id it replaces or None)). One login for all."""
+    delivery = getattr(run, 'secret_delivery', None)
+    if delivery is None:
+        return
+    for name, replaced in names_and_replaced:
+        delivery.check_before_create(name, replaced)
+
+
+def secret_places(params):
+    """The options besides ``secret_store`` that say where a secret goes, as given (for the refusal)."""
+    given = []
+    if params.get('client_secret_file'):
+        given.append('client_secret_file')
+    if params.get('secrets_dir'):
+        given.append('secrets_dir')
+    for index, item in enumerate(params.get('clients') or []):
+        if isinstance(item, dict) and item.get('client_secret_file'):
+            given.append('clients[%d].client_secret_file' % index)
+    return given
+
+
+def open_delivery(run):
+    """The run's SecretDelivery (also kept as ``run.secret_delivery``), None without ``secret_store``.
+    Validates the option and refuses a second place for the secret; sends nothing."""
+    option = run.params.get('secret_store')
+    run.secret_delivery = None
+    if not option:
+        return None
+    others = secret_places(run.params)
+    if others:
+        raise ConfigurationError(
+            'secret_store and %s both say where the client secret goes: give one place for it' % ', '.join(others),
+            option='secret_store',
+            hint='remove %s (with secret_store, the secret goes to the store only; a files store: secret_store.type files)'
+                 % ' and '.join(others))
+    store = secret_store_from_option(option, timeout=run.params.get('request_timeout') or 30, run_command=run.module.run_command)
+    run.secret_delivery = SecretDelivery(run, store)
+    return run.secret_delivery
+
+
+def scrub(run, exc):
+    """``exc`` without the store's credentials and the secrets it saw (the run's own are scrubbed at the exit)."""
+    delivery = getattr(run, 'secret_delivery', None)
+    if delivery is not None:
+        run.scrub(exc, extra_secrets=delivery.secrets_known())
+    return exc
+
+
+def close_delivery(run):
+    """Close the store (once) and pass its warnings on."""
+    delivery = getattr(run, 'secret_delivery', None)
+    if delivery is None:
+        return
+    run.secret_delivery = None
+    delivery.close()
+    for warning in delivery.store.warnings:
+        run.warn(warning)
+
+
+class SecretDelivery(object):
+    """One store for one task: what was checked, delivered and kept, per integration name."""
+
+    def __init__(self, run, store):
+        self.run = run
+        self.store = store
+        self.site = site_of(run.site)
+        self.held = {}  # name -> client id the store held when checked before the first write
+        self.new_secrets = {}  # name -> the secret this run got from AddClient (scrubbed; for verify_tokens)
+        self.done = {}  # name -> the result's secret_store entry
+        self.safe = set()  # names whose new secret is in the store or in a kept copy
+
+    def path(self, name):
+        return self.store.location(self.site, name)
+
+    def secrets_known(self):
+        return list(self.store.secrets()) + list(self.new_secrets.values())
+
+    def close(self):
+        self.store.close()
+
+    # --- before the first write --------------------------------------------------------------------
+    def check_before_create(self, name, replaced_client_id=None):
+        """The store takes a document for ``name`` (which this run would create; ``replaced_client_id``:
+        the client it replaces, when Creatio lost the old one). Reads only; once per name."""
+        if name in self.held:
+            return
+        path = self.path(name)
+        self.store.check_usable(path)
+        held = self.store.current_client_id(path)
+        if held is not None and client_key(held) != client_key(replaced_client_id):
+            raise SecretStoreConflictError(
+                '%s holds the secret of client id %s already; integration %r was not created (nothing was written to Creatio)'
+                % (self.store.describe(path), held, name), store=self.store.describe(path),
+                hint='a new integration\'s secret never replaces another client\'s: move that document away, or point '
+                     'secret_store.path elsewhere')
+        self.held[name] = held
+
+    # --- the new secret -----------------------------------------------------------------------------
+    def deliver_new(self, name, client_id, secret):
+        """Right after AddClient: the secret into the store, or (when the store fails) into a kept copy."""
+        if not secret:
+            return
+        self.new_secrets[name] = secret
+        path = self.path(name)
+        document = secret_document(name, client_id, secret, self.run.site, token_url=self._token_url())
+        try:
+            stored = self.store.deliver(path, document, previous_client_id=self.held.get(name))
+        except CreatioError as exc:
+            self.run.scrub(exc, extra_secrets=self.secrets_known())
+            folder = secret_file.kept_folder(self.run.cache.path)
+            before = set(secret_file.kept_secret_files(folder, self.run.site, name))
+            error = secret_file.keep_after_failure(self.run, folder, 'secret_store %s' % self.store.describe(path), document, exc)
+            if set(secret_file.kept_secret_files(folder, self.run.site, name)) - before:
+                self.safe.add(name)
+            raise error
+        self.safe.add(name)
+        self.done[name] = _entry(stored)
+
+    def _token_url(self):
+        # Only shown in the document: a site whose OpenID configuration cannot be read must not cost the secret.
+        try:
+            return self.run.client.token_url()
+        except CreatioError:
+            return None
+
+    def hide_secret(self, name, exc):
+        """A task that failed after AddClient: its result shows the secret only when neither the store nor
+        a kept copy has it (its only copy then)."""
+        if name in self.safe:
+            exc.secret = None
+
+    # --- an integration that exists -----------------------------------------------------------------
+    def settle(self, name, client_id):
+        """For an integration Creatio has (client ``client_id``): a kept copy of its secret is delivered
+        and removed; otherwise the store is only read. Returns True when something was (or, in check
+        mode, would be) delivered or removed."""
+        path = self.path(name)
+        folder = secret_file.kept_folder(self.run.cache.path)
+        changed = False
+        for kept in secret_file.kept_secret_files(folder, self.run.site, name):
+            document = secret_file.json_object_in(kept) or {}
+            if not document.get('client_id') or not document.get('client_secret'):
+                self.run.warn('%s (a kept client secret of integration %r) cannot be read as one: left as it is' % (kept, name))
+                continue
+            if client_key(document['client_id']) != client_key(client_id):
+                self.run.warn('%s holds the client secret of client id %s of integration %r, which Creatio no longer has: '
+                              'removed (worth nothing)' % (kept, document.get('client_id'), name))
+                if not self.run.check_mode:
+                    _remove(kept)
+                changed = True
+                continue
+            self.new_secrets[name + '\n' + kept] = document['client_secret']  # scrubbed from errors
+            if self.run.check_mode:
+                self.done[name] = {'location': self.store.describe(path), 'changed': True}
+                return True
+            held = self.store.current_client_id(path)
+            # The kept secret is the one of the client Creatio has now: whatever else the store holds there is stale.
+            stored = self.store.deliver(path, document, previous_client_id=held if client_key(held) != client_key(client_id) else None)
+            _remove(kept)
+            self.done[name] = _entry(stored)
+            self.run.warn('the client secret of integration %r, kept in %s by a run whose secret store failed, is now in %s; '
+                          'the kept copy was removed' % (name, kept, self.store.describe(path)))
+            return True
+        if changed or name in self.done:
+            return changed
+        try:
+            held = self.store.current_client_id(path)
+        except CreatioError as exc:
+            self.run.warn('%s could not be read to check it holds the secret of integration %r: %s'
+                          % (self.store.describe(path), name, self.run.scrub(exc, extra_secrets=self.secrets_known()).full_message()))
+            return False
+        self.done[name] = {'location': self.store.describe(path), 'changed': False}
+        if client_key(held) != client_key(client_id):
+            self.run.warn('%s holds %s, not the secret of integration %r (client id %s); Creatio shows a secret only when it '
+                          'creates the integration, so this run cannot put it there: to get a new one, delete the integration '
+                          '(state: absent) and re-run' % (self.store.describe(path), 'client id %s' % held if held else 'nothing',
+                                                          name, client_id))
+        return False
+
+    def result_of(self, name, creating=False):
+        """The result's ``secret_store`` entry for ``name`` (None when the store was not involved)."""
+        if name in self.done:
+            return self.done[name]
+        if creating and self.run.check_mode:
+            return {'location': self.store.describe(self.path(name)), 'changed': True}
+        return None
+
+
+def _entry(stored):
+    entry = {'location': stored.get('location'), 'changed': bool(stored.get('changed')), 'version': stored.get('version')}
+    if stored.get('kept_as'):
+        entry['kept_as'] = stored['kept_as']
+    return entry
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
