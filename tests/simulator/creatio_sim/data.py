@@ -53,6 +53,8 @@ PLATFORMS = ('netframework', 'netcore')
 VERSIONS = ('8.3', '8.1')
 DATABASES = ('postgresql', 'mssql')
 REDIRECT_ENTITY_MODES = ('readable', 'hidden')
+# How finely CreatedOn/ModifiedOn are stored: a database may keep whole seconds (ASSUMED unknown for Creatio).
+STAMP_PRECISIONS = ('millisecond', 'second')
 DEFAULT_REDIRECT_ENTITY = 'OAuthClientAppRedirectUrl'  # ASSUMED name, see README
 
 DEFAULT_CONFIG = {
@@ -73,6 +75,7 @@ DEFAULT_CONFIG = {
     'get_client_secret': True,
     'session_expiry': 'json',
     'echo_credentials': False,
+    'stamp_precision': 'millisecond',
     'faults': [],
 }
 BOOL_SWITCHES = ('csrf', 'oauth_feature', 'identity_up', 'identity_refuses', 'default_resource', 'admin_rights',
@@ -84,6 +87,7 @@ CHOICE_SWITCHES = {
     'database': DATABASES,
     'redirect_entity': REDIRECT_ENTITY_MODES,
     'session_expiry': ('json', 'html'),
+    'stamp_precision': STAMP_PRECISIONS,
 }
 STATUS_SWITCHES = ('odata_status', 'sysadminunit_status')
 
