@@ -135,6 +135,26 @@ ODATA_NEXT_LINK = '@odata.nextLink'
 # percent-encoded filter stays under this, leaving room for $select and the paging parameters.
 ODATA_MAX_FILTER_LENGTH = 1500
 
+# ASSUMED (issue 21): how finely CreatedOn is kept is unknown (a database may keep whole seconds). Two
+# creations of one name within one step then share a stamp, and the tie goes to the lower Id, which is
+# not the order they happened in: a run that read back before its rival's AddClient landed saw only its
+# own. So a run reads its own creations back once more when every rival stamped in the same step has
+# landed: one step after its AddClient was answered (created_on_step), plus this margin for the rival's
+# write to show in OData. Steps coarser than a second are not expected.
+CREATED_ON_COARSEST_STEP = 1.0
+RACE_SETTLE_MARGIN = 0.25
+_STAMP_FRACTION = re.compile(r'T\d\d:\d\d:\d\d(?:[.,](\d+))?')
+
+
+def created_on_step(created_on):
+    """The coarsest step of CreatedOn that a stamp allows, in seconds: 10**-d for the d fractional
+    digits up to its last non-zero one ("...:05.120Z": 0.01); a whole second when they are all zero,
+    absent, or the stamp is unknown."""
+    match = _STAMP_FRACTION.search(created_on) if isinstance(created_on, (str, type(u''))) else None
+    digits = (match.group(1) or '').rstrip('0') if match else ''
+    return min(CREATED_ON_COARSEST_STEP, 10.0 ** -len(digits)) if digits else CREATED_ON_COARSEST_STEP
+
+
 # DOC: on Creatio cloud the identity service host is the site host with "-is" after its first label.
 _CLOUD_HOST = re.compile(r'^([^.]+)(\.creatio\.com)$', re.IGNORECASE)
 

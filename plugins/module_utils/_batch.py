@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integrations
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report
@@ -144,7 +145,10 @@ def apply_many(run):
                     item.desired['client_secret_file'] = None
         else:
             _make_private_folder(secrets_dir)
-    results, stop_reason = _apply_items(run, declared, stop_reason, users)
+    created = []
+    results, stop_reason = _apply_items(run, declared, stop_reason, users, created)
+    # Once more, at the end: a rival's AddClient can have landed after an item's read back.
+    integrations.settle_own_creations(run, created, dict((r['name'], r) for r in results))
     token_errors = _verify_tokens(run, declared, results) if run.params.get('verify_tokens') else {}
     return _outcome(run, declared, results, stop_reason, token_errors, secrets_dir)
 
@@ -156,7 +160,7 @@ def _read_ahead(run, declared):
     except CreatioError as exc:
         if concerns_one_integration(exc):
             raise
-        return run.scrub(exc).full_message()
+        return run.scrub(exc).full_message()  # reads after "not attempted:" and after "because"
     return None
 
 
@@ -212,8 +216,8 @@ def _check_secret_store(run, declared):
                                                 for item in creating])
 
 
-def _apply_items(run, declared, stop_reason, users):
-    """[result per item], and why the batch stopped (None when it did not)."""
+def _apply_items(run, declared, stop_reason, users, created=None):
+    """[result per item], and why the batch stopped (None when it did not). ``created``: see integrations.apply."""
     results = []
     for item in declared:
         if stop_reason is not None:
@@ -221,7 +225,7 @@ def _apply_items(run, declared, stop_reason, users):
                             'msg': 'not attempted: %s' % stop_reason})
             continue
         try:
-            result = integrations.apply(run, item.desired, users)
+            result = integrations.apply(run, item.desired, users, created)
             result['failed'] = False
         except CreatioError as exc:
             if isinstance(exc, ConfigurationError):
@@ -230,7 +234,7 @@ def _apply_items(run, declared, stop_reason, users):
             result.setdefault('operations', [])
             result['failed'] = True
             if not concerns_one_integration(exc):
-                stop_reason = 'the failure of %s, which would fail them too' % item.name
+                stop_reason = 'the failure of %s would fail them too' % item.name
         results.append(dict(result, name=item.name))
     return results, stop_reason
 
@@ -261,19 +265,58 @@ def _outcome(run, declared, results, stop_reason, token_errors, secrets_dir):
     outcome = {'changed': any(r['changed'] for r in results), 'clients': results}
     if run.diff:
         outcome['diff'] = diffs
-    failures = ['%s: %s' % (r['name'], r['msg']) for r in results if r['failed'] and r.get('attempted', True)]
-    failures += ['%s: %s' % (name, text) for name, text in token_errors.items()]
-    not_attempted = sum(1 for r in results if r.get('attempted') is False)
-    if failures or not_attempted:
+    failed = [r for r in results if r['failed']]
+    failures, shared_hint = _failure_texts([r for r in failed if r.get('attempted', True)])
+    not_attempted = len(failed) - len([r for r in failed if r.get('attempted', True)])
+    if failed or token_errors:
         parts = []
-        if failures:
-            parts.append('%d of %d integration(s) failed: %s' % (len(failures), len(results), ' | '.join(failures)))
+        if failed:
+            # the same count as the summary's "failed": the items not attempted are among them
+            parts.append('%d of %d integration(s) failed%s%s' % (len(failed), len(results), ': ' if failures else '',
+                                                                 ' | '.join(failures)))
         if not_attempted:
-            parts.append('%d not attempted, because of %s' % (not_attempted, stop_reason))
+            parts.append('%s not attempted, because %s' % ('all of them' if not_attempted == len(failed) else
+                                                           '%d of them' % not_attempted, _as_clause(stop_reason)))
+        if shared_hint:
+            parts.append('hint (for each of them): %s' % shared_hint.rstrip('.'))
+        if token_errors:
+            parts.append('%d new integration(s) got no token from the identity service: %s'
+                         % (len(token_errors), ' | '.join('%s: %s' % item for item in token_errors.items())))
         outcome['failed'] = True
         outcome['msg'] = '; '.join(parts)
     outcome['integrations'], outcome['summary'] = report.build(declared, results, run.check_mode, secrets_dir)
     return outcome
+
+
+def _failure_texts(failed):
+    """(['name: message'], hint) of the items that failed: a hint that several of them share is given
+    once (the hint, else None), not after each; each item's own msg then names the first that has it."""
+    hints = [(r.get('error') or {}).get('hint') for r in failed]
+    shared = next((h for h in hints if h and hints.count(h) > 1), None)
+    texts, first = [], None
+    for result, hint in zip(failed, hints):
+        text = result['msg']
+        if shared and hint == shared:
+            text = _without_hint(text, shared)
+            if first is None:
+                first = result['name']
+            else:
+                result['msg'] = '%s hint: the same as for %s.' % (text, first)
+        texts.append('%s: %s' % (result['name'], text))
+    return texts, shared
+
+
+def _as_clause(text):
+    """A message as it reads after "because": an article that opens it in lower case ("The identity service
+    refused ..."); a name (Creatio, Login, OData) stays as it is."""
+    match = re.match(r'(The|A|An) ', text)
+    return text[:1].lower() + text[1:] if match else text
+
+
+def _without_hint(message, hint):
+    """A full_message without its closing "hint: ..." (see _errors.CreatioError.full_message)."""
+    tail = '. hint: %s.' % hint.rstrip('.')
+    return message[:-len(tail)] + '.' if message.endswith(tail) else message
 
 
 def _make_private_folder(path):

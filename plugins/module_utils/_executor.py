@@ -8,6 +8,8 @@ reading back, never by sending a write again blindly."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import time
+
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
@@ -40,6 +42,24 @@ class Outcome(object):
         self.record = record
         self.done = []
         self.secret = None
+        self.created = None  # OwnCreation: this run created the integration and kept it after the read back
+
+
+class OwnCreation(object):
+    """An integration this run created and kept after the read back right after creating. That read
+    can come before a rival's AddClient lands, and a rival stamped in the same CreatedOn step may sort
+    first (api.created_on_step), so the creation is read back once more when such a rival has landed
+    (recheck_own_creations)."""
+
+    def __init__(self, name, client_id, answered_at, created_on):
+        self.name = name
+        self.client_id = client_id
+        self.answered_at = answered_at
+        self.created_on = created_on
+
+    def settled_at(self):
+        """When (time.monotonic()) every rival that can tie with this creation has landed."""
+        return self.answered_at + api.created_on_step(self.created_on) + api.RACE_SETTLE_MARGIN
 
 
 def execute(run, name, plan, record, on_created=None):
@@ -65,6 +85,7 @@ def _execute_one(run, name, operation, outcome, on_created):
         outcome.record = planner.apply(outcome.record, operation)
         return
     result, effective = _send(run, name, operation, operation.request(client_id), outcome)
+    answered_at = time.monotonic()
     new_client_id = added_ids = None
     if operation.call == 'AddClient':
         lowered = api.lower_keys(result)
@@ -85,23 +106,26 @@ def _execute_one(run, name, operation, outcome, on_created):
     if effective:
         outcome.done.append(operation.as_dict(client_id))
     if new_client_id:
-        survivor = _race_survivor(run, name, new_client_id)
+        try:
+            found = run.reader.records(names=[name])
+        except CreatioError:
+            found = None
+        survivor = _race_survivor(run, name, new_client_id, found)
         if survivor is not None:
             _give_way(run, name, new_client_id, outcome)
             raise RaceLost(survivor, outcome.done)
+        own = [r for r in found or [] if r.name == name and r.has_client_id(new_client_id)]
+        if own:
+            outcome.created = OwnCreation(name, new_client_id, answered_at, own[0].created_on)
         if on_created:
             on_created(new_client_id, outcome.secret)
 
 
-def _race_survivor(run, name, new_client_id):
-    """Read back by name right after creating: separate facts caches (two controllers, concurrent
-    AWX jobs) can both create the same name. When there are several, the oldest (CreatedOn, then Id)
-    stays; every run applies the same rule, so exactly one survives. None when this run's creation
-    is the one that stays, or when the site cannot be read (then nothing can be told)."""
-    try:
-        found = run.reader.records(names=[name])
-    except CreatioError:
-        return None
+def _race_survivor(run, name, new_client_id, found):
+    """The read back by name (``found``, None when the site cannot be read) after creating: separate
+    facts caches (two controllers, concurrent AWX jobs) can both create the same name. When there are
+    several, the oldest (CreatedOn, then Id) stays; every run applies the same rule, so exactly one
+    survives. None when this run's creation is the one that stays, or when nothing can be told."""
     same = [r for r in found or [] if r.name == name]
     if len(same) < 2:
         return None
@@ -114,6 +138,41 @@ def _race_survivor(run, name, new_client_id):
                  'own (client id %s); if Creatio has several, delete the extra ones there' % (name, len(same), new_client_id))
         return None
     return None if survivor.has_client_id(new_client_id) else survivor
+
+
+def recheck_own_creations(run, creations):
+    """This run's own creations (OwnCreation) read back once more, with one OData read, when every
+    rival that can tie with them has landed (it waits until then), and the rule of the read back
+    applied again: [(creation, survivor)] for each that is not the survivor, so that this run gives
+    way (give_way). Where the read fails, it says that nothing can be told."""
+    if not creations:
+        return []
+    wait = max(c.settled_at() for c in creations) - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+    names = sorted(set(c.name for c in creations))
+    try:
+        found = run.reader.records(names=names)
+    except CreatioError as exc:
+        run.warn('the integrations this run created (%s) could not be read back once more (%s), so whether another run '
+                 'created one of them at the same time cannot be told; if Creatio has one twice, delete the newer one there'
+                 % (', '.join(names), run.scrub(exc).full_message()))
+        return []
+    lost = []
+    for creation in creations:
+        listed = [r for r in found or [] if r.name == creation.name and r.has_client_id(creation.client_id)]
+        survivor = _race_survivor(run, creation.name, creation.client_id, found) if listed else None
+        if survivor is not None:
+            lost.append((creation, survivor))
+    return lost
+
+
+def give_way(run, creation):
+    """Delete this run's own creation, found not to be the survivor by recheck_own_creations; returns
+    the operations done (the facts cache forgets the name: the caller adopts the survivor)."""
+    outcome = Outcome(None)
+    _give_way(run, creation.name, creation.client_id, outcome)
+    return outcome.done
 
 
 def _give_way(run, name, new_client_id, outcome):

@@ -11,16 +11,19 @@ creatio_oauth_client_info lists them: all through the functions here, so they de
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+
 from ansible_collections.creatio.oauth.plugins.module_utils import _export as export
 from ansible_collections.creatio.oauth.plugins.module_utils import _normalize as normalize
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
-from ansible_collections.creatio.oauth.plugins.module_utils._executor import RaceLost, execute
+from ansible_collections.creatio.oauth.plugins.module_utils._executor import RaceLost, execute, give_way, recheck_own_creations
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import (
     SERVER_FIELDS, lookup, merge, read_listed_redirect_urls, server_query, settle_redirect_urls, unconfirmed_warning)
-from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, client_key, diff_view_of, view_of
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, client_key, diff_view_of, same_client, view_of
+from ansible_collections.creatio.oauth.plugins.module_utils._run import error_result
 from ansible_collections.creatio.oauth.plugins.module_utils._users import resolve as resolve_system_users
 
 
@@ -85,7 +88,10 @@ def apply_one(run):
     if delivery is not None and desired['state'] == 'present' and desired['create_system_user']:
         delivery.store.check_usable(delivery.path(desired['name']))  # before the user is created: the first write
     users = resolve_system_users(run, [desired])
-    return apply(run, desired, users)
+    created = []
+    result = apply(run, desired, users, created)
+    settle_own_creations(run, created, {desired['name']: result})
+    return result
 
 
 def _has_redirect_uris(desired, record):
@@ -100,10 +106,11 @@ def lookup_query(run, desired):
                                                  desired['state'] == 'absent')
 
 
-def apply(run, desired, users=None):
+def apply(run, desired, users=None, created=None):
     """Make one declared integration so (or, in check mode, say what would be done). Returns the
     module result of that integration; raises CreatioError subclasses. ``users``: what
-    resolve_system_users found (its system user, by name)."""
+    resolve_system_users found (its system user, by name). ``created``: a list that gets what
+    settle_own_creations needs when this run created the integration and kept it."""
     name = desired['name']
     path = desired['client_secret_file']
     with run.name_lock(name):
@@ -176,19 +183,9 @@ def apply(run, desired, users=None):
                 delivery.hide_secret(name, exc)
             raise
         except RaceLost as lost:
-            # The other run's integration stays: adopt it. Its redirect URIs are left to the run that
-            # created it (it may still be adding them: adding them here too would make second rows).
-            run.warn('integration %r was created at the same time by another run (another facts cache): that one (client '
-                     'id %s, the older) stays; this run deleted its own creation and adopted it. Its client secret is in '
-                     'the other run\'s result or secret file, and its redirect URIs are left to that run this time: a '
-                     're-run converges' % (name, lost.survivor.client_id))
-            known = settle_redirect_urls(run, merge(None, lost.survivor), grant_types)
-            if known.redirect_urls is not None and not set(desired['redirect_urls'] or []) <= set(known.known_urls()):
-                known.redirect_urls = None  # the other run may still be adding them: unknown until the next run reads them
-            run.remember(name, known)
-            plan = planner.plan_client(dict(desired, redirect_urls=None), known, grant_types=grant_types)
-            outcome = execute(run, name, plan, known)
-            outcome.done = lost.done + outcome.done
+            known, plan, outcome = _adopt_survivor(run, desired, lost.survivor, grant_types, lost.done)
+        if created is not None and outcome.created is not None:
+            created.append((outcome.created, desired, grant_types))
     result = {
         'changed': bool(outcome.done) or settled,
         'client': view_of(outcome.record),
@@ -254,6 +251,71 @@ def compared_with_site(run, desired, found, urls_listed):
         return [], sorted(declared)  # the facts cache alone answered (verify: false, or the site refused the read)
     compared = [key for key in declared if key != 'redirect_urls' or urls_listed]
     return sorted(compared), sorted(key for key in declared if key not in compared)
+
+
+def _adopt_survivor(run, desired, survivor, grant_types, done):
+    """Another run's creation of the same name is the one that stays (this run deleted its own, ``done``):
+    adopt it. Its redirect URIs are left to the run that created it (it may still be adding them:
+    adding them here too would make second rows). Returns (record adopted, plan, outcome)."""
+    name = desired['name']
+    run.warn('integration %r was created at the same time by another run (another facts cache): that one (client '
+             'id %s, the older) stays; this run deleted its own creation and adopted it. Its client secret is in '
+             'the other run\'s result or secret file, and its redirect URIs are left to that run this time: a '
+             're-run converges' % (name, survivor.client_id))
+    known = settle_redirect_urls(run, merge(None, survivor), grant_types)
+    if known.redirect_urls is not None and not set(desired['redirect_urls'] or []) <= set(known.known_urls()):
+        known.redirect_urls = None  # the other run may still be adding them: unknown until the next run reads them
+    run.remember(name, known)
+    plan = planner.plan_client(dict(desired, redirect_urls=None), known, grant_types=grant_types)
+    outcome = execute(run, name, plan, known)
+    outcome.done = done + outcome.done
+    return known, plan, outcome
+
+
+def settle_own_creations(run, created, results):
+    """The integrations this run created and kept (``created``, from apply), read back once more when
+    a rival's AddClient can have landed (_executor.recheck_own_creations): the read back right after
+    creating may have come before it, and CreatedOn may not tell the two apart (a whole-second stamp).
+    Where another run's creation is the survivor by the same rule, this run deletes its own (only its
+    own), removes the secret file it wrote for it, adopts the survivor, and its result (``results``,
+    by name) says so. A failure to delete makes that result failed: Creatio then has the name twice."""
+    if run.check_mode or not created:
+        return
+    contexts = dict((creation.name, (desired, grant_types)) for creation, desired, grant_types in created)
+    for creation, survivor in recheck_own_creations(run, [c[0] for c in created]):
+        desired, grant_types = contexts[creation.name]
+        result = results[creation.name]
+        done = []
+        try:
+            with run.name_lock(creation.name):
+                done = give_way(run, creation)
+                _remove_secret_file_of(desired['client_secret_file'], creation.name, creation.client_id)
+                _known, _plan, outcome = _adopt_survivor(run, desired, survivor, grant_types, done)
+        except CreatioError as exc:
+            failure = error_result(exc, run)
+            if done:
+                result.pop('client_secret', None)  # deleted: the secret is worth nothing
+            result.update(failed=True, changed=True, error=failure['error'],
+                          operations=result['operations'] + done + (getattr(exc, 'done', None) or []),
+                          msg='integration %r: this run created it (client id %s) at the same time as another run (client '
+                              'id %s, the one that stays), and %s' % (creation.name, creation.client_id, survivor.client_id,
+                                                                      failure['msg']))
+            continue
+        result.pop('client_secret', None)  # the secret of a deleted client: worth nothing, never returned
+        result.update(changed=True, client=view_of(outcome.record), operations=result['operations'] + outcome.done)
+        if isinstance(result.get('diff'), dict):
+            result['diff']['after'] = diff_view_of(outcome.record)
+
+
+def _remove_secret_file_of(path, name, client_id):
+    """The secret file this run wrote for a client it deleted again: removed, as the read back right
+    after creating would never have written it; a file that holds anything else stays."""
+    document = secret_file.json_object_in(path) if path else None
+    if document and document.get('name') == name and same_client(document.get('client_id'), client_id):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def list_clients(run):

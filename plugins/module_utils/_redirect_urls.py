@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _normalize as normalize
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
-from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, RecordNotFoundError
 from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import lookup, settle_redirect_urls, typed_cases, unconfirmed_warning
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, same_client, url_rows
@@ -130,7 +130,16 @@ def apply(run):
         else:
             operations = planner.plan_redirect_urls(name, record, request['urls'], purge=request['purge'],
                                                     absent=request['absent'])
-        outcome = execute(run, name, planner.Plan(operations), record)
+        try:
+            outcome = execute(run, name, planner.Plan(operations), record)
+        except RecordNotFoundError as exc:
+            if exc.call != 'UpdateRedirectUrl':
+                raise
+            # The id is the user's: not a stale facts cache (the hint Creatio's text gets elsewhere).
+            exc.hint = ('redirect_url_id %s is not the id of a redirect URI on %s: copy the id from the integration page '
+                        '(System Designer > OAuth 2.0 integrated applications), or give the URI itself in redirect_urls; '
+                        'nothing was changed' % (request['url_id'], run.site))
+            raise
     after_rows = url_rows(outcome.record.url_dicts() if outcome.record else None)
     result = {
         'changed': bool(outcome.done),

@@ -124,8 +124,8 @@ def check_create(desired, grant_types=True):
         if not desired.get(key):
             if not grant_types and key == 'system_user_id':
                 raise ConfigurationError(
-                    '%r needs a system user on this site: before %s every integration acts as one, whatever its grant'
-                    % (name, NEEDS_8_3), option='system_user_id',
+                    '%r needs a system user on this site: before Creatio 8.3 every integration acts as one, whatever its '
+                    'grant' % name, option='system_user_id',
                     hint='give system_user_id (the Id of a user record) or system_user (its name); nothing was written')
             message, hint = CREATE_NEEDS[key]
             raise ConfigurationError(message % name, option=key, hint=hint)

@@ -158,8 +158,8 @@ options:
       - After creating V(client_credentials) integrations, ask the identity service for a token with each one's
         client id and secret, as M(creatio.oauth.creatio_oauth_token_check) does, and fail (naming the integration)
         when none is issued.
-      - The token URL must be known (O(creatio_identity_url), or Creatio cloud); otherwise the task fails before
-        anything is sent.
+      - The token URL must be known (O(creatio_identity_url), or published by Creatio 8.3 or later, or Creatio cloud);
+        otherwise the task fails before anything is sent.
     type: bool
     default: false
 notes:

@@ -173,6 +173,6 @@ def test_a_site_wide_refusal_stops_the_batch_at_the_first_write(simulator, run_p
     first = task['clients'][0]
     assert first['failed'] is True and setting in (first['error'].get('hint') or ''), first
     assert setting in first['msg'], first['msg']
-    assert msg_of(task).endswith('2 not attempted, because of the failure of Eins, which would fail them too'), msg_of(task)
+    assert msg_of(task).endswith('2 of them not attempted, because the failure of Eins would fail them too'), msg_of(task)
     assert [n for n in server_clients(simulator) if n != 'Ansible automation'] == []
     assert cache_clients(cache_path, simulator) == {}

@@ -149,5 +149,5 @@ def test_an_identity_service_outage_stops_a_batch_at_the_first_write(simulator, 
     assert [c.get('attempted', True) for c in task['clients']] == [True, False, False]
     first = task['clients'][0]
     assert 'OAuth20IdentityServerUrl' in first['error']['hint'] and 'OAuth20IdentityServerUrl' in first['msg']
-    assert '2 not attempted' in msg_of(task)
+    assert '2 of them not attempted' in msg_of(task)
     assert server_clients(simulator).keys() == {'Ansible automation'}

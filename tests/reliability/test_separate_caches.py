@@ -293,3 +293,117 @@ def test_a_run_that_finds_the_name_twice_while_a_race_settles_adopts_the_oldest(
         pytest.skip('timing: the third run did not look up while the name was there twice')
     check_trial(rel, 3, results, [r[1] for r in runs + [third]], [r[2] for r in runs + [third]], witness,
                 'a third run looks up while the loser deletes: ')
+
+
+# --- a rival stamped in the same second, landing after the read back (issue 21, item 10) ----------------
+
+TIE_NAMES = ['Tie-one', 'Tie-two', 'Tie-three']  # plain names: the secrets folder names their files <name>.json
+RIVAL_ID = '00000000-0000-4000-8000-000000000001'  # sorts before any Id Creatio gives
+TIE_BATCH = """
+- name: A run with a facts cache of its own
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Three integrations
+      creatio.oauth.creatio_oauth_clients:
+        secrets_dir: "{{ secrets_dir }}"
+        clients:
+""" + ''.join("""          - name: %s
+            grant_type: client_credentials
+            application_url: https://tie.example.com
+            system_user_id: %s
+""" % (name, lib.POWERBI_USER_ID) for name in TIE_NAMES)
+TIE_ONE = """
+- name: A run with a facts cache of its own
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: One integration
+      creatio.oauth.creatio_oauth_client:
+        name: %s
+        grant_type: client_credentials
+        application_url: https://tie.example.com
+        system_user_id: %s
+        client_secret_file: "{{ secrets_dir }}/tie.json"
+""" % (TIE_NAMES[0], lib.POWERBI_USER_ID)
+
+
+def _rival_of(name, landed):
+    """A trigger action: another controller's AddClient of ``name`` lands, stamped in the same (whole)
+    second as this run's creation and with an Id that sorts first, so that by the rule (the oldest
+    CreatedOn, then the lowest Id) the rival's creation is the one that stays."""
+    def action(sim):
+        own = [c for c in sim.state()['clients'] if c['name'] == name]
+        assert len(own) == 1, 'the rival was to land after this run created %r: %r' % (name, own)
+        landed.append(sim.add_client(name, application_url='https://tie.example.com', record_id=RIVAL_ID,
+                                     created_on=own[0]['createdOn']))
+    return action
+
+
+def _check_gave_way(rel, result, witness, data, name, secret_file, rival, context):
+    """One integration named ``name``, the rival's; this run deleted its own creation, says so, adopted
+    the rival's, and the secret of its deleted creation is nowhere (output, log, cache, secret files)."""
+    server = lib.sim_clients(rel.sim)
+    assert [c['clientId'] for c in server.get(name, [])] == [rival['clientId']], \
+        '%s%d integrations named %r: %r' % (context, len(server.get(name, [])), name, server.get(name))
+    calls = [op['call'] for op in data['operations']]
+    assert calls == ['AddClient', 'DeleteClient'], (context, calls)
+    assert data['client']['client_id'] == rival['clientId'] and 'client_secret' not in data, (context, data)
+    assert [w for w in data.get('warnings') or [] if LOST in w and rival['clientId'] in w], (context, data.get('warnings'))
+    assert not os.path.exists(secret_file), '%sa secret file of a deleted client is left: %s' % (context, secret_file)
+    deleted = witness.deleted()
+    assert len(deleted) == 1 and rival['clientId'] not in deleted, (context, sorted(deleted))
+    rel.extra_secrets.update(('deleted client secret %s...' % secret[:4], secret) for secret in deleted.values())
+    rel.scan(result, record=False)
+    folder = os.path.dirname(secret_file)
+    texts = dict((f, _text(os.path.join(folder, f))) for f in os.listdir(folder))
+    assert not lib.scan_for_secrets(texts, deleted), context
+
+
+def test_a_rival_stamped_in_the_same_second_after_the_read_back_leaves_one_integration_per_name(rel, tmp_path):
+    """Whole-second CreatedOn (simulator switch stamp_precision: second). A batch creates three
+    integrations; right after the first one's read back (before the second AddClient), another
+    controller's creation of the first name lands in the same second, with an Id that sorts first.
+    The read back saw only its own; that rival, reading back, sees both and keeps its own (the tie goes
+    to its Id). This run must find that out once more at the end of the batch and give way: one
+    integration per name, the rival's; its own deleted, its secret nowhere, its file removed."""
+    sim = rel.sim
+    sim.configure(stamp_precision='second')
+    secrets_dir = str(tmp_path / 'secrets')
+    landed = []
+    witness = lib.SecretWitness(sim, deletes=1)
+    sim.trigger('AddClient', _rival_of(TIE_NAMES[0], landed), skip=1, label='rival')
+    result = rel.run(TIE_BATCH, extra_vars={'secrets_dir': secrets_dir})
+    assert result.rc == 0, result
+    assert len(landed) == 1, 'the rival never landed'
+    items = dict((c['name'], c) for c in result.task_result('Three integrations')['clients'])
+    item = dict(items[TIE_NAMES[0]], warnings=result.task_result('Three integrations').get('warnings'))
+    _check_gave_way(rel, result, witness, item, TIE_NAMES[0], os.path.join(secrets_dir, 'Tie-one.json'), landed[0], 'batch: ')
+    server = lib.sim_clients(sim)
+    for name in TIE_NAMES[1:]:
+        assert len(server[name]) == 1 and items[name].get('client_secret'), (name, server.get(name), items[name])
+    deleted = [e for e in sim.log() if e['endpoint'] == 'DeleteClient']
+    assert len(deleted) == 1
+    assert lib.cache_clients(rel.cache_path, sim)[TIE_NAMES[0]]['client_id'] == landed[0]['clientId']
+
+
+def test_a_rival_stamped_in_the_same_second_after_the_single_modules_read_back_leaves_one(rel, tmp_path):
+    """The same for creatio_oauth_client: the rival lands after the read back right after creating
+    (before the module reads its creation back once more, after a settle; where it does not, right
+    after the run, which is when the rival would read back and keep its own)."""
+    sim = rel.sim
+    sim.configure(stamp_precision='second')
+    secrets_dir = tmp_path / 'secrets'
+    secrets_dir.mkdir(mode=0o700)
+    landed = []
+    witness = lib.SecretWitness(sim, deletes=1)
+    rival = _rival_of(TIE_NAMES[0], landed)
+    # the lookup and the read back after creating are the first two OData reads: the rival comes after them
+    sim.trigger('OData', rival, skip=2, label='rival')
+    result = rel.run(TIE_ONE, extra_vars={'secrets_dir': str(secrets_dir)})
+    assert result.rc == 0, result
+    if not landed:
+        rival(sim)
+    data = result.task_result('One integration')
+    _check_gave_way(rel, result, witness, data, TIE_NAMES[0], str(secrets_dir / 'tie.json'), landed[0], 'single module: ')
+    assert lib.cache_clients(rel.cache_path, sim)[TIE_NAMES[0]]['client_id'] == landed[0]['clientId']

@@ -170,6 +170,36 @@ def test_add_client_no_dedupe(admin, sim):  # pylint: disable=redefined-outer-na
     assert [r['redirectUrl'] for r in rec['redirectUrls']] == ['https://web.example.com/cb'] and rec['systemUserId'] is None
 
 
+def test_stamp_precision_second_gives_writes_of_one_second_the_same_created_on(admin, sim):  # pylint: disable=redefined-outer-name
+    stamp = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.(\d{3})Z$')
+    first = add_cc(admin, 'Fine')['clientId']
+    second = add_cc(admin, 'Fine')['clientId']
+    fine = dict((c['clientId'], c['createdOn']) for c in sim.state()['clients'])
+    assert fine[first] < fine[second]  # millisecond (the default): strictly later, even within one millisecond
+    with pytest.raises(ValueError):
+        sim.configure(stamp_precision='minute')
+    sim.configure(stamp_precision='second')
+    ids = []
+    while len(ids) < 2 or stamps[ids[-2]] != stamps[ids[-1]]:  # two creations in one second (a second boundary may fall between)
+        assert len(ids) < 10
+        ids.append(add_cc(admin, 'Coarse')['clientId'])
+        stamps = dict((c['clientId'], c['createdOn']) for c in sim.state()['clients'])
+    assert all(stamp.match(stamps[i]).group(1) == '000' for i in ids)
+    doc = admin.odata("?$filter=Name%20eq%20'Coarse'&$select=ClientId,CreatedOn").json()
+    assert dict((r['ClientId'], r['CreatedOn']) for r in doc['value']) == dict((i, stamps[i]) for i in ids)
+
+
+def test_add_client_by_hand_takes_the_id_and_created_on_given(admin, sim):  # pylint: disable=redefined-outer-name
+    made = sim.add_client('By hand', record_id='00000000-0000-4000-8000-000000000001', created_on='2026-01-02T03:04:05.000Z')
+    assert (made['id'], made['createdOn'], made['systemUserId']) == (
+        '00000000-0000-4000-8000-000000000001', '2026-01-02T03:04:05.000Z', cs.POWERBI_USER_ID)
+    assert HEX32.match(made['clientId']) and HEX64.match(sim.issued_secrets()['client_secrets'][made['clientId']])
+    doc = admin.odata("?$filter=Name%20eq%20'By%20hand'&$select=Id,ClientId,CreatedOn").json()
+    assert doc['value'] == [{'Id': made['id'], 'ClientId': made['clientId'], 'CreatedOn': made['createdOn']}]
+    with pytest.raises(ValueError):
+        sim.add_client('No user', system_user_id=cs.SUPERVISOR_CONTACT_ID)
+
+
 def test_redirect_urls(admin, sim):  # pylint: disable=redefined-outer-name
     cid = add_code(admin)['clientId']
     res = result(admin.call('AddRedirectUrls', {'clientId': cid, 'redirectUrls': ['https://a/cb', 'https://b/cb', 'https://a/cb']}),

@@ -59,6 +59,8 @@ AUTHORIZE_ENDPOINT_MODES = ('on', 'off')
 # auto: 8.3 serves {api}/.well-known/openid-configuration, 8.1 does not; on: 8.1 serves it too
 # (whether a real 8.1 does is unknown, contract section 2); off: neither.
 OPENID_CONFIGURATION_MODES = ('auto', 'on', 'off')
+# How finely CreatedOn/ModifiedOn are stored: a database may keep whole seconds (ASSUMED unknown for Creatio).
+STAMP_PRECISIONS = ('millisecond', 'second')
 DEFAULT_REDIRECT_ENTITY = 'OAuthClientAppRedirectUrl'  # ASSUMED name, see README
 
 DEFAULT_CONFIG = {
@@ -81,6 +83,7 @@ DEFAULT_CONFIG = {
     'get_client_secret': True,
     'session_expiry': 'json',
     'echo_credentials': False,
+    'stamp_precision': 'millisecond',
     'faults': [],
 }
 BOOL_SWITCHES = ('csrf', 'oauth_feature', 'identity_up', 'identity_refuses', 'default_resource', 'admin_rights',
@@ -94,6 +97,7 @@ CHOICE_SWITCHES = {
     'authorize_endpoint': AUTHORIZE_ENDPOINT_MODES,
     'openid_configuration': OPENID_CONFIGURATION_MODES,
     'session_expiry': ('json', 'html'),
+    'stamp_precision': STAMP_PRECISIONS,
 }
 STATUS_SWITCHES = ('odata_status', 'sysadminunit_status')
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, quote, unquote_plus, urlencode
 
 from . import data, odata
 from .data import (
-    AUTOMATION_CLIENT_ID, AUTOMATION_CLIENT_NAME, AUTOMATION_CLIENT_SECRET, AUTOMATION_RECORD_ID, GRANT_CC, GRANT_CODE,
+    AUTOMATION_CLIENT_ID, AUTOMATION_CLIENT_NAME, AUTOMATION_CLIENT_SECRET, AUTOMATION_RECORD_ID, GRANT_CC, GRANT_CODE, POWERBI_USER_ID,
     SEED_TIME, SERVICE_METHODS, SUPERVISOR_CONTACT_ID, SUPERVISOR_ID, USER_TYPE,
 )
 from .messages import text as _text
@@ -369,6 +369,29 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
             self._units.append(unit)
             return self._public_unit(unit)
 
+    def add_client(self, name, application_url='https://app.example.com', system_user_id=POWERBI_USER_ID, record_id=None,
+                   created_on=None):
+        """Add a client credentials integration "by hand", as another controller's AddClient would (its
+        secret in issued_secrets()); a trigger action can make it land between two requests of a run.
+        ``record_id`` and ``created_on`` set its Id and CreatedOn (a tie with another creation, an Id
+        that sorts first). Returns the client (never a secret)."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError('name must be a non-empty string')
+        with self._lock:
+            if self._user_by_id(system_user_id) is None:
+                raise ValueError('system_user_id must be the Id of a user')
+            now = self._now()
+            client = {
+                'id': canonical_guid(record_id) or str(uuid.uuid4()), 'name': name,
+                'clientId': uuid.uuid4().hex.upper(), 'applicationUrl': application_url, 'grantType': GRANT_CC,
+                'systemUserId': canonical_guid(system_user_id), 'isActive': True, 'description': '', 'redirectUrls': [],
+                'seeded': False, 'createdOn': created_on or now, 'createdById': SUPERVISOR_CONTACT_ID,
+                'modifiedOn': created_on or now, 'modifiedById': SUPERVISOR_CONTACT_ID,
+            }
+            self._clients.append(client)
+            self._secrets[client['clientId']] = secrets.token_hex(32).upper()
+            return copy.deepcopy(client)
+
     def expire(self, sessions=True, tokens=True, mode=None):
         """Invalidate sessions and/or tokens now; mode ('json'/'html') sets session_expiry."""
         with self._lock:
@@ -453,10 +476,13 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
         return mode == 'on' or (mode == 'auto' and not self._v81())
 
     def _now(self):
-        """The current UTC time as OData serialises it, strictly later than the last one handed out."""
+        """The current UTC time as OData serialises it, strictly later than the last one handed out;
+        with switch stamp_precision "second", whole seconds (two writes in one second get the same stamp)."""
         millis = max(int(time.time() * 1000), self._last_ms + 1)
         self._last_ms = millis
         stamp = datetime.fromtimestamp(millis // 1000, timezone.utc).strftime('%Y-%m-%dT%H:%M:%S')
+        if self._config['stamp_precision'] == 'second':
+            return f'{stamp}.000Z'
         return f'{stamp}.{millis % 1000:03d}Z'
 
     def _user_by_id(self, user_id):
