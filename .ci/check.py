@@ -50,7 +50,7 @@ def main() -> int:
         run('sanity (%s)' % matrix, [make, '--no-print-directory', 'sanity', 'MATRIX=%s' % matrix]),
         run('pytest: unit, simulator, functional smoke',
             [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-n', workers,
-             'tests/unit', 'tests/simulator'] + list(SMOKE)),
+             'tests/unit', 'tests/simulator'] + list(SMOKE), env=dict(os.environ, CREATIO_TEST_REQUIRE_BAO='1')),
     ]
     print('\n##### make check: %.0f s in all' % (time.monotonic() - t0))
     for label, rc, took in results:
