@@ -55,7 +55,7 @@ class ServiceMethod(object):
 
 SERVICE_METHODS = dict((m.name, m) for m in (
     # AddClient does not deduplicate by name and returns the only copy of the secret (SRC): never
-    # repeated blindly. A lost answer is settled by reading back (engine), not by sending again.
+    # repeated blindly. A lost answer is settled by reading back (_executor), not by sending again.
     ServiceMethod('AddClient', 'addClientRequest', False),
     # Adding the same URI twice creates two rows (ASSUMED, like AddClient): never repeated blindly.
     ServiceMethod('AddRedirectUrls', 'redirectUrlsRequest', False),
@@ -64,7 +64,7 @@ SERVICE_METHODS = dict((m.name, m) for m in (
     ServiceMethod('DeleteRedirectUrl', 'deleteRedirectUrlRequest', True),
     # SRC 8.1, undocumented in 8.3 (ASSUMED still present). Sets absolute values: repeatable.
     ServiceMethod('UpdateClient', 'updateClientRequest', True),
-    # A repeat answers "does not exist", which the engine treats as done.
+    # A repeat answers "does not exist", which _executor treats as done.
     ServiceMethod('DeleteClient', 'deleteClientRequest', True),
     # LIVE (newer versions; absent in 8.1): creates a technical user; never repeated blindly.
     ServiceMethod('CreateTechnicalUser', 'createTechnicalUserRequest', False),

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Internal to creatio.oauth (not a public API). Typed exceptions raised by the creatio.oauth module_utils.
 
-module_utils never calls fail_json: they raise one of these, and engine.fail_from_error() is the
+module_utils never calls fail_json: they raise one of these, and _run.run_module() is the
 one place that turns them into a module failure. Every message here is built from values that are
 safe to print: no password, client secret, cookie or token is ever passed to these constructors.
 """

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A ModuleRun without Ansible: a stand-in AnsibleModule and the parameters a module would pass,
-for the unit tests that drive the engine against the simulator."""
+for the unit tests that drive the services, the lookup and the executor against the simulator."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The engine against the simulator: lookup, execution with the cache kept in step, check mode
+"""_lookup and _executor against the simulator: lookup, execution with the cache kept in step, check mode
 sending no writes, lost AddClient answers settled by reading back, and the one fail_json place."""
 
 from __future__ import absolute_import, division, print_function
