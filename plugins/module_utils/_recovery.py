@@ -16,7 +16,8 @@ import uuid
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
-from ansible_collections.creatio.oauth.plugins.module_utils._errors import BusinessError, CreatioError, HttpError, UnreadableAnswerError
+from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
+    BusinessError, ConfigurationError, CreatioError, HttpError, UnreadableAnswerError)
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import TEXT_TYPES
 
 # The site fact (facts cache): True, or False ("there is none", asked again after a day: _site.SiteFacts.learn_fact).
@@ -25,15 +26,19 @@ ROTATION = ('the way out is a new integration with a new secret (rotation): dele
             'again, or let rotate_after_days do it; this collection never deletes or re-creates an integration by itself')
 
 
-class SecretNotReadableError(CreatioError):
+class SecretNotReadableError(ConfigurationError):
     """The site has no GetClientSecret (HTTP 404 after a good login, now or within the last day): a
-    secret cannot be read back from it. ``evidence`` says what decided it."""
+    secret cannot be read back from it. ``evidence`` says what decided it. A ConfigurationError of
+    recover_secret: what the declaration asks cannot be done on this site, and the way out is in the
+    declaration (rotation); like one, it fails its integration only, not the rest of a batch."""
 
     def __init__(self, name, client_id, evidence, call=None):
-        CreatioError.__init__(
+        ConfigurationError.__init__(
             self, 'the client secret of integration %r (client id %s) cannot be read back from this site: it has no %s '
             '(%s; Creatio 8.1 has it, later versions may not)' % (name, client_id, api.READ_BACK_METHOD, evidence),
-            call=call or api.READ_BACK_METHOD, status=api.METHOD_ABSENT_STATUS if call else None, hint=ROTATION)
+            option='recover_secret', hint=ROTATION)
+        self.call = call or api.READ_BACK_METHOD
+        self.status = api.METHOD_ABSENT_STATUS if call else None
         self.evidence = evidence
 
 
@@ -56,9 +61,9 @@ def read_back_secret(run, name, record):
     if known is False:
         raise SecretNotReadableError(name, record.client_id, 'the facts cache: %s' % evidence)
     if not record.app_id:
-        raise CreatioError('the client secret of integration %r cannot be read back: its OAuthClientApp Id was not read '
-                           'from Creatio in this run' % name, call=api.READ_BACK_METHOD,
-                           hint='run with verify: true and OData readable, so that the integration is read from Creatio')
+        raise ConfigurationError('the client secret of integration %r cannot be read back: it was not read from Creatio in '
+                                 'this run (the facts cache answered), so the Id %s takes is unknown' % (name, api.READ_BACK_METHOD),
+                                 option='verify', hint='run with verify: true, as a user who can read OData OAuthClientApp')
     try:
         result = run.client.call(api.READ_BACK_METHOD, {'clientAppId': record.app_id})
     except HttpError as exc:

@@ -103,12 +103,16 @@ def test_a_site_without_get_client_secret_names_rotation_and_writes_nothing(sim,
     secrets, path, client_id = created_then_lost(sim, tmp_path)
     clients_before = sim.state()['clients']
 
-    run, result = apply(sim, tmp_path, secrets, recover_secret=True)
+    run = make_run(sim, tmp_path, clients=[item(recover_secret=True), item('Other')], secrets_dir=str(secrets), verify_tokens=False)
+    result = batch.apply_many(run)
     assert result.get('failed') is True
     message = result['clients'][0]['msg']
     assert 'cannot be read back from this site' in message and 'rotation' in message and 'state: absent' in message, message
+    assert result['clients'][0]['error']['type'] == 'SecretNotReadableError'
     assert not path.exists()
-    assert [e for e in sim.log() if e['kind'] == 'write'] == [] and sim.state()['clients'] == clients_before
+    writes = [e['endpoint'] for e in sim.log() if e['kind'] == 'write']
+    assert writes == ['AddClient'] and [c for c in sim.state()['clients'] if c['name'] != 'Other'] == clients_before
+    assert result['integrations'][1]['action'] == 'created', result  # the failure concerns its integration only
     assert run.cache.site_fact(run.site, recovery.FACT) is False
 
     # the next run does not ask again (kept for a day), and says the same
