@@ -147,7 +147,12 @@ def recover_secret_file(run, name, record, path, opted_in):
         warning = secret_file.open_folder_warning(path)
         if warning:
             run.warn(warning)
-        secret_file.write_secret_file(path, document)
+        try:
+            secret_file.write_secret_file(path, document)
+        except CreatioError as exc:  # its hint speaks of a new integration's one copy: this secret stays in Creatio
+            raise CreatioError(exc.message, call=api.READ_BACK_METHOD,
+                               hint='nothing was created or changed in Creatio, which still holds the secret: fix the folder '
+                                    'of %s, then re-run to read it back again' % path)
     done = recover_missing_secret(run, name, record, save, 'client_secret_file %s' % path, opted_in)
     return [done] if done else []
 

@@ -140,3 +140,22 @@ def test_the_site_check_reports_get_client_secret(sim, tmp_path):
     report = check_site(make_run(sim, tmp_path / 'other'))
     line = [c for c in report['checks'] if c['check'] == 'read back a secret'][0]
     assert line['status'] == 'skipped' and 'HTTP 404' in line['detail'] and 'rotation' in line['detail'], line
+
+
+def test_a_file_that_cannot_be_written_fails_naming_a_re_run_and_no_secret(sim, tmp_path, monkeypatch):
+    from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
+    from ansible_collections.creatio.oauth.plugins.module_utils._errors import CreatioError
+    sim.configure(creatio_version='8.1')
+    secrets, path, client_id = created_then_lost(sim, tmp_path)
+    secret = sim.issued_secrets()['client_secrets'][client_id]
+
+    def refuse(where, document):
+        raise CreatioError('client_secret_file %s could not be written (No space left on device)' % where, hint=secret_file.SECRET_KEPT)
+    monkeypatch.setattr(secret_file, 'write_secret_file', refuse)
+    run, result = apply(sim, tmp_path, secrets, recover_secret=True)
+    assert result.get('failed') is True and not path.exists()
+    failure = result['clients'][0]
+    assert 'No space left' in failure['msg'] and 're-run to read it back again' in failure['msg'], failure['msg']
+    assert 'client_secret return value' not in failure['msg'] and 'client_secret' not in failure
+    assert [e for e in sim.log() if e['kind'] == 'write'] == []
+    no_secret_in(secret, result, run.warnings)
