@@ -172,7 +172,7 @@ def probe(run):
             return None, run.scrub(exc).full_message()
         detail = '%s answered HTTP %s after a good login' % (api.READ_BACK_METHOD, exc.status)
         run.facts.learn_fact(FACT, False, detail)
-        return False, detail + ': the method does not exist here'
+        return False, detail + ': the method does not exist here (ASSUMED: what a site answers for a method it lacks)'
     except CreatioError as exc:
         return None, run.scrub(exc).full_message()
     run.facts.learn_fact(FACT, True, '%s answered a made-up Id' % api.READ_BACK_METHOD)
