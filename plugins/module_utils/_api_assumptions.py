@@ -68,7 +68,15 @@ SERVICE_METHODS = dict((m.name, m) for m in (
     ServiceMethod('DeleteClient', 'deleteClientRequest', True),
     # LIVE (newer versions; absent in 8.1): creates a technical user; never repeated blindly.
     ServiceMethod('CreateTechnicalUser', 'createTechnicalUserRequest', False),
+    # SRC 8.1 (the integration page calls it each time it opens); on 8.3 ASSUMED unknown. A read: safe to repeat.
+    # Its one parameter is the bare body {"clientAppId": <OAuthClientApp Id>} (SRC: not wrapped by a name, so
+    # parameter None), and clientAppId is the OData row's Id, not the client id.
+    ServiceMethod('GetClientSecret', None, True),
 ))
+# ASSUMED: GetClientSecret with an Id that no integration has answers "Record with specified Id does not exist"
+# (success false) where the method exists, and 404 (METHOD_ABSENT_STATUS) after a good login where it does not:
+# the site check's read-only probe (_site_check.py), and the site fact "get_client_secret" (_recovery.py).
+READ_BACK_METHOD = 'GetClientSecret'
 # Users (contract section 4): SysAdminUnit rows whose SysAdminUnitTypeValue is 4; a systemUserId is the
 # Id of such a row (SRC), never the Id of the user's contact. Readable like any entity: ASSUMED.
 USERS_ENTITY = 'SysAdminUnit'

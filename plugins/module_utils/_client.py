@@ -70,6 +70,7 @@ class CreatioClient(ODataReads):
         self._on_api_path = on_api_path
         self._openid = None
         self.openid_answered = False  # set by the first OpenID configuration read
+        self._read_back = []  # client secrets read back from Creatio (GetClientSecret): scrubbed like the login's
 
     @classmethod
     def for_connection(cls, connection, api_path=None, on_api_path=None):
@@ -95,7 +96,12 @@ class CreatioClient(ODataReads):
 
     # --- secrets -----------------------------------------------------------------------------
     def secrets(self):
-        return [s for s in self.login_method.secrets() if s and len(str(s)) >= 4]
+        return [s for s in list(self.login_method.secrets()) + self._read_back if s and len(str(s)) >= 4]
+
+    def keep_secret(self, secret):
+        """A secret this run holds from now on (read back from Creatio): scrubbed from every error as the login's are."""
+        if secret and secret not in self._read_back:
+            self._read_back.append(secret)
 
     def scrub_error(self, exc):
         exc.redact(self.secrets(), REDACTED)
@@ -274,7 +280,7 @@ class CreatioClient(ODataReads):
         response = self._api(
             'POST', api.SERVICE_PATH + method_name, method_name, method.safe_to_repeat,
             headers={'Content-Type': 'application/json; charset=utf-8', 'Accept': 'application/json'},
-            json={method.parameter: payload})
+            json={method.parameter: payload} if method.parameter else payload)  # None: a bare body (api.SERVICE_METHODS)
         body = self._json_or_raise(response, method_name, write=True)
         result = api.unwrap_result(method_name, body)
         lowered = api.lower_keys(result)

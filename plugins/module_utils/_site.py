@@ -84,6 +84,23 @@ class SiteFacts(object):
         # a fact from before timestamps (or a clock set back) counts as old
         return not isinstance(checked, (int, float)) or not 0 <= time.time() - checked <= api.NEGATIVE_FACT_MAX_AGE
 
+    # --- a fact of another service (_recovery.py: whether the site has GetClientSecret) -------------
+    def kept_fact(self, key, fresh_only=True):
+        """(value, evidence) of fact ``key`` in the facts cache; (None, None) when unknown, or when it is a
+        "there is none" (False) fact that must be asked again (``fresh_only``; see _stale)."""
+        value = self._fact(key)
+        if value is None or (value is False and fresh_only and self._stale(key)):
+            return None, None
+        return value, self._fact(key + EVIDENCE)
+
+    def learn_fact(self, key, value, evidence):
+        """Keep fact ``key`` (True or False) with what decided it; False is asked again after a day (_stale)."""
+        self._keep(key + EVIDENCE, evidence)
+        if value:
+            self._keep(key, value)
+        else:
+            self._keep_negative(key, value)
+
     # --- Creatio 8.3 or older ----------------------------------------------------------------
     def has_redirect_methods(self):
         """True where AddRedirectUrls and grant types exist (Creatio 8.3), False before (8.1)."""

@@ -12,6 +12,7 @@ import binascii
 import os
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
+from ansible_collections.creatio.oauth.plugins.module_utils import _recovery as recovery
 from ansible_collections.creatio.oauth.plugins.module_utils._auth import ClientCredentialsLogin
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     AuthenticationError, ConfigurationError, CreatioError, ReadNotPermittedError)
@@ -79,6 +80,7 @@ def check_site(run):
         report.assumption('A GET of a redirect URI method answers 405 where it exists (8.3) and 404 before 8.3 (WCF)',
                           CONFIRMED, evidence)
     _authorize_endpoint(run, report, entity)
+    _read_back(run, report)
     report.assumption('A site without an OpenID configuration nor a redirect-URI entity has no redirect URI methods (before 8.3)',
                       UNKNOWN, 'the check does not call a method that would write')
     return _result(run, report)
@@ -94,6 +96,21 @@ def _authorize_endpoint(run, report, entity):
     report.assumption('The authorization endpoint refuses an unknown client with HTTP 400 naming invalid_client or '
                       'unauthorized_client, and an unregistered redirect URI with HTTP 400 naming redirect_uri (IdentityServer)',
                       CONFIRMED if answers else REFUTED, detail)
+
+
+def _read_back(run, report):
+    """GetClientSecret, read-only: with a made-up Id (it reads, and there is nothing to read)."""
+    exists, detail = recovery.probe(run)
+    name = 'read back a secret'
+    if exists is None:
+        report.check(name, FAILED, '%s could not be asked: %s' % (api.READ_BACK_METHOD, detail))
+        return
+    report.check(name, OK if exists else SKIPPED,
+                 '%s %s: %s' % (api.READ_BACK_METHOD, detail, 'a lost client secret can be read back (recover_secret)' if exists else
+                                'a lost client secret cannot be read back from this site; the way out is a new integration (rotation)'))
+    report.assumption('GetClientSecret (SRC 8.1; on 8.3 unknown) answers "Record with specified Id does not exist" for an '
+                      'unknown Id where it exists, and HTTP 404 after a good login where it does not',
+                      CONFIRMED, detail)
 
 
 def _odata(run, report, entity, columns, encoded_filter, name, assumption):

@@ -142,6 +142,20 @@ options:
         two integrations with that name).
     type: bool
     default: false
+  recover_secret:
+    description:
+      - When the integration exists in Creatio (read from Creatio in this run) and O(client_secret_file) is missing
+        (no partial or kept copy of it is being settled), read its client secret back from Creatio
+        (C(GetClientSecret), Creatio 8.1; whether 8.3 has it is unknown) and write the file as for a new integration
+        (mode 0600, whole or absent). The result is changed, with one C(GetClientSecret) operation; nothing is written
+        to Creatio and the secret is in no return value. Check mode reports it and sends nothing.
+      - False by default, because reading a secret back is a deliberate act, and a secret read back is as sensitive
+        as a new one. Without it, a missing file of an existing integration gets a warning.
+      - Where the site has no C(GetClientSecret) (HTTP 404 after a good login, kept in the facts cache for a day), the
+        task fails naming rotation (a new integration, O(state=absent) then O(state=present)) as the way out; the
+        module never deletes or re-creates an integration by itself.
+    type: bool
+    default: false
 notes:
   - 'Creatio shows a client secret only once. Put C(no_log: true) on tasks that create integrations, or use
     O(client_secret_file), so that the secret does not reach logs.'
@@ -252,7 +266,10 @@ secret_store:
   type: dict
   sample: {"location": "vault_kv2 https://vault.example.com:8200, secret/creatio/mycompany.creatio.com/Webhooks", "changed": true, "version": 1}
 operations:
-  description: The OAuthConfigService calls this run made (in check mode, would make), in order.
+  description:
+    - The OAuthConfigService calls this run made (in check mode, would make), in order.
+    - C(GetClientSecret) (see O(recover_secret)) reads a secret back; its C(request) holds the C(clientAppId) (the
+      Id of the integration's OAuthClientApp row), never the secret.
   returned: always
   type: list
   elements: dict

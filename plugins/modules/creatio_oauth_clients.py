@@ -122,6 +122,15 @@ options:
             exists (see O(creatio.oauth.creatio_oauth_client#module:create_when_unreadable)).
         type: bool
         default: false
+      recover_secret:
+        description:
+          - When the integration exists in Creatio and its secret file (O(clients[].client_secret_file), or its file of
+            O(secrets_dir)) is missing, read its client secret back from Creatio (C(GetClientSecret), Creatio 8.1) and
+            write the file (see O(creatio.oauth.creatio_oauth_client#module:recover_secret)). Nothing is written to
+            Creatio. Where the site has no C(GetClientSecret), the item fails naming rotation as the way out.
+          - False by default: reading a secret back is a deliberate act.
+        type: bool
+        default: false
       preset:
         description:
           - What kind of integration this is. A preset fixes the grant type and fills in defaults for the keys the
