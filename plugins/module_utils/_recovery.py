@@ -143,6 +143,7 @@ def recover_secret_file(run, name, record, path, opted_in):
     if secret_file.partial_files(path) or (run.cache is not None and secret_file.kept_secret_files(
             secret_file.kept_folder(run.cache.path), run.site, name)):
         return []  # a copy of the secret is there (a run writing it now, or one left for the next run to settle)
+
     def save(document):
         warning = secret_file.open_folder_warning(path)
         if warning:
