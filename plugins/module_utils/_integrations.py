@@ -152,6 +152,7 @@ def apply(run, desired, users=None, created=None):
         settled = bool(path and present) and secret_file.settle_partial_files(run, path, name, current_client_id)
         kept_in = secret_file.kept_folder(run.cache.path)
         delivery = getattr(run, 'secret_delivery', None)
+        recovered = []  # the GetClientSecret operation of a secret the store lacked, read back from Creatio
         if present and delivery is None:
             settled = secret_file.settle_kept_secrets(run, kept_in, path, name, current_client_id) or settled
         if present and delivery is not None:
@@ -159,7 +160,8 @@ def apply(run, desired, users=None, created=None):
             if creates:
                 delivery.check_before_create(name, record.client_id if record is not None and found.recreate else None)
             elif current_client_id:
-                settled = delivery.settle(name, current_client_id) or settled
+                settled = delivery.settle(name, current_client_id, recover=_read_back_into(run, name, record, desired, recovered)) \
+                    or settled
         if path and creates:
             secret_file.check_can_keep(path, run.check_mode)  # the secret is shown once: nothing is created unless it can be kept
             kept = secret_file.make_way_for_secret_file(run, path, name, record.client_id if record and not found.recreate else None,
@@ -189,6 +191,7 @@ def apply(run, desired, users=None, created=None):
             known, plan, outcome = _adopt_survivor(run, desired, lost.survivor, grant_types, lost.done)
         if created is not None and outcome.created is not None:
             created.append((outcome.created, desired, grant_types))
+        outcome.done += recovered
         if present and not creates and not settled:  # the secret file of an integration Creatio has, missing: issue 23
             outcome.done += recovery.recover_secret_file(run, name, outcome.record, path, desired.get('recover_secret'))
     result = {
@@ -220,6 +223,18 @@ def apply(run, desired, users=None, created=None):
     if run.diff:
         result['diff'] = {'before': diff_view_of(known), 'after': diff_view_of(outcome.record)}
     return result
+
+
+def _read_back_into(run, name, record, desired, recovered):
+    """What the secret store calls when it lacks the secret of ``name``, which Creatio has (``record``): the
+    secret read back from Creatio into it with recover_secret (recovery.recover_missing_secret), the operation
+    kept in ``recovered``."""
+    def recover(save, destination):
+        done = recovery.recover_missing_secret(run, name, record, save, destination, desired.get('recover_secret'))
+        if done:
+            recovered.append(done)
+        return done
+    return recover
 
 
 def site_lists_redirect_urls(run, record, grant_types):

@@ -179,10 +179,11 @@ class SecretDelivery(object):
             exc.secret = None
 
     # --- an integration that exists -----------------------------------------------------------------
-    def settle(self, name, client_id):
+    def settle(self, name, client_id, recover=None):
         """For an integration Creatio has (client ``client_id``): a kept copy of its secret is delivered
-        and removed; otherwise the store is only read. Returns True when something was (or, in check
-        mode, would be) delivered or removed."""
+        and removed; otherwise the store is only read, and where it lacks that client's secret,
+        ``recover(save, destination)`` (see _integrations._read_back_into) may read it back from Creatio
+        into it. Returns True when something was (or, in check mode, would be) delivered or removed."""
         path = self.path(name)
         folder = secret_file.kept_folder(self.run.cache.path)
         changed = False
@@ -219,12 +220,24 @@ class SecretDelivery(object):
                           % (self.store.describe(path), name, self.run.scrub(exc, extra_secrets=self.secrets_known()).full_message()))
             return False
         self.done[name] = {'location': self.store.describe(path), 'changed': False}
+        if client_key(held) != client_key(client_id) and recover is not None:
+            # recover warns itself when it is not asked to read the secret back (recover_secret), naming the way out
+            if not recover(lambda document: self._deliver_read_back(path, name, document, held), self.store.describe(path)):
+                return False
+            if self.run.check_mode:
+                self.done[name] = {'location': self.store.describe(path), 'changed': True}
+            return True
         if client_key(held) != client_key(client_id):
             self.run.warn('%s holds %s, not the secret of integration %r (client id %s); Creatio shows a secret only when it '
                           'creates the integration, so this run cannot put it there: to get a new one, delete the integration '
                           '(state: absent) and re-run' % (self.store.describe(path), 'client id %s' % held if held else 'nothing',
                                                           name, client_id))
         return False
+
+    def _deliver_read_back(self, path, name, document, held):
+        # What the store holds there (if anything) is of a client Creatio no longer has under this name: replaced.
+        self.new_secrets[name + '\nread back'] = document['client_secret']  # scrubbed from errors
+        self.done[name] = _entry(self.store.deliver(path, document, previous_client_id=held))
 
     def result_of(self, name, creating=False):
         """The result's ``secret_store`` entry for ``name`` (None when the store was not involved)."""

@@ -159,3 +159,39 @@ def test_a_file_that_cannot_be_written_fails_naming_a_re_run_and_no_secret(sim, 
     assert 'client_secret return value' not in failure['msg'] and 'client_secret' not in failure
     assert [e for e in sim.log() if e['kind'] == 'write'] == []
     no_secret_in(secret, result, run.warnings)
+
+
+def _store_run(sim, tmp_path, store_dir, check_mode=False, **kw):
+    from ansible_collections.creatio.oauth.plugins.module_utils._secret_delivery import with_secret_store
+    run = make_run(sim, tmp_path, check_mode=check_mode, clients=[item(**kw)], secrets_dir=None, verify_tokens=False,
+                   secret_store={'type': 'files', 'path': str(store_dir / '{name}.json')})
+    run.module.run_command = None  # the files store runs no command
+    return run, with_secret_store(batch.apply_many)(run)
+
+
+def test_a_secret_store_that_lacks_the_secret_is_filled_by_reading_it_back_on_81(sim, tmp_path):
+    """Issue 23: a store that lacks the current client's secret is filled from Creatio, creating nothing."""
+    sim.configure(creatio_version='8.1')
+    store_dir = tmp_path / 'store'
+    store_dir.mkdir(mode=0o700)
+    _run, first = _store_run(sim, tmp_path, store_dir)
+    assert first['integrations'][0]['action'] == 'created', first
+    stored = store_dir / 'Webhooks.json'
+    client_id = json.loads(stored.read_text())['client_id']
+    secret = sim.issued_secrets()['client_secrets'][client_id]
+    stored.unlink()  # the store lost it
+    sim.clear_log()
+
+    run, quiet = _store_run(sim, tmp_path, store_dir)  # without recover_secret: a warning naming it, nothing read
+    assert not stored.exists() and 'GetClientSecret' not in service_calls(sim)
+    assert any('recover_secret' in w for w in run.warnings), run.warnings
+
+    check, would = _store_run(sim, tmp_path, store_dir, check_mode=True, recover_secret=True)
+    assert not stored.exists() and 'GetClientSecret' not in service_calls(sim), would
+
+    run, result = _store_run(sim, tmp_path, store_dir, recover_secret=True)
+    assert json.loads(stored.read_text())['client_secret'] == secret
+    assert service_calls(sim) == ['GetClientSecret']  # read back: no AddClient, no DeleteClient, no write
+    entry = result['integrations'][0]
+    assert entry['action'] == 'updated' or result['changed'], result
+    no_secret_in(secret, result, run.warnings, quiet, would)
