@@ -108,7 +108,16 @@ def test_redirect_uris_the_site_does_not_list_are_never_in_line(run_playbook, tm
         summary = result.task_result(SUMMARY, host='site-a')['msg']
         assert any('not compared with the site: redirect_urls' in line for line in summary), summary
 
-        # empty cache: the role says "not confirmed"; the report says the same
+        # empty cache, the authorization endpoint answering: it proves the declared URI registered, but it cannot
+        # see the rogue one: still not compared, so unknown
+        forget_everything(cache_path)
+        result, report, cells = drift(run_playbook, tmp_path, sites, [PORTAL])
+        cell = cells[('site-a', 'Portal')]
+        assert cell['state'] == 'unknown' and 'redirect_urls' in cell['reason'], cell
+        assert report['summary']['sites_in_line'] == 0
+
+        # empty cache and no authorization endpoint: the role says "not confirmed"; the report says the same
+        sim.configure(authorize_endpoint='off')
         forget_everything(cache_path)
         result, report, cells = drift(run_playbook, tmp_path, sites, [PORTAL])
         summary = result.task_result(SUMMARY, host='site-a')['msg']
