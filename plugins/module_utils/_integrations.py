@@ -361,7 +361,7 @@ def _with_site_redirect_urls(run, server, cached):
     try:
         grant_types = run.facts.has_redirect_methods()
         if grant_types:
-            read_listed_redirect_urls(run, server)
+            read_listed_redirect_urls(run.facts, server)
     except CreatioError as exc:
         run.warn('the redirect URIs Creatio lists could not be read (%s): those of the facts cache are shown'
                  % run.scrub(exc).full_message())
