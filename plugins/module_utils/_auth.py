@@ -197,7 +197,7 @@ class ClientCredentialsLogin(object):
 def login_for(connection):
     """The login method a Connection names."""
     if connection.login_kind == 'oauth':
-        return ClientCredentialsLogin(connection.token_url, connection.client_id, connection.client_secret)
+        return ClientCredentialsLogin(connection.given_token_url, connection.client_id, connection.client_secret)
     return FormsLogin(connection.site_url, connection.login_url, connection.username, connection.password)
 
 

@@ -32,10 +32,16 @@ SITE_CHECK_URI = 'https://creatio-oauth-site-check.invalid/callback'  # never re
 
 class AuthorizeProbe(object):
     """The authorization endpoint of one module run; found on first need, and given up on for the
-    rest of the run after an answer that says nothing (no guess is made from it)."""
+    rest of the run after an answer that says nothing (no guess is made from it).
 
-    def __init__(self, run):
-        self.run = run
+    ``lazy_client``: a callable giving the run's CreatioClient (built on first need), for the site's OpenID
+    configuration; ``connection``: the Connection, whose origins bound where the endpoint may be; ``new_transport``:
+    a callable giving a bare transport of the run's TLS settings, one per question."""
+
+    def __init__(self, lazy_client, connection, new_transport):
+        self.lazy_client = lazy_client
+        self.connection = connection
+        self.new_transport = new_transport
         self._endpoint = None  # '' once looked for and not usable
         self.why_not = None  # why there is no usable endpoint, for the site check and the warnings
         self.silent = False  # it answered something that is no verdict: not asked again in this run
@@ -47,13 +53,13 @@ class AuthorizeProbe(object):
 
     def _usable_endpoint(self):
         try:
-            listed = self.run.client.openid_configuration().get(api.AUTHORIZE_ENDPOINT_KEY)
+            listed = self.lazy_client().openid_configuration().get(api.AUTHORIZE_ENDPOINT_KEY)
         except CreatioError:
             listed = None
         if not isinstance(listed, str) or not listed:
             self.why_not = 'the site\'s OpenID configuration lists no %s' % api.AUTHORIZE_ENDPOINT_KEY
             return None
-        refusal = endpoint_refusal(listed, self.run.connection)
+        refusal = endpoint_refusal(listed, self.connection)
         if refusal:
             self.why_not = refusal
             return None
@@ -95,7 +101,7 @@ class AuthorizeProbe(object):
     def _ask(self, endpoint, client_id, url):
         query = urlencode([('client_id', client_id), ('redirect_uri', url), ('response_type', 'code'),
                            ('scope', api.AUTHORIZE_PROBE_SCOPE)])
-        transport = self.run.transport()  # its own: an empty cookie jar, no Authorization header
+        transport = self.new_transport()  # its own: an empty cookie jar, no Authorization header
         try:
             return transport.request('GET', endpoint + ('&' if '?' in endpoint else '?') + query, call=CALL, safe=True,
                                      headers={'Accept': 'text/html'})

@@ -15,7 +15,12 @@ from ansible_collections.creatio.oauth.plugins.module_utils._auth import login_f
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     MASK, AuthenticationError, BusinessError, ConfigurationError, CreatioError, HttpError, NotCreatioEndpointError, RecordNotFoundError,
     TransportError, UnreadableAnswerError)
-from ansible_collections.creatio.oauth.plugins.module_utils._odata import ODataReads, kind_of, origin_of, scrubbed
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import ODataReads, kind_of, origin_of, origin_of_parts, scrubbed
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit  # noqa: F401
 
 REDACTED = MASK
 
@@ -59,6 +64,9 @@ class CreatioClient(ODataReads):
     def __init__(self, connection, login, transport, session_store=None, api_path=None, on_api_path=None):
         self.connection = connection
         self.site_url = connection.site_url
+        # Split once: the link of every OData page is compared with the site's origin.
+        self.site_parts = urlsplit(self.site_url)
+        self.site_origin = origin_of_parts(self.site_parts)
         self.login_method = login
         self.transport = transport
         self.session_store = session_store
@@ -195,11 +203,11 @@ class CreatioClient(ODataReads):
 
     # --- the identity service ------------------------------------------------------------------
     def token_url(self, required_by=None):
-        """The identity service's token endpoint: given (creatio_identity_url), else published by the
+        """The identity service's token endpoint a run uses: given (Connection.given_token_url), else published by the
         site (its OpenID configuration, Creatio 8.3), else the Creatio cloud convention; None when
         none of them is known, or a ConfigurationError naming ``required_by`` when it is required."""
-        if self.connection.token_url:
-            return self.connection.token_url
+        if self.connection.given_token_url:
+            return self.connection.given_token_url
         discovered = self.openid_configuration().get('token_endpoint')
         if discovered:
             refusal = self._foreign_endpoint(discovered)

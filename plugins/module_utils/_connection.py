@@ -164,8 +164,9 @@ class Connection(object):
         return self.site_url + api_path + path
 
     @property
-    def token_url(self):
-        """The token endpoint of the identity service the user gave, or None."""
+    def given_token_url(self):
+        """The token endpoint of the identity service the user gave (creatio_identity_url), or None; the one a
+        run uses (given, discovered or the cloud convention) is CreatioClient.token_url()."""
         return self.identity_url + api.TOKEN_PATH if self.identity_url else None
 
     @property

@@ -16,6 +16,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     BusinessError, ConfigurationError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError,
     UnreadableAnswerError)
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import oldest_of
+from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import TEXT_TYPES
 
 try:
@@ -100,7 +101,8 @@ def _execute_one(run, name, operation, outcome, on_created):
             # It raises: after an answer that cannot be read, AddClient is never sent again.
             _settle_lost_add_client(run, name, operation, operation.request(client_id), unreadable, outcome)
     elif operation.call == 'AddRedirectUrls':
-        added_ids = dict((url, rid) for rid, url in api.parse_added_redirect_urls(result))
+        # The declared URIs were normalised: the answer's are too, or a URI echoed in another form loses its id.
+        added_ids = dict((stored_url(url), rid) for rid, url in api.parse_added_redirect_urls(result))
     outcome.record = planner.apply(outcome.record, operation, client_id=new_client_id, added_ids=added_ids)
     run.remember(name, outcome.record)
     if effective:

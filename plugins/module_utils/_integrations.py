@@ -214,7 +214,7 @@ def apply(run, desired, users=None, created=None):
         result['client_secret'] = outcome.secret
         # What a task that hands the secret on needs with it (the role's creatio_integrations_secret_tasks); no request for it.
         result['creatio_url'] = run.site
-        result['token_url'] = run.connection.token_url or run.connection.cloud_token_url
+        result['token_url'] = run.connection.given_token_url or run.connection.cloud_token_url
     stored = delivery.result_of(name, creating=creates) if delivery is not None else None
     if stored:
         result['secret_store'] = stored
@@ -381,7 +381,7 @@ def _with_site_redirect_urls(run, server, cached):
     try:
         grant_types = run.facts.has_redirect_methods()
         if grant_types:
-            read_listed_redirect_urls(run, server)
+            read_listed_redirect_urls(run.facts, server)
     except CreatioError as exc:
         run.warn('the redirect URIs Creatio lists could not be read (%s): those of the facts cache are shown'
                  % run.scrub(exc).full_message())

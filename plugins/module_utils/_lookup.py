@@ -21,10 +21,17 @@ FRESH = object()  # server_records(..., cache_now=FRESH): never answered from th
 
 
 class ServerReader(object):
-    """The OData reads of one module run: whether the site lets us read, and the batch snapshot."""
+    """The OData reads of one module run: whether the site lets us read, and the batch snapshot.
 
-    def __init__(self, run):
-        self.run = run
+    ``lazy_client``: a callable giving the run's CreatioClient (built on first need); ``facts``: the
+    run's SiteFacts (the redirect URI rows of a read ahead); ``warn``: the run's; ``cache_path``: the
+    facts cache the run trusts when OData is refused (named in that warning)."""
+
+    def __init__(self, lazy_client, facts, warn, cache_path):
+        self.lazy_client = lazy_client
+        self.facts = facts
+        self.warn = warn
+        self.cache_path = cache_path
         self.readable = None
         self.snapshot = None
 
@@ -57,17 +64,17 @@ class ServerReader(object):
         if rows is None:
             return
         records = [api.record_from_odata(row) for row in rows]
-        read_listed_redirect_urls(self.run, records)  # the lookups of the batch take them as evidence
+        read_listed_redirect_urls(self.facts, records)  # the lookups of the batch take them as evidence
         self.snapshot = ServerSnapshot(records, names, client_ids, seen)
 
     def _read(self, names, client_ids):
         try:
-            rows = self.run.client.odata_clients(names=names, client_ids=client_ids)
+            rows = self.lazy_client().odata_clients(names=names, client_ids=client_ids)
         except ReadNotPermittedError as exc:
             self.readable = False
-            self.run.warn('Creatio refused to let this user read OAuthClientApp through OData (HTTP %s): the collection '
-                          'trusts its local facts cache (%s) and cannot detect integrations created outside it'
-                          % (exc.status, self.run.connection.cache_path))
+            self.warn('Creatio refused to let this user read OAuthClientApp through OData (HTTP %s): the collection '
+                      'trusts its local facts cache (%s) and cannot detect integrations created outside it'
+                      % (exc.status, self.cache_path))
             return None
         self.readable = True
         return rows
@@ -277,12 +284,12 @@ def settle_redirect_urls(run, record, grant_types=True, confirmed=False, declare
     return record
 
 
-def read_listed_redirect_urls(run, records):
+def read_listed_redirect_urls(facts, records):
     """Sets ``listed_redirect_urls`` of the authorization code records read from OData to the rows
-    the site's redirect-URI entity lists for them: one read for all (split under the query string
-    limit); left None where the site does not let them be read."""
+    the site's redirect-URI entity lists for them (``facts``: the run's SiteFacts): one read for all
+    (split under the query string limit); left None where the site does not let them be read."""
     with_urls = [r for r in records if r.grant_type == 'authorization_code' and r.app_id]
-    listed = run.facts.redirect_rows_of([r.app_id for r in with_urls]) if with_urls else None
+    listed = facts.redirect_rows_of([r.app_id for r in with_urls]) if with_urls else None
     for record in with_urls if listed is not None else []:
         record.listed_redirect_urls = listed[guid_key(record.app_id)]
 

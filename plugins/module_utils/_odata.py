@@ -39,7 +39,8 @@ def scrubbed(method):
 
 
 class ODataReads(object):
-    """Mixed into CreatioClient, whose request path (``_api``, ``_send``, ``_json_or_raise``) it uses."""
+    """Mixed into CreatioClient, whose request path (``_api``, ``_send``, ``_json_or_raise``) and site
+    (``site_url``, split once: ``site_parts``, ``site_origin``) it uses."""
 
     warn = None  # where a warning goes (ModuleRun.warn), when someone listens
 
@@ -116,19 +117,19 @@ class ODataReads(object):
             raise NotCreatioEndpointError(
                 '%s answered an %s that is not a URL (a %s)' % (call, api.ODATA_NEXT_LINK, type(link).__name__), call=call,
                 hint='something between the controller and the site alters OData answers, or this is not Creatio\'s OData')
-        site = urlsplit(self.site_url)
+        site = self.site_parts
         if link.startswith('/'):
             link = '%s://%s%s' % (site.scheme, site.netloc, link)
         parts = urlsplit(link)
-        if (parts.scheme.lower() == 'http' and site.scheme == 'https' and _host(parts) == _host(site)
-                and _port(parts) in (80, _port(site))):
+        if (parts.scheme.lower() == 'http' and site.scheme == 'https' and _host(parts) == self.site_origin[1]
+                and _port(parts) in (80, self.site_origin[2])):
             link = urlunsplit((site.scheme, site.netloc, parts.path, parts.query, ''))
             if self.warn is not None:
                 self.warn('the OData paging links of %s point to http://%s (a proxy that offloads TLS may write them so): they '
                           'were followed over https, the site\'s own scheme, so the session never travels unencrypted'
                           % (self.site_url, _host(parts)))
             parts = urlsplit(link)
-        if origin_of(link) != origin_of(self.site_url):
+        if origin_of_parts(parts) != self.site_origin:
             raise NotCreatioEndpointError(
                 '%s: the paging link (%s) points to %s://%s, not to the site %s: not followed (the session cookie or '
                 'token goes to the site only)' % (call, api.ODATA_NEXT_LINK, parts.scheme, parts.netloc, self.site_url),
@@ -144,7 +145,11 @@ class ODataReads(object):
 
 def origin_of(url):
     """(scheme, host, port) of ``url``, the port made explicit: what "the same site" compares."""
-    parts = urlsplit(url)
+    return origin_of_parts(urlsplit(url))
+
+
+def origin_of_parts(parts):
+    """origin_of of a URL already split."""
     return parts.scheme.lower(), _host(parts), _port(parts)
 
 

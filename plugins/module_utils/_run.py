@@ -15,6 +15,7 @@ try:
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # noqa: F401
 
+from ansible_collections.creatio.oauth.plugins.module_utils._authorize_probe import AuthorizeProbe
 from ansible_collections.creatio.oauth.plugins.module_utils._cache import FactsCache
 from ansible_collections.creatio.oauth.plugins.module_utils._connection import Connection
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
@@ -75,12 +76,17 @@ class ModuleRun(LocalRun):
         if self.cache is not None:
             self.cache.check_usable(writable=not self.check_mode)
             self.warn(self.cache.open_folder_warning())
-        self.reader = ServerReader(self)
-        self.facts = SiteFacts(self)
         self._client = None
+        probe = AuthorizeProbe(self.built_client, self.connection, self.transport)
+        self.facts = SiteFacts(self.built_client, self.cache, self.site, self.check_mode, self.warn, self.scrub, probe)
+        self.reader = ServerReader(self.built_client, self.facts, self.warn, self.connection.cache_path)
 
     @property
     def client(self):
+        return self.built_client()
+
+    def built_client(self):
+        """The CreatioClient of this run, built on first need: a run that sends no request never imports requests."""
         if self._client is None:
             missing = requests_missing()
             if missing:

@@ -17,7 +17,6 @@ import time
 from xml.etree import ElementTree
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
-from ansible_collections.creatio.oauth.plugins.module_utils._authorize_probe import AuthorizeProbe
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CreatioError, ReadNotPermittedError
 from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks
@@ -42,10 +41,20 @@ class RedirectEntity(object):
 
 
 class SiteFacts(object):
-    """The site facts of one module run; each is looked up once, on first need."""
+    """The site facts of one module run; each is looked up once, on first need.
 
-    def __init__(self, run):
-        self.run = run
+    ``lazy_client``: a callable giving the run's CreatioClient (built on first need, so that a run the
+    cache answers never imports requests); ``cache``: the FactsCache, or None; ``site``: the site URL, the
+    key of its facts; ``check_mode``: keep nothing; ``warn`` and ``scrub``: the run's; ``probe``: the
+    AuthorizeProbe of the run."""
+
+    def __init__(self, lazy_client, cache, site, check_mode, warn, scrub, probe):
+        self.lazy_client = lazy_client
+        self.cache = cache
+        self.site = site
+        self.check_mode = check_mode
+        self.warn = warn
+        self.scrub = scrub
         self._entity = None
         self.known_redirect_methods = None  # once asked: what has_redirect_methods said
         self.rows_unreadable = False
@@ -53,23 +62,21 @@ class SiteFacts(object):
         # A "there is none" fact is asked again on every run that reports rather than changes (check mode:
         # the role's drift and export runs; creatio_oauth_client_info sets it), and once it is a day old:
         # a site is upgraded, or a permission granted, without the facts cache knowing.
-        self.recheck_negative = run.check_mode
+        self.recheck_negative = check_mode
         self._evidence = None
         self.version_undecided = False  # 8.3 taken from the OpenID configuration alone (nothing decisive answered)
-        self._probe = None
+        self._probe = probe
 
     def authorize_probe(self):
         """The identity service's authorization endpoint as evidence of one registered redirect URI."""
-        if self._probe is None:
-            self._probe = AuthorizeProbe(self.run)
         return self._probe
 
     def _fact(self, key):
-        return self.run.cache.site_fact(self.run.site, key) if self.run.cache is not None else None
+        return self.cache.site_fact(self.site, key) if self.cache is not None else None
 
     def _keep(self, key, value):
-        if self.run.cache is not None and not self.run.check_mode:
-            self.run.cache.put_site_fact(self.run.site, key, value)
+        if self.cache is not None and not self.check_mode:
+            self.cache.put_site_fact(self.site, key, value)
 
     def _keep_negative(self, key, value):
         """Keep a "there is none" fact with when it was found, so that it is asked again (_stale)."""
@@ -121,16 +128,16 @@ class SiteFacts(object):
         if self.redirect_entity() is not None:
             self._keep_redirect_methods(True, 'the redirect-URI entity')
             return True
-        if not self.run.client.openid_configuration():
+        if not self.lazy_client().openid_configuration():
             # "Older than 8.3" is kept only from two answers (no OpenID configuration, a description
             # without the entity), never from reads that failed: those ask again.
-            if self.description_read and self.run.client.openid_answered:
+            if self.description_read and self.lazy_client().openid_answered:
                 self._keep_redirect_methods(False, 'no OpenID configuration, no redirect-URI entity')
             return False
         # An OpenID configuration alone decides nothing (an 8.1 site may serve one): a redirect URI method
         # is asked, read-only (api.VERSION_PROBE_METHOD).
         try:
-            status = self.run.client.method_status(api.VERSION_PROBE_METHOD)
+            status = self.lazy_client().method_status(api.VERSION_PROBE_METHOD)
         except CreatioError:
             status = None
         if status in (api.METHOD_EXISTS_STATUS, api.METHOD_ABSENT_STATUS):
@@ -171,7 +178,7 @@ class SiteFacts(object):
             self._entity = NOT_FOUND
             return None
         try:
-            document = self.run.client.odata_metadata()
+            document = self.lazy_client().odata_metadata()
         except CreatioError:
             document = None
         entity = redirect_entity_of(document) if document else None
@@ -202,7 +209,7 @@ class SiteFacts(object):
         clauses = ['%s eq %s' % (entity.lookup, key) for key in keys]
         try:
             for chunk in filter_chunks(clauses, api.ODATA_MAX_FILTER_LENGTH):
-                for row in self.run.client.odata_rows(entity.name, ('Id', entity.lookup, entity.url_column), chunk):
+                for row in self.lazy_client().odata_rows(entity.name, ('Id', entity.lookup, entity.url_column), chunk):
                     owner = guid_key(row.get(entity.lookup))
                     if owner not in found:
                         # A row that cannot be told apart would make its client look as if it had none.
@@ -217,8 +224,8 @@ class SiteFacts(object):
         except CreatioError as exc:
             # Retried already (a safe read). The lists stay what the cache says, or unknown: said once.
             self.rows_unreadable = True
-            self.run.warn('the redirect URI rows of %s could not be read (%s): the facts cache\'s lists are used, and '
-                          'redirect URIs it does not know stay unconfirmed' % (entity.name, self.run.scrub(exc).full_message()))
+            self.warn('the redirect URI rows of %s could not be read (%s): the facts cache\'s lists are used, and '
+                      'redirect URIs it does not know stay unconfirmed' % (entity.name, self.scrub(exc).full_message()))
             return None
         return found
 

@@ -142,7 +142,7 @@ def _identity(run, report):
     except ConfigurationError as exc:
         report.check('identity service', FAILED, exc.full_message())
         return
-    how = 'given' if run.connection.token_url else ('discovered' if openid else 'the Creatio cloud convention')
+    how = 'given' if run.connection.given_token_url else ('discovered' if openid else 'the Creatio cloud convention')
     # A made-up client: the identity service must refuse it. Nothing is created or changed by a refusal.
     probe = ClientCredentialsLogin(token_url, 'creatio-oauth-site-check', binascii.hexlify(os.urandom(16)).decode('ascii'))
     transport = run.transport()

@@ -180,7 +180,7 @@ def test_cloud_identity_url_is_the_fallback_and_off_cloud_the_site_is_asked():
     assert made.identity_url is None  # not given: the client asks the site first (OpenID configuration)
     assert made.cloud_token_url == 'https://123-crm-is.creatio.com/connect/token'
     off_cloud = connection.Connection.from_params(params(creatio_client_id='cid', creatio_client_secret='sec'))
-    assert off_cloud.login_kind == 'oauth' and off_cloud.token_url is None and off_cloud.cloud_token_url is None
+    assert off_cloud.login_kind == 'oauth' and off_cloud.given_token_url is None and off_cloud.cloud_token_url is None
     assert connection.Connection.from_params(params(creatio_url='https://a.b.creatio.com', creatio_client_id='c',
                                                     creatio_client_secret='s')).cloud_token_url is None
 
@@ -225,7 +225,7 @@ def test_every_url_and_tls_setting_comes_from_the_one_connection_value(tmp_path,
     assert made.api_paths() == ['/0', ''] and made.api_paths('') == ['', '/0']  # auto: /0 first unless remembered
     assert made.api_url('/rest/OAuthConfigService/AddClient', '/0') == 'https://site.example/App/0/rest/OAuthConfigService/AddClient'
     assert made.api_url('/odata/OAuthClientApp', '') == 'https://site.example/App/odata/OAuthClientApp'
-    assert made.identity_url == 'https://is.example' and made.token_url == 'https://is.example/connect/token'
+    assert made.identity_url == 'https://is.example' and made.given_token_url == 'https://is.example/connect/token'
     for platform, paths in (('netframework', ['/0']), ('netcore', [''])):
         assert connection.Connection.from_params(forms(creatio_platform=platform)).api_paths('') == paths  # pinned
     assert made.verify == str(tmp_path / 'ca.pem') and made.timeout == 12.0

@@ -95,6 +95,23 @@ def test_real_run_keeps_the_cache_in_step_without_the_secret(sim, tmp_path):
     assert [e['endpoint'] for e in sim.log()] == ['OData']
 
 
+def test_added_redirect_uri_echoed_in_another_form_keeps_its_id(sim, tmp_path):
+    """AddRedirectUrls answers with the URI in another form (host and scheme in upper case): it is the same URI once
+    normalised as the declared ones are, so the id the answer gives is kept in the facts cache."""
+    sim.configure(faults=[{'endpoint': 'AddRedirectUrls', 'count': None,
+                           'rewrite': [['"https://a\\.example/cb"', '"HTTPS://A.Example/cb"']]}])
+    run = make_run(sim, tmp_path)
+    _found, outcome, _created = create(run, desired_code())
+    answered = [e for e in sim.log() if e['endpoint'] == 'AddRedirectUrls']
+    assert len(answered) == 1 and answered[0]['fault'] is not None  # the echo really came in the other form
+    server = [c for c in sim.state()['clients'] if c['name'] == 'Outlook'][0]
+    ids = dict((r['redirectUrl'], r['id']) for r in server['redirectUrls'])
+    assert sorted(ids) == ['https://a.example/cb', 'https://b.example/cb']
+    assert sorted((r.url, r.id) for r in outcome.record.redirect_urls) == sorted(ids.items())
+    cached = run.cache.get(run.site, 'Outlook')
+    assert sorted((r['url'], r['id']) for r in cached['redirect_urls']) == sorted(ids.items())
+
+
 def test_verify_false_trusts_the_cache_without_a_request(sim, tmp_path):
     create(make_run(sim, tmp_path), desired_cc())
     sim.clear_log()
