@@ -122,6 +122,21 @@ options:
             exists (see O(creatio.oauth.creatio_oauth_client#module:create_when_unreadable)).
         type: bool
         default: false
+      rotate_after_days:
+        description:
+          - Rotate the client secret when the integration is older than this many days (its C(CreatedOn) in Creatio);
+            V(0) rotates on every run (the way to rotate now). See O(creatio.oauth.creatio_oauth_client#module:rotate_after_days).
+          - Needs O(secret_store).
+        type: int
+      rotation_grace_hours:
+        description:
+          - Hours the predecessor of a rotated integration keeps working; overrides O(rotation_grace_hours) for this item.
+        type: int
+      rotate_authorization_code:
+        description:
+          - Allow rotating an V(authorization_code) integration (its client id changes: its users may have to consent again).
+        type: bool
+        default: false
       preset:
         description:
           - What kind of integration this is. A preset fixes the grant type and fills in defaults for the keys the
@@ -162,6 +177,13 @@ options:
         otherwise the task fails before anything is sent.
     type: bool
     default: false
+  rotation_grace_hours:
+    description:
+      - After a rotation (O(clients[].rotate_after_days)), the predecessor keeps working for this many hours (counted from
+        the time in its retired name), is then deactivated by the run that notices, and deleted by a later run. V(0)
+        deactivates and deletes it in the rotating run.
+    type: int
+    default: 24
 notes:
   - 'Creatio shows a client secret only once. Put C(no_log: true) on the task, or use O(clients[].client_secret_file),
     so that the secrets of the integrations it creates do not reach logs.'
@@ -282,6 +304,11 @@ clients:
       description: Whether the identity service issued a token to the new integration (O(verify_tokens)).
       type: bool
       returned: when its token was checked
+    rotation:
+      description:
+        - With O(clients[].rotate_after_days), as RV(creatio.oauth.creatio_oauth_client#module:rotation) says.
+      type: dict
+      returned: for an item with O(clients[].rotate_after_days)
     stale_secret_file:
       description:
         - The secret file of an earlier integration of that name, deleted since, that was kept aside (in check mode,
@@ -405,6 +432,7 @@ def argument_spec():
         secrets_dir=dict(type='path'),
         verify_tokens=dict(type='bool', default=False),
         secret_store=secret_store_argspec(),
+        rotation_grace_hours=dict(type='int', default=24),
     )
     return spec
 
