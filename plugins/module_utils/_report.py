@@ -18,11 +18,18 @@ def action_of(result):
     calls = [op['call'] for op in result.get('operations') or []]
     if result.get('failed'):
         return 'failed'
+    if rotates(result):
+        return 'updated'  # the integration of the name is replaced: its client id and secret change
     if 'AddClient' in calls:
         return 'created'
     if 'DeleteClient' in calls:
         return 'removed'
     return 'updated' if result.get('changed') else 'unchanged'
+
+
+def rotates(result):
+    rotation = result.get('rotation') or {}
+    return bool(rotation.get('rotated') or rotation.get('would_rotate'))
 
 
 def entry_of(item, result, check_mode):
@@ -41,7 +48,7 @@ def entry_of(item, result, check_mode):
         'secret_file': item.secret_file if action == 'created' and not check_mode else None,
         'verified': result.get('verified'),
         'operations': [op['summary'] for op in result.get('operations') or []],
-        'fields': drift.fields_of(result.get('operations')),
+        'fields': ['rotation'] if rotates(result) else drift.fields_of(result.get('operations')),
     }
     if action == 'failed':
         entry['error'] = result.get('msg') or 'failed'

@@ -32,9 +32,9 @@ import re
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
-    ConfigurationError, CreatioError, ReadNotPermittedError, RecordNotFoundError)
-from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
-from ansible_collections.creatio.oauth.plugins.module_utils._identity import check_token
+    ConfigurationError, CreatioError, LostAnswerError, ReadNotPermittedError, RecordNotFoundError)
+from ansible_collections.creatio.oauth.plugins.module_utils._executor import RaceLost, execute
+from ansible_collections.creatio.oauth.plugins.module_utils._identity import check_token, token_url_of
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import odata_quote
 from ansible_collections.creatio.oauth.plugins.module_utils._records import same_client
 
@@ -104,6 +104,12 @@ def retired_at(name, candidate):
     if not match or candidate[:match.start()] != name:
         return None
     return datetime.datetime.strptime(match.group(1), STAMP_FORMAT)
+
+
+def predecessor_of(candidate):
+    """The name whose retired predecessor ``candidate`` is, or None (the export leaves such integrations out)."""
+    match = _RETIRED.search(candidate or '')
+    return candidate[:match.start()] if match and match.start() > 0 else None
 
 
 def retirement_step(retired, grace_hours, now, active):
@@ -332,6 +338,8 @@ def _rotate(run, desired, record, now):
     name = desired['name']
     delivery = run.secret_delivery
     grace = grace_hours_of(run, desired)
+    if record.grant_type == 'client_credentials':
+        token_url_of(run, 'the token check of the rotation of %s (nothing was written to Creatio)' % name)
     delivery.check_before_create(name, record.client_id)  # the store holds the predecessor's secret, or nothing
     predecessor = record.copy(name=retired_name(name, now))
     step = {'phase': 'renaming', 'old_client_id': record.client_id, 'old_app_id': record.app_id,
@@ -357,6 +365,13 @@ def _rotate(run, desired, record, now):
 
     try:
         outcome = execute(run, name, plan, None, on_created=keep_secret)
+    except RaceLost as lost:
+        # Another run (another facts cache) rotated it at the same moment: its successor stays, this run deleted its own.
+        raise LostAnswerError(
+            'integration %r was rotated at the same time by another run (another facts cache): its successor (client id %s) '
+            'stays, and this run deleted its own' % (name, lost.survivor.client_id), call='AddClient',
+            hint='re-run: the next run sees the rotation the other run made (its secret is in the store once that run '
+                 'delivers it, or it is rolled back)')
     except CreatioError as exc:
         exc.secret = None  # the successor of a rotation that failed is worth nothing: never shown
         if new.get('client_id') or [op for op in getattr(exc, 'done', None) or [] if op['call'] == 'AddClient']:

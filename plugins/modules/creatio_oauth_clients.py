@@ -128,15 +128,18 @@ options:
             V(0) rotates on every run (the way to rotate now). See O(creatio.oauth.creatio_oauth_client#module:rotate_after_days).
           - Needs O(secret_store).
         type: int
+        version_added: 0.3.0
       rotation_grace_hours:
         description:
           - Hours the predecessor of a rotated integration keeps working; overrides O(rotation_grace_hours) for this item.
         type: int
+        version_added: 0.3.0
       rotate_authorization_code:
         description:
           - Allow rotating an V(authorization_code) integration (its client id changes: its users may have to consent again).
         type: bool
         default: false
+        version_added: 0.3.0
       preset:
         description:
           - What kind of integration this is. A preset fixes the grant type and fills in defaults for the keys the
@@ -184,6 +187,7 @@ options:
         deactivates and deletes it in the rotating run.
     type: int
     default: 24
+    version_added: 0.3.0
 notes:
   - 'Creatio shows a client secret only once. Put C(no_log: true) on the task, or use O(clients[].client_secret_file),
     so that the secrets of the integrations it creates do not reach logs.'
@@ -309,6 +313,7 @@ clients:
         - With O(clients[].rotate_after_days), as RV(creatio.oauth.creatio_oauth_client#module:rotation) says.
       type: dict
       returned: for an item with O(clients[].rotate_after_days)
+      version_added: 0.3.0
     stale_secret_file:
       description:
         - The secret file of an earlier integration of that name, deleted since, that was kept aside (in check mode,
@@ -405,6 +410,14 @@ integrations:
       type: list
       elements: str
       returned: when there are any
+    rotation:
+      description:
+        - With C(rotate_after_days), the integration's C(created_on), C(age_days) and C(next_rotation) (UTC), C(due),
+          C(reason), C(rotated) or C(would_rotate), C(waiting), C(predecessor), C(rolled_back), and C(retiring) (the
+          predecessors in their grace period, with C(deactivate_after)).
+      type: dict
+      returned: for an item with C(rotate_after_days)
+      version_added: 0.3.0
 summary:
   description: A report of the run for people, one line per integration and call (what the role prints). Never a secret.
   returned: unless the input was refused before anything was sent

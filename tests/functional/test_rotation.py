@@ -7,7 +7,11 @@ received, and on what Vault holds."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
 import re
+import signal
+
+import pytest
 
 from helpers import POWERBI_USER_ID, endpoints  # pylint: disable=import-error
 from test_secret_stores import (  # noqa: F401  pylint: disable=import-error,unused-import
@@ -140,3 +144,54 @@ def test_rotation_needs_a_secret_store(simulator, run_playbook):
     assert result.rc == 2, result
     assert 'rotation needs a secret store' in result.task_result(FINAL)['msg']
     assert simulator.log() == []
+
+
+def _kill_the_playbook(_sim):
+    """SIGKILL the ansible-playbook this test started, and everything under it (the module process among them)."""
+    parents = {}
+    for pid in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/stat' % pid) as handle:
+                parents[int(pid)] = int(handle.read().rsplit(')', 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    playbooks = []
+    for pid, parent in parents.items():
+        if parent == os.getpid():
+            try:
+                with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+                    if b'ansible-playbook' in handle.read():
+                        playbooks.append(pid)
+            except OSError:
+                pass
+    doomed, found = set(playbooks), True
+    while found:
+        found = [pid for pid, parent in parents.items() if parent in doomed and pid not in doomed]
+        doomed.update(found)
+    for pid in doomed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize('step', ['UpdateClient', 'Token'])
+def test_rotation_killed_at_a_step_converges_with_at_most_two_of_the_name(simulator, run_playbook, bao, step):  # noqa: F811
+    """SIGKILL of ansible-playbook when the rename reaches Creatio (it is done, nothing else), or when the
+    successor is verified (created, not delivered): the next run rolls back and rotates again."""
+    env = vault_env(bao)
+    assert run_playbook(ROLE_PLAY, extra_vars=rotating(0), env=env).rc == 0
+    ((_n, old_id, _a),) = clients(simulator)
+    simulator.trigger(step, _kill_the_playbook, label='kill')
+    killed = run_playbook(ROLE_PLAY, extra_vars=rotating(0), env=env)
+    assert killed.rc != 0 and simulator.fired == ['kill'], killed
+    simulator.wait_settled()
+    assert len(named(simulator)) <= 1 and len(clients(simulator)) <= 2
+    assert [c[1] for c in retired(simulator)] == [old_id]
+    assert held(bao, simulator)['client_id'] == old_id
+    again = run_playbook(ROLE_PLAY, extra_vars=rotating(0), env=env)
+    assert again.rc == 0, again
+    ((_n, new_id, _a),) = named(simulator)
+    assert new_id != old_id and [c[1] for c in retired(simulator)] == [old_id] and len(clients(simulator)) == 2
+    document = held(bao, simulator)
+    assert document['client_id'] == new_id and document['client_secret'] == new_secrets(simulator)[new_id]
