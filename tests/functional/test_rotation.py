@@ -195,3 +195,16 @@ def test_rotation_killed_at_a_step_converges_with_at_most_two_of_the_name(simula
     assert new_id != old_id and [c[1] for c in retired(simulator)] == [old_id] and len(clients(simulator)) == 2
     document = held(bao, simulator)
     assert document['client_id'] == new_id and document['client_secret'] == new_secrets(simulator)[new_id]
+
+
+def test_without_odata_the_age_is_unknown_and_nothing_rotates(simulator, run_playbook, bao):  # noqa: F811
+    env = vault_env(bao)
+    assert run_playbook(ROLE_PLAY, extra_vars=rotating(0), env=env).rc == 0
+    before = clients(simulator)
+    simulator.configure(odata_status=403)
+    mark = len(simulator.log())
+    result = run_playbook(ROLE_PLAY, extra_vars=rotating(0), env=env)
+    assert result.rc == 0, result
+    assert endpoints(simulator.log()[mark:], 'write') == [] and clients(simulator) == before
+    assert 'rotation was not decided' in result.stdout + result.stderr
+    assert 'rotation: not decided' in summary_of(result), summary_of(result)
