@@ -230,7 +230,8 @@ def resume(run, desired):
         successor = current[0] if len(current) == 1 else None
         if successor is not None and same_client(held, successor.client_id):
             pass  # the successor was delivered: the rotation is complete
-        elif len(current) > 1 or (successor is not None and not _created_after(successor, stamp)):
+        elif (len(current) > 1 or (successor is not None and not _created_after(successor, stamp))
+              or not _undelivered(run, name, newest, held)):
             raise ConfigurationError(
                 'integration %r: %s (client id %s) is a predecessor retired by a rotation, and which integration of the '
                 'name is its successor cannot be told (the secret store holds %s); nothing was changed'
@@ -264,6 +265,16 @@ def resume(run, desired):
     if not state['retiring'] and not state.get('rolled_back') and retired:
         _record_step(run, name, None)
     return state, done
+
+
+def _undelivered(run, name, predecessor, held):
+    """Evidence that the rotation away from ``predecessor`` never delivered its successor: the store still holds the
+    predecessor, or (a store that held nothing before) the facts cache recorded the rotation short of delivery. A store
+    that holds neither may have been emptied after a delivery: then nothing is rolled back on a guess."""
+    if same_client(held, predecessor.client_id):
+        return True
+    step = run.cache.site_fact(run.site, 'rotation ' + name) or {}
+    return held is None and same_client(step.get('old_client_id'), predecessor.client_id) and step.get('phase') != 'delivered'
 
 
 def _created_after(record, stamp):

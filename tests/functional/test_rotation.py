@@ -208,3 +208,19 @@ def test_without_odata_the_age_is_unknown_and_nothing_rotates(simulator, run_pla
     assert endpoints(simulator.log()[mark:], 'write') == [] and clients(simulator) == before
     assert 'rotation was not decided' in result.stdout + result.stderr
     assert 'rotation: not decided' in summary_of(result), summary_of(result)
+
+
+def test_a_store_that_holds_neither_client_rolls_nothing_back(simulator, run_playbook, bao):  # noqa: F811
+    """After a finished rotation the store is changed by someone else: which integration is in use cannot be
+    told from it, so the successor (maybe in use) is not deleted on a guess."""
+    env = vault_env(bao)
+    assert run_playbook(ROLE_PLAY, extra_vars=rotating(0), env=env).rc == 0
+    assert run_playbook(ROLE_PLAY, extra_vars=rotating(0), env=env).rc == 0  # rotated; the predecessor retiring
+    before = clients(simulator)
+    assert len(before) == 2
+    bao.kv_write(kv_path(simulator, 'PowerBI'), {'name': 'PowerBI', 'client_id': 'F' * 32, 'client_secret': 's' * 64})
+    mark = len(simulator.log())
+    result = run_playbook(ROLE_PLAY, extra_vars=rotating(30), env=env)
+    assert result.rc == 2, result
+    assert endpoints(simulator.log()[mark:], 'write') == [] and clients(simulator) == before
+    assert 'which integration of the name is its successor cannot be told' in result.task_result(FINAL)['msg']
