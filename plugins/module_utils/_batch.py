@@ -18,6 +18,7 @@ import re
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integrations
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report
+from ansible_collections.creatio.oauth.plugins.module_utils import _rotation as rotation
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_delivery as secret_delivery
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
@@ -129,6 +130,7 @@ def apply_many(run):
     if secrets_dir:
         secrets_dir = os.path.realpath(secrets_dir)
     declared = declare_all(run.params['clients'], secrets_dir)
+    rotation.check_store(run, [i.desired for i in declared], where=lambda n: declared[n].where)
     stop_reason = _read_ahead(run, declared)
     users = {}
     if stop_reason is None:

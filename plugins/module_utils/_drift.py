@@ -92,6 +92,8 @@ def classify_site(site):
                 state = UNKNOWN
         fields = list(entry.get('fields') or []) if state == WOULD_UPDATE else []
         cells.append(_cell(name, state, fields, entry.get('operations') or [], reason))
+        if isinstance(entry.get('rotation'), dict):
+            cells[-1]['rotation'] = rotation_of(entry['rotation'])
     states = set(cell['state'] for cell in cells)
     if not cells:
         status = SITE_UNKNOWN if error else SITE_IN_LINE
@@ -105,6 +107,18 @@ def classify_site(site):
     site_reason = error or (reasons[0] if status == SITE_UNKNOWN and len(reasons) == 1 else None)
     return {'site': site.get('site'), 'url': without_userinfo(site.get('url')), 'status': status, 'reason': site_reason,
             'integrations': cells}
+
+
+def rotation_of(rotation):
+    """The age and next rotation of an integration that rotates (rotate_after_days), from its published entry."""
+    return dict((key, rotation.get(key)) for key in ('age_days', 'next_rotation', 'rotate_after_days', 'reason'))
+
+
+def rotation_text(cell):
+    rotation = cell['rotation']
+    if rotation.get('age_days') is None:
+        return 'rotation not decided (%s)' % rotation.get('reason')
+    return 'age %s days, next rotation %s' % (rotation['age_days'], rotation.get('next_rotation') or '-')
 
 
 def undecided(entry, state):
@@ -192,6 +206,10 @@ def markdown(report):
             details.extend('  - %s' % _md(op) for op in cell['operations'])
     if details:
         lines += ['', '## Details', ''] + details
+    rotations = ['- %s / %s: %s' % (_md(row['site']), _md(cell['name']), _md(rotation_text(cell)))
+                 for row in report['sites'] for cell in row['integrations'] if cell.get('rotation')]
+    if rotations:
+        lines += ['', '## Rotation', ''] + rotations
     return '\n'.join(lines) + '\n'
 
 
@@ -232,6 +250,8 @@ def text_lines(report):
             if cell['state'] != IN_LINE:
                 lines.append('%s: %s: %s%s' % (row['site'], cell['name'], cell_text(cell),
                                                (': %s' % cell['reason']) if cell['reason'] else ''))
+    lines.extend('%s: %s: %s' % (row['site'], cell['name'], rotation_text(cell))
+                 for row in report['sites'] for cell in row['integrations'] if cell.get('rotation'))
     return lines
 
 

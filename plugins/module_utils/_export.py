@@ -22,6 +22,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import Creat
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import oldest_of
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import filter_chunks, odata_quote
 from ansible_collections.creatio.oauth.plugins.module_utils._records import client_key
+from ansible_collections.creatio.oauth.plugins.module_utils._rotation import predecessor_of
 
 try:
     from urllib.parse import quote
@@ -134,6 +135,11 @@ def integrations(entries, warn=None, user_names=None, taken=None):
     ``warn(text)`` is told each problem. ``user_names``: {user id: name} of the system users to name
     (``system_user``) rather than give by id."""
     on_site = [e for e in entries if e.get('source') not in NOT_ON_THE_SITE and e.get('name')]
+    # A predecessor retired by a rotation goes when its grace period is over: it is no integration to declare.
+    retired = [e['name'] for e in on_site if predecessor_of(e['name']) in set(x['name'] for x in on_site)]
+    on_site = [e for e in on_site if e['name'] not in retired]
+    if warn and retired:
+        warn('export: left out, retired by a rotation (deleted after their grace period): %s' % named(retired))
     counts = {}
     for entry in on_site:
         counts[entry['name']] = counts.get(entry['name'], 0) + 1

@@ -17,6 +17,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _export as ex
 from ansible_collections.creatio.oauth.plugins.module_utils import _normalize as normalize
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils import _recovery as recovery
+from ansible_collections.creatio.oauth.plugins.module_utils import _rotation as rotation
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
@@ -30,7 +31,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._users import resolv
 
 def client_argspec():
     """The options that declare one integration (without the connection options)."""
-    return dict(
+    spec = dict(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         grant_type=dict(type='str', choices=list(rules.GRANT_TYPES)),
@@ -47,6 +48,8 @@ def client_argspec():
         create_when_unreadable=dict(type='bool', default=False),
         recover_secret=dict(type='bool', default=False),
     )
+    spec.update(rotation.argspec())
+    return spec
 
 
 def declare(params):
@@ -74,6 +77,7 @@ def declare(params):
     if desired['create_system_user'] and not desired['system_user']:
         raise ConfigurationError('create_system_user needs system_user (the name of the technical user to create)',
                                  option='create_system_user')
+    rotation.declared(desired, params)
     if desired['state'] == 'absent':
         return desired
     rules.check_declared_grant(desired)
@@ -87,6 +91,7 @@ def declare(params):
 def apply_one(run):
     """The service of creatio_oauth_client."""
     desired = declare(run.params)
+    rotation.check_store(run, [desired])
     delivery = getattr(run, 'secret_delivery', None)
     if delivery is not None and desired['state'] == 'present' and desired['create_system_user']:
         delivery.store.check_usable(delivery.path(desired['name']))  # before the user is created: the first write
@@ -117,6 +122,8 @@ def apply(run, desired, users=None, created=None):
     name = desired['name']
     path = desired['client_secret_file']
     with run.name_lock(name):
+        rotating = rotation.wanted(desired)
+        rotation_state, rotation_done = rotation.resume(run, desired) if rotating else (None, [])
         found = lookup(run, name, client_id=desired['client_id'], verify=run.params['verify'],
                        absent=desired['state'] == 'absent')
         record = found.record
@@ -194,12 +201,21 @@ def apply(run, desired, users=None, created=None):
         outcome.done += recovered
         if present and not creates and not settled:  # the secret file of an integration Creatio has, missing: issue 23
             outcome.done += recovery.recover_secret_file(run, name, outcome.record, path, desired.get('recover_secret'))
+        rotated = None
+        if rotating:
+            rotated, done, successor = rotation.rotate_if_due(run, desired, outcome.record, rotation_state,
+                                                              outcome.created is not None or creates)
+            rotation_done = rotation_done + done
+            if successor is not None:
+                outcome.record = successor
     result = {
-        'changed': bool(outcome.done) or settled,
+        'changed': bool(outcome.done) or bool(rotation_done) or settled,
         'client': view_of(outcome.record),
-        'operations': outcome.done,
+        'operations': outcome.done + rotation_done,
         'source': found.source,
     }
+    if rotated is not None:
+        result['rotation'] = rotated
     if plan.unconfirmed:
         result['unconfirmed_redirect_urls'] = plan.unconfirmed
     result['compared'], result['not_compared'] = compared_with_site(run, desired, found, urls_listed and not plan.unconfirmed)

@@ -18,11 +18,18 @@ def action_of(result):
     calls = [op['call'] for op in result.get('operations') or []]
     if result.get('failed'):
         return 'failed'
+    if rotates(result):
+        return 'updated'  # the integration of the name is replaced: its client id and secret change
     if 'AddClient' in calls:
         return 'created'
     if 'DeleteClient' in calls:
         return 'removed'
     return 'updated' if result.get('changed') else 'unchanged'
+
+
+def rotates(result):
+    rotation = result.get('rotation') or {}
+    return bool(rotation.get('rotated') or rotation.get('would_rotate'))
 
 
 def entry_of(item, result, check_mode):
@@ -41,7 +48,7 @@ def entry_of(item, result, check_mode):
         'secret_file': item.secret_file if action == 'created' and not check_mode else None,
         'verified': result.get('verified'),
         'operations': [op['summary'] for op in result.get('operations') or []],
-        'fields': drift.fields_of(result.get('operations')),
+        'fields': ['rotation'] if rotates(result) else drift.fields_of(result.get('operations')),
     }
     if action == 'failed':
         entry['error'] = result.get('msg') or 'failed'
@@ -53,7 +60,31 @@ def entry_of(item, result, check_mode):
         entry['not_compared'] = list(result.get('not_compared') or [])
     if result.get('same_name'):
         entry['same_name'] = list(result['same_name'])
+    if result.get('rotation'):
+        entry['rotation'] = rotation_of(result['rotation'])
     return entry
+
+
+def rotation_of(rotation):
+    """What the published entry keeps of a result's ``rotation``: the age, the next rotation and what was done."""
+    keys = ('rotate_after_days', 'created_on', 'age_days', 'next_rotation', 'due', 'reason', 'rotated', 'would_rotate',
+            'waiting', 'predecessor', 'rolled_back')
+    kept = dict((key, rotation[key]) for key in keys if key in rotation)
+    kept['retiring'] = [dict((k, r.get(k)) for k in ('name', 'client_id', 'deactivate_after', 'active'))
+                        for r in rotation.get('retiring') or []]
+    return kept
+
+
+def rotation_line(rotation):
+    """The summary's line of an integration that rotates: its age and next rotation, or why they are unknown."""
+    if rotation.get('age_days') is None:
+        return 'rotation: not decided (%s)' % rotation.get('reason')
+    line = 'rotation: age %s days, next rotation %s' % (rotation['age_days'], rotation.get('next_rotation') or '-')
+    if rotation.get('rotated') or rotation.get('would_rotate') or rotation.get('waiting'):
+        line += ' (%s%s)' % ('would rotate: ' if rotation.get('would_rotate') else '', rotation.get('reason'))
+    for retiring in rotation.get('retiring') or []:
+        line += '; predecessor %s retiring until %s' % (retiring['client_id'], retiring['deactivate_after'])
+    return line
 
 
 def build(declared, results, check_mode, secrets_dir):
@@ -77,6 +108,8 @@ def build(declared, results, check_mode, secrets_dir):
                          % (', '.join(entry['not_compared']), drift.not_compared_reason(entry)))
         if entry.get('same_name'):
             lines.append('          ! %s' % drift.same_name_reason(entry))
+        if entry.get('rotation'):
+            lines.append('          %s' % rotation_line(entry['rotation']))
     created = [(item, entry) for item, entry in zip(declared, entries) if entry['action'] == 'created']
     stored = dict((item.name, result['secret_store']['location']) for item, result in zip(declared, results)
                   if result.get('secret_store') and result['secret_store'].get('changed'))

@@ -156,6 +156,34 @@ options:
         module never deletes or re-creates an integration by itself.
     type: bool
     default: false
+  rotate_after_days:
+    description:
+      - Rotate the client secret when the integration is older than this many days (its C(CreatedOn) in Creatio); V(0)
+        rotates on every run, the way to rotate now. Creatio has no call that gives an integration a new secret, so a
+        rotation creates a successor with the same settings under the name, checks that the identity service issues it a
+        token (V(client_credentials) integrations), puts its secret into the O(secret_store), and only then retires the
+        predecessor, renamed C(<name> (retired <UTC time>, rotated)) so that exactly one integration carries the name.
+      - The predecessor keeps working for O(rotation_grace_hours), is then deactivated, and deleted by a later run.
+      - A failed token check or store rolls the rotation back (the successor deleted, the predecessor keeps its name); a
+        run killed mid-way is rolled back by the next run. A re-run before the next due date writes nothing. While a
+        predecessor is still retiring, a due rotation waits (never a third integration).
+      - Needs O(secret_store), and the OData read of C(OAuthClientApp) (without it the age is unknown and nothing is
+        rotated, with a warning). Not for V(authorization_code) integrations unless O(rotate_authorization_code).
+    type: int
+    version_added: 0.3.0
+  rotation_grace_hours:
+    description:
+      - Hours the predecessor of a rotated integration keeps working, counted from the time in its retired name. V(0)
+        deactivates and deletes it in the rotating run. When not set, 24.
+    type: int
+    version_added: 0.3.0
+  rotate_authorization_code:
+    description:
+      - Allow O(rotate_after_days) on an V(authorization_code) integration. Its client id changes, so the applications
+        that use it need the new one, and their users may have to consent again.
+    type: bool
+    default: false
+    version_added: 0.3.0
 notes:
   - 'Creatio shows a client secret only once. Put C(no_log: true) on tasks that create integrations, or use
     O(client_secret_file), so that the secret does not reach logs.'
@@ -318,6 +346,17 @@ same_name:
   returned: when Creatio has more than one integration of the name
   type: list
   elements: str
+  version_added: 0.3.0
+rotation:
+  description:
+    - With O(rotate_after_days), what the run found and did (in check mode, would do). C(rotate_after_days); C(created_on),
+      C(age_days) and C(next_rotation) of the integration that carries the name (UTC); C(due) (null with C(decided=false)
+      when the age cannot be told); C(reason); C(rotated) and C(predecessor) (its client id) when it rotated;
+      C(would_rotate) in check mode; C(waiting) when a due rotation waits for a retiring predecessor; C(retiring), the
+      predecessors still in their grace period (C(name), C(client_id), C(retired_at), C(deactivate_after), C(active));
+      C(rolled_back), the client id of a predecessor whose unfinished rotation was rolled back.
+  returned: with O(rotate_after_days)
+  type: dict
   version_added: 0.3.0
 '''
 

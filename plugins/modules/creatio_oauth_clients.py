@@ -128,9 +128,27 @@ options:
             O(secrets_dir)) is missing, read its client secret back from Creatio (C(GetClientSecret), Creatio 8.1) and
             write the file (see O(creatio.oauth.creatio_oauth_client#module:recover_secret)). Nothing is written to
             Creatio. Where the site has no C(GetClientSecret), the item fails naming rotation as the way out.
-          - False by default: reading a secret back is a deliberate act.
+          - False by default, as reading a secret back is a deliberate act.
         type: bool
         default: false
+      rotate_after_days:
+        description:
+          - Rotate the client secret when the integration is older than this many days (its C(CreatedOn) in Creatio);
+            V(0) rotates on every run (the way to rotate now). See O(creatio.oauth.creatio_oauth_client#module:rotate_after_days).
+          - Needs O(secret_store).
+        type: int
+        version_added: 0.3.0
+      rotation_grace_hours:
+        description:
+          - Hours the predecessor of a rotated integration keeps working; overrides O(rotation_grace_hours) for this item.
+        type: int
+        version_added: 0.3.0
+      rotate_authorization_code:
+        description:
+          - Allow rotating an V(authorization_code) integration (its client id changes: its users may have to consent again).
+        type: bool
+        default: false
+        version_added: 0.3.0
       preset:
         description:
           - What kind of integration this is. A preset fixes the grant type and fills in defaults for the keys the
@@ -171,6 +189,14 @@ options:
         otherwise the task fails before anything is sent.
     type: bool
     default: false
+  rotation_grace_hours:
+    description:
+      - After a rotation (O(clients[].rotate_after_days)), the predecessor keeps working for this many hours (counted from
+        the time in its retired name), is then deactivated by the run that notices, and deleted by a later run. V(0)
+        deactivates and deletes it in the rotating run.
+    type: int
+    default: 24
+    version_added: 0.3.0
 notes:
   - 'Creatio shows a client secret only once. Put C(no_log: true) on the task, or use O(clients[].client_secret_file),
     so that the secrets of the integrations it creates do not reach logs.'
@@ -291,6 +317,12 @@ clients:
       description: Whether the identity service issued a token to the new integration (O(verify_tokens)).
       type: bool
       returned: when its token was checked
+    rotation:
+      description:
+        - With O(clients[].rotate_after_days), as RV(creatio.oauth.creatio_oauth_client#module:rotation) says.
+      type: dict
+      returned: for an item with O(clients[].rotate_after_days)
+      version_added: 0.3.0
     stale_secret_file:
       description:
         - The secret file of an earlier integration of that name, deleted since, that was kept aside (in check mode,
@@ -387,6 +419,14 @@ integrations:
       type: list
       elements: str
       returned: when there are any
+    rotation:
+      description:
+        - With C(rotate_after_days), the integration's C(created_on), C(age_days) and C(next_rotation) (UTC), C(due),
+          C(reason), C(rotated) or C(would_rotate), C(waiting), C(predecessor), C(rolled_back), and C(retiring) (the
+          predecessors in their grace period, with C(deactivate_after)).
+      type: dict
+      returned: for an item with C(rotate_after_days)
+      version_added: 0.3.0
 summary:
   description: A report of the run for people, one line per integration and call (what the role prints). Never a secret.
   returned: unless the input was refused before anything was sent
@@ -414,6 +454,7 @@ def argument_spec():
         secrets_dir=dict(type='path'),
         verify_tokens=dict(type='bool', default=False),
         secret_store=secret_store_argspec(),
+        rotation_grace_hours=dict(type='int', default=24),
     )
     return spec
 
