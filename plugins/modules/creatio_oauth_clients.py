@@ -145,7 +145,7 @@ options:
         version_added: 0.3.0
       rotate_authorization_code:
         description:
-          - Allow rotating an V(authorization_code) integration (its client id changes: its users may have to consent again).
+          - Allow rotating an V(authorization_code) integration (its client id changes, and its users may have to consent again).
         type: bool
         default: false
         version_added: 0.3.0
