@@ -47,7 +47,8 @@ OFFLINE_CONF = '''
 import os  # noqa: E402
 if os.environ.get('DOCS_OFFLINE') == '1':
     intersphinx_mapping = {}
-    suppress_warnings = ['ref.ref']  # labels that live in the (unreachable) Ansible docs
+    # labels and Ansible's own environment variables (E(ANSIBLE_...)) that live in the (unreachable) Ansible docs
+    suppress_warnings = ['ref.ref', 'ref.envvar']
 '''
 
 

@@ -99,7 +99,7 @@ options:
       vault_password_file:
         description:
           - V(ansible_vault_file) only. A file holding the vault password, or an executable that prints it.
-          - Falls back to the C(ANSIBLE_VAULT_PASSWORD_FILE) environment variable (as ansible-vault does). One of them is required.
+          - Falls back to the E(ANSIBLE_VAULT_PASSWORD_FILE) environment variable (as ansible-vault does). One of them is required.
         type: path
       vault_id:
         description:

@@ -80,7 +80,8 @@ _MOUNT_SHAPE = re.compile(r'\A[^\x00-\x20\x7f]+\Z')
 def secret_store_argspec():
     """The ``secret_store`` module option: a dict whose keys AnsibleModule checks for type and
     marks no_log (token, secret_id); parse_secret_store does the rest, in the module process."""
-    return dict(type='dict', options=dict((k, dict(v)) for k, v in SECRET_STORE_OPTIONS.items()))
+    # no_log=False: the option names where secrets go, not a secret; its token and secret_id are no_log themselves.
+    return dict(type='dict', no_log=False, options=dict((k, dict(v)) for k, v in SECRET_STORE_OPTIONS.items()))
 
 
 def parse_secret_store(option, environ=None):

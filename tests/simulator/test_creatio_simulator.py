@@ -179,7 +179,7 @@ def test_stamp_precision_second_gives_writes_of_one_second_the_same_created_on(a
     with pytest.raises(ValueError):
         sim.configure(stamp_precision='minute')
     sim.configure(stamp_precision='second')
-    ids = []
+    ids, stamps = [], {}
     while len(ids) < 2 or stamps[ids[-2]] != stamps[ids[-1]]:  # two creations in one second (a second boundary may fall between)
         assert len(ids) < 10
         ids.append(add_cc(admin, 'Coarse')['clientId'])

@@ -209,7 +209,7 @@ def module_defaults_of(tasks):
     found = []
     for task in tasks or ():
         if isinstance(task, dict):
-            found += [(target, value) for target, value in (task.get('module_defaults') or {}).items()]
+            found += list((task.get('module_defaults') or {}).items())
             for key in ('block', 'rescue', 'always', 'tasks'):
                 found += module_defaults_of(task.get(key))
     return found
