@@ -45,6 +45,7 @@ class AuthorizeProbe(object):
         self._endpoint = None  # '' once looked for and not usable
         self.why_not = None  # why there is no usable endpoint, for the site check and the warnings
         self.silent = False  # it answered something that is no verdict: not asked again in this run
+        self._calibrated = set()  # client ids for which a URI registered nowhere was answered "not registered"
 
     def endpoint(self):
         if self._endpoint is None:
@@ -70,6 +71,20 @@ class AuthorizeProbe(object):
         endpoint = self.endpoint()
         if endpoint is None or self.silent or not client_id or not url:
             return None
+        if client_id not in self._calibrated:
+            # A redirect means "registered" only where this client's unregistered URIs get the error page: an
+            # identity service that redirects its errors to a page of its own would otherwise make every URI look
+            # registered. So a URI registered nowhere is asked first, once per client and run.
+            if self._verdict(endpoint, client_id, SITE_CHECK_URI) is not False:
+                if not self.silent:
+                    self.silent = True
+                    self.why_not = ('%s %s did not answer "not registered" for a redirect URI registered nowhere, so its '
+                                    'answers cannot be told apart' % (CALL, endpoint))
+                return None
+            self._calibrated.add(client_id)
+        return self._verdict(endpoint, client_id, url)
+
+    def _verdict(self, endpoint, client_id, url):
         try:
             response = self._ask(endpoint, client_id, url)
         except CreatioError as exc:

@@ -310,3 +310,34 @@ def test_the_site_check_says_whether_the_authorization_endpoint_answers(sim, tmp
     assert checks['authorization endpoint']['status'] == status, checks['authorization endpoint']
     assert status == 'skipped' or '/identity/connect/authorize' in checks['authorization endpoint']['detail']
     assert all(e['auth'] == 'none' for e in sim.log() if e['endpoint'] == 'Authorize')
+
+
+class _ErrorRedirectingIdentityService(object):
+    """An identity service that answers every authorization request, errors included, with a redirect to a
+    page of its own (as an IdentityServer with an error page may): it must never make a URI look registered."""
+
+    def __init__(self):
+        self.asked = []
+
+    def request(self, method, url, call, safe, headers=None):
+        self.asked.append(url)
+
+        class Answer(object):
+            status_code = 302
+            headers = {'Location': 'https://id.example.com/home/error?errorId=abc'}
+            text = ''
+        return Answer()
+
+    def close(self):
+        pass
+
+
+def test_an_identity_service_that_redirects_its_errors_tells_nothing():
+    service = _ErrorRedirectingIdentityService()
+    connection = Connection('https://crm.example.com', identity_url='https://id.example.com')
+    asker = probe.AuthorizeProbe(lambda: None, connection, lambda: service)
+    asker._endpoint = 'https://id.example.com/connect/authorize'  # as the OpenID configuration would list it
+    assert asker.registered('0123456789ABCDEF0123456789ABCDEF', A) is None
+    assert asker.registered_of('0123456789ABCDEF0123456789ABCDEF', [A, B]) is None
+    assert len(service.asked) == 1 and 'creatio-oauth-site-check.invalid' in service.asked[0]  # the calibration only
+    assert 'registered nowhere' in asker.why_not
