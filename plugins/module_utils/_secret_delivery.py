@@ -154,7 +154,10 @@ class SecretDelivery(object):
         document = secret_document(name, client_id, secret, self.run.site, token_url=self._token_url())
         try:
             stored = self.store.deliver(path, document, previous_client_id=self.held.get(name))
-        except CreatioError as exc:
+        except Exception as exc:  # pylint: disable=broad-except
+            # Whatever failed (an odd answer of the store included), the one copy of the new secret is kept.
+            if not isinstance(exc, CreatioError):
+                exc = unexpected_error(exc)
             self.run.scrub(exc, extra_secrets=self.secrets_known())
             folder = secret_file.kept_folder(self.run.cache.path)
             before = set(secret_file.kept_secret_files(folder, self.run.site, name))
