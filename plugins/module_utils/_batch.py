@@ -191,7 +191,10 @@ def _would_create(run, item):
     snapshot = run.reader.snapshot
     if snapshot is not None:
         return not any(r.name == item.name or r.has_client_id(cached.get('client_id')) for r in snapshot.records)
-    return not cached.get('client_id')
+    if cached.get('client_id'):
+        return False
+    # Creatio refused the read and the cache does not know it: apply creates it only when told to (create_when_unreadable)
+    return run.reader.readable is not False or bool(item.desired.get('create_when_unreadable'))
 
 
 def _check_secret_files(run, declared):

@@ -46,3 +46,20 @@ def test_a_store_failing_in_an_unforeseen_way_after_add_client_keeps_the_secret(
     assert json.load(open(str(store_dir / 'Webhooks.json')))['client_secret'] == secret
     assert not [e for e in sim.log() if e['kind'] == 'write']  # delivered from the kept copy: no second AddClient
     assert not os.path.exists(kept[0])
+
+
+def test_with_odata_refused_a_store_conflict_stops_no_batch_that_would_create_nothing(sim, tmp_path):
+    """OData refused and an empty cache: no integration is created (create_when_unreadable is off), so what
+    the store holds is no reason to fail the batch before it; each item says why it was not created."""
+    store_dir = tmp_path / 'store'
+    store_dir.mkdir(mode=0o700)
+    with open(str(store_dir / 'Webhooks.json'), 'w') as handle:
+        json.dump({'name': 'Webhooks', 'client_id': 'ABCDEF0123456789ABCDEF0123456789', 'client_secret': 'x' * 64,
+                   'creatio_url': sim.url}, handle)
+    os.chmod(str(store_dir / 'Webhooks.json'), 0o600)
+    sim.configure(odata_status=403)
+    run, service = store_run(sim, tmp_path, store_dir)
+    result = service(run)
+    entry = result['integrations'][0]
+    assert entry['action'] == 'failed' and 'create_when_unreadable' in json.dumps(result), result
+    assert not [e for e in sim.log() if e['kind'] == 'write']
