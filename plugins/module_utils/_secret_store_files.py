@@ -123,7 +123,17 @@ class _FileStore(SecretStore):
         warning = secret_file.open_folder_warning(path)
         if warning:
             self.warnings.append(warning)
-        self._write(path, document)
+        try:
+            self._write(path, document)
+        except Exception:
+            if kept_as and not os.path.lexists(path):
+                # The replacement was not written: the old secret goes back where its consumers read it.
+                try:
+                    os.link(kept_as, path)
+                    os.unlink(kept_as)
+                except OSError:
+                    pass
+            raise
         result = {'changed': True, 'location': path, 'version': None}
         if kept_as:
             result['kept_as'] = kept_as

@@ -10,6 +10,8 @@ __metaclass__ = type
 import json
 import os
 
+import pytest
+
 from ansible_collections.creatio.oauth.plugins.module_utils import _batch as batch
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_delivery import with_secret_store
@@ -63,3 +65,20 @@ def test_with_odata_refused_a_store_conflict_stops_no_batch_that_would_create_no
     entry = result['integrations'][0]
     assert entry['action'] == 'failed' and 'create_when_unreadable' in json.dumps(result), result
     assert not [e for e in sim.log() if e['kind'] == 'write']
+
+
+def test_the_files_store_puts_the_old_secret_back_when_the_new_one_cannot_be_written(tmp_path, monkeypatch):
+    from ansible_collections.creatio.oauth.plugins.module_utils._secret_store import secret_document, secret_store_from_option
+    store = secret_store_from_option({'type': 'files', 'path': str(tmp_path / '{name}.json')}, environ={})
+    path = store.location('site.example.com', 'Webhooks')
+    store.deliver(path, secret_document('Webhooks', 'AAAA0000AAAA0000AAAA0000AAAA0000', 'old-secret-' + 'a' * 20,
+                                        'https://site.example.com'))
+
+    def full_disk(*_args):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(FilesStore, '_write', full_disk)
+    with pytest.raises(OSError):
+        store.deliver(path, secret_document('Webhooks', 'BBBB1111BBBB1111BBBB1111BBBB1111', 'new-secret-' + 'b' * 20,
+                                            'https://site.example.com'), previous_client_id='AAAA0000AAAA0000AAAA0000AAAA0000')
+    assert json.load(open(path))['client_id'] == 'AAAA0000AAAA0000AAAA0000AAAA0000'  # consumers still find the old one
+    assert os.listdir(str(tmp_path)) == [os.path.basename(path)]
