@@ -397,18 +397,50 @@ def _rotate(run, desired, record, now):
     try:
         if outcome.record.grant_type == 'client_credentials':
             check_token(run, new['client_id'], new['secret'], name)
+    except CreatioError as exc:
+        raise _rolled_back(run, name, predecessor, record, new, done, exc)
+    try:
         delivery.deliver_new(name, new['client_id'], new['secret'])
     except CreatioError as exc:
-        exc.secret = None
-        _roll_back(run, name, predecessor, new['client_id'], done)
-        exc.message = ('integration %r: the rotation was rolled back (the new integration deleted, the old one, client id '
-                       '%s, kept its name and secret): %s' % (name, record.client_id, exc.message))
-        exc.args = (exc.message,)
-        exc.done = done
-        raise
+        # Settled by what the store holds now, never by the error alone: a write whose answer was lost may have
+        # landed, and rolling back then would leave the store with the secret of a deleted client.
+        held = _held_after_failed_delivery(delivery, name)
+        if held is _UNKNOWN:
+            exc.secret = None if name in delivery.safe else new['secret']  # kept beside the cache, or shown: never lost
+            exc.hint = ('the store could not be read back, so it is not known whether it took the new secret: the next run '
+                        'with rotate_after_days finds out and finishes or rolls back this rotation (the old integration '
+                        'keeps working meanwhile)')
+            exc.done = done
+            raise
+        if not same_client(held, new['client_id']):
+            raise _rolled_back(run, name, predecessor, record, new, done, exc)
+        run.warn('integration %r: the secret store reported a failure, but it holds the new secret (client id %s): the '
+                 'rotation goes on' % (name, new['client_id']))
     _record_step(run, name, dict(step, phase='delivered', new_client_id=new['client_id']))
     _retire_at_once(run, name, record, predecessor, grace, done)
     return outcome.record, done
+
+
+_UNKNOWN = object()
+
+
+def _rolled_back(run, name, predecessor, record, new, done, exc):
+    """``exc`` after the rotation is rolled back: the successor deleted, the predecessor's name given back."""
+    exc.secret = None
+    _roll_back(run, name, predecessor, new['client_id'], done)
+    exc.message = ('integration %r: the rotation was rolled back (the new integration deleted, the old one, client id '
+                   '%s, kept its name and secret): %s' % (name, record.client_id, exc.message))
+    exc.args = (exc.message,)
+    exc.done = done
+    return exc
+
+
+def _held_after_failed_delivery(delivery, name):
+    """The client id the store holds for ``name`` now (None for nothing), or _UNKNOWN when it cannot be read."""
+    try:
+        return delivery.store.current_client_id(delivery.path(name))
+    except CreatioError:
+        return _UNKNOWN
 
 
 def _retire_at_once(run, name, record, predecessor, grace, done):

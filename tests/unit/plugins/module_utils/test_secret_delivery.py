@@ -82,3 +82,37 @@ def test_the_files_store_puts_the_old_secret_back_when_the_new_one_cannot_be_wri
                                             'https://site.example.com'), previous_client_id='AAAA0000AAAA0000AAAA0000AAAA0000')
     assert json.load(open(path))['client_id'] == 'AAAA0000AAAA0000AAAA0000AAAA0000'  # consumers still find the old one
     assert os.listdir(str(tmp_path)) == [os.path.basename(path)]
+
+
+def test_a_rotation_whose_store_write_landed_despite_an_error_is_not_rolled_back(sim, tmp_path, monkeypatch):
+    """The store answered with an error after it took the successor's secret (a lost answer): what the store
+    holds decides, so the successor stays and the store never keeps the secret of a deleted client."""
+    from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_base import SecretStoreError
+    store_dir = tmp_path / 'store'
+    store_dir.mkdir(mode=0o700)
+
+    def rotating_run():
+        run = make_run(sim, tmp_path, clients=[webhook_item(rotate_after_days=0)], secrets_dir=None, verify_tokens=False,
+                       secret_store={'type': 'files', 'path': str(store_dir / '{name}.json')})
+        run.module.run_command = None
+        return run, with_secret_store(batch.apply_many)
+
+    run, service = rotating_run()
+    first = service(run)  # created now: not rotated yet
+    assert not first.get('failed'), first
+    old_id = json.load(open(str(store_dir / 'Webhooks.json')))['client_id']
+
+    landed = FilesStore.deliver
+
+    def lost_answer(self, path, document, previous_client_id=None):
+        landed(self, path, document, previous_client_id=previous_client_id)
+        raise SecretStoreError('the answer of the write was lost', store='files %s' % path)
+    monkeypatch.setattr(FilesStore, 'deliver', lost_answer)
+    run, service = rotating_run()
+    service(run)
+    monkeypatch.undo()
+
+    named = [c for c in sim.state()['clients'] if c['name'] == 'Webhooks']
+    assert len(named) == 1 and named[0]['clientId'] != old_id, named  # the successor stays under the name
+    assert json.load(open(str(store_dir / 'Webhooks.json')))['client_id'] == named[0]['clientId']
+    assert [c['clientId'] for c in sim.state()['clients'] if c['name'].startswith('Webhooks (retired')] == [old_id]
