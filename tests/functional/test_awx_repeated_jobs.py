@@ -19,7 +19,7 @@ that cache writes nothing, and a later job with an empty cache reports them unco
 writes nothing. Readable entity: no explicit step is needed, only B is added.
 
 The hidden cases here are sites with no evidence at all (``authorize_endpoint: off`` as well); where the
-identity service's authorization endpoint answers, see test_redirect_evidence.py (issue 21).
+identity service's authorization endpoint answers, see test_playbook_redirect_evidence.py and the unit tests of test_redirect_evidence.py (issue 21).
 """
 
 from __future__ import absolute_import, division, print_function
