@@ -18,6 +18,7 @@ import os
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumptions as api
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CreatioError
+from ansible_collections.creatio.oauth.plugins.module_utils._odata import origin_of_parts
 from ansible_collections.creatio.oauth.plugins.module_utils._records import RedirectUri
 
 try:
@@ -146,20 +147,11 @@ def endpoint_refusal(endpoint, connection):
         return 'the listed %s %r is not a plain http(s) URL' % (api.AUTHORIZE_ENDPOINT_KEY, endpoint)
     if site.scheme.lower() == 'https' and parts.scheme.lower() != 'https':
         return 'the listed %s %s is http on an https site: refused' % (api.AUTHORIZE_ENDPOINT_KEY, endpoint)
-    allowed = [_origin(urlsplit(u)) for u in (connection.site_url, connection.identity_url, connection.cloud_identity_url) if u]
-    if _origin(parts) not in allowed:
+    allowed = [origin_of_parts(urlsplit(u)) for u in (connection.site_url, connection.identity_url, connection.cloud_identity_url) if u]
+    if origin_of_parts(parts) not in allowed:
         return ('the listed %s %s is on neither the site\'s nor the identity service\'s scheme and host: refused (set '
                 'creatio_identity_url if the identity service lives there)' % (api.AUTHORIZE_ENDPOINT_KEY, endpoint))
     return None
-
-
-def _origin(parts):
-    default = {'http': 80, 'https': 443}.get(parts.scheme.lower())
-    try:
-        port = parts.port or default
-    except ValueError:
-        port = None
-    return parts.scheme.lower(), (parts.hostname or '').lower(), port
 
 
 def verdict_of(status, location, body, endpoint, url):
@@ -175,7 +167,7 @@ def verdict_of(status, location, body, endpoint, url):
         # Only a registered URI is redirected to, and the login page is the identity service's own; a
         # redirect anywhere else (a single sign-on page in front of it) is no verdict.
         target = urlsplit(location)
-        if not target.netloc or _origin(target) == _origin(urlsplit(endpoint)) or location.startswith(url):
+        if not target.netloc or origin_of_parts(target) == origin_of_parts(urlsplit(endpoint)) or location.startswith(url):
             return True
     return None
 
