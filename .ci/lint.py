@@ -1,6 +1,8 @@
 """`make lint`: ansible-lint (offline, production profile), antsibull-docs and antsibull-changelog lint,
-and the two consistency checks of .ci/: versions.py --check (tested ansible-core versions == claimed
-ones == the EE's range) and awx_forms.py --check (the AWX import file matches the credential type).
+and the consistency checks of .ci/: versions.py --check (tested ansible-core versions == claimed
+ones == the EE's range), awx_forms.py --check (the AWX import file matches the credential type) and
+presets_doc.py --check (the presets' defaults in the docs, the role spec and the module docs are those
+of _rules.PRESETS).
 
 Runs in the tools venv. ansible-lint with --offline does not install the collection, so a temporary
 ``ansible_collections/<ns>/<name>`` symlink to the checkout is put on ANSIBLE_COLLECTIONS_PATH (FQCNs
@@ -45,6 +47,7 @@ def main() -> int:
             ('versions: MATRIX, requires_ansible, EE', [sys.executable, os.path.join(ROOT, '.ci', 'versions.py'), '--check'],
              ROOT),
             ('AWX import file', [sys.executable, os.path.join(ROOT, '.ci', 'awx_forms.py'), '--check'], ROOT),
+            ('presets in the docs', [sys.executable, os.path.join(ROOT, '.ci', 'presets_doc.py'), '--check'], ROOT),
         ]
         failed = []
         for label, cmd, cwd in steps:

@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - creatio.oauth.connection.verify
   - creatio.oauth.attributes
   - creatio.oauth.attributes.changes
+  - creatio.oauth.redirect_urls
   - creatio.oauth.secret_store
 options:
   name:
@@ -120,19 +121,6 @@ options:
         next run turns into the file (when it holds the secret of the integration Creatio has) or removes (when it
         holds no usable secret), with a warning; see the collection's secrets page for the other cases.
     type: path
-  add_unconfirmed_redirect_urls:
-    description:
-      - Where the collection cannot tell which redirect URIs an existing integration has (the facts cache does not
-        know them, the site does not let the redirect-URI entity be read, and its identity service's authorization
-        endpoint does not answer), the declared URIs are B(unconfirmed). By default they are reported
-        (RV(unconfirmed_redirect_urls) and a warning) and never added, so that a lost cache never adds a URI a second
-        time. Where the authorization endpoint answers, it tells which declared URIs are registered, and only the
-        missing ones are added (no URI is unconfirmed then).
-      - V(true) is the explicit step that makes them managed, after checking the integration page in Creatio; it
-        adds every declared URI it cannot confirm, once, and records their ids in the facts cache; a URI that was
-        there then has two rows (remove the extra one on the integration page).
-    type: bool
-    default: false
   create_when_unreadable:
     description:
       - When Creatio refuses to let the user read its integrations (OData C(OAuthClientApp)) and the facts cache does

@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - creatio.oauth.connection.verify
   - creatio.oauth.attributes
   - creatio.oauth.attributes.changes
+  - creatio.oauth.redirect_urls
 attributes:
   check_mode:
     details:
@@ -77,19 +78,6 @@ options:
       - The new value of the URI O(redirect_url_id) names, by the rules of O(redirect_urls) (plain V(http) only to a
         loopback host).
     type: str
-  add_unconfirmed_redirect_urls:
-    description:
-      - Where the collection cannot tell which redirect URIs an existing integration has (the facts cache does not
-        know them, the site does not let the redirect-URI entity be read, and its identity service's authorization
-        endpoint does not answer), the declared URIs are B(unconfirmed). By default they are reported
-        (RV(unconfirmed_redirect_urls) and a warning) and never added, so that a lost cache never adds a URI a second
-        time. Where the authorization endpoint answers, it tells which declared URIs are registered, and only the
-        missing ones are added (no URI is unconfirmed then).
-      - V(true) is the explicit step that makes them managed, after checking the integration page in Creatio; it
-        adds every declared URI it cannot confirm, once, and records their ids in the facts cache; a URI that was
-        there then has two rows (remove the extra one on the integration page).
-    type: bool
-    default: false
 seealso:
   - module: creatio.oauth.creatio_oauth_client
 '''

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from ansible_collections.creatio.oauth.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.creatio.oauth.plugins.doc_fragments.redirect_urls import ModuleDocFragment as RedirectUrlsFragment
 from ansible_collections.creatio.oauth.plugins.module_utils import _connection as connection
 
 COLLECTION_ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..'))
@@ -115,9 +116,22 @@ def test_module_documents_its_own_options(module_name):
         # Documented by its fragment (test_secret_store_docs compares the two).
         assert 'creatio.oauth.secret_store' in fragments, '%s: secret_store is not documented' % module_name
         own.pop('secret_store')
+    if 'creatio.oauth.redirect_urls' in fragments:
+        shared = doc_options(RedirectUrlsFragment.DOCUMENTATION)
+        compare(shared, dict((k, own.pop(k)) for k in list(shared) if k in own), '%s (redirect_urls fragment)' % module_name)
     compare(documentation.get('options') or {}, own, module_name)
     yaml.safe_load(module.EXAMPLES)
     yaml.safe_load(module.RETURN)
+
+
+def test_the_redirect_urls_fragment_serves_both_modules_that_add_redirect_uris():
+    users = []
+    for module_name in MODULES:
+        module = importlib.import_module('ansible_collections.creatio.oauth.plugins.modules.%s' % module_name)
+        if 'add_unconfirmed_redirect_urls' in module.argument_spec():
+            assert 'creatio.oauth.redirect_urls' in (yaml.safe_load(module.DOCUMENTATION).get('extends_documentation_fragment') or [])
+            users.append(module_name)
+    assert users == ['creatio_oauth_client', 'creatio_redirect_url']
 
 
 def test_modules_were_found():
