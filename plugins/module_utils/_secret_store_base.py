@@ -58,6 +58,20 @@ def secret_document(name, client_id, client_secret, creatio_url, token_url=None,
     return document
 
 
+def holder_of(document, version=None):
+    """The identity of a stored document (see SecretStore.current_holder), None for no document with a client id."""
+    if not isinstance(document, dict):
+        return None
+    client_id = document.get('client_id')
+    if not isinstance(client_id, str) or not client_id:
+        return None
+    holder = {'client_id': client_id, 'version': version}
+    for key in ('name', 'creatio_url'):
+        value = document.get(key)
+        holder[key] = value if isinstance(value, str) and value else None
+    return holder
+
+
 def site_of(creatio_url):
     """``{site}``: the host of the site (with its port when one is given) and its path, as in
     ``mycompany.creatio.com`` or ``crm.example.com:8443/CreatioApp``."""
@@ -138,6 +152,19 @@ class SecretStore(object):
         """The client id of the document the store holds at ``path`` now, None when it holds none. Reads only."""
         return self._scrubbed(self._current_client_id, path)
 
+    def current_holder(self, path):
+        """Whose document the store holds at ``path`` now: {'client_id', 'name', 'creatio_url', 'version'} (the
+        values the document gives, None where it gives none; ``version`` where the store has versions), or None
+        when it holds none. Never the secret. Reads only."""
+        return self._scrubbed(self._current_holder, path)
+
+    def withdraw(self, path, client_id, version=None):
+        """Take back a document this run delivered for ``client_id`` (a client deleted since): removed only
+        while ``path`` still holds that client (and, where the store has versions, ``version``, the one this
+        run wrote); a document of any other client is never touched. Returns True when it was removed, False
+        when the path holds something else (or nothing)."""
+        return self._scrubbed(self._withdraw, path, client_id, version)
+
     def deliver(self, path, document, previous_client_id=None):
         """Store ``document`` at ``path``: created when nothing is there; replaced (a new version, or
         the old file kept aside) only when it holds ``previous_client_id``; nothing written when it
@@ -167,6 +194,12 @@ class SecretStore(object):
         raise NotImplementedError
 
     def _deliver(self, path, document, previous_client_id):
+        raise NotImplementedError
+
+    def _current_holder(self, path):
+        raise NotImplementedError
+
+    def _withdraw(self, path, client_id, version):
         raise NotImplementedError
 
     def _error(self, cls, message, path, **kwargs):
