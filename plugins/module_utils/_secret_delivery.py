@@ -129,6 +129,7 @@ class SecretDelivery(object):
         self.store = store
         self.site = site_of(run.site)
         self.held = {}  # name -> client id the store held when checked before the first write
+        self.held_version = {}  # name -> the version of that document (stores with versions), None for none
         self.new_secrets = {}  # name -> the secret this run got from AddClient (scrubbed; for verify_tokens)
         self.done = {}  # name -> the result's secret_store entry
         self.safe = set()  # names whose new secret is in the store or in a kept copy
@@ -161,6 +162,7 @@ class SecretDelivery(object):
                 hint='a new integration\'s secret never replaces another client\'s: move that document away, or point '
                      'secret_store.path elsewhere')
         self.held[name] = held
+        self.held_version[name] = holder.get('version') if holder else None
 
     def foreign(self, name, holder):
         """Why the document ``holder`` (SecretStore.current_holder) is not one of integration ``name`` on this
@@ -191,15 +193,21 @@ class SecretDelivery(object):
                                                   'elsewhere (secret_store.path with {site} and {name} gives each its own)')
 
     # --- the new secret -----------------------------------------------------------------------------
-    def deliver_new(self, name, client_id, secret):
-        """Right after AddClient: the secret into the store, or (when the store fails) into a kept copy."""
+    def deliver_new(self, name, client_id, secret, as_checked=False):
+        """Right after AddClient: the secret into the store, or (when the store fails) into a kept copy.
+        ``as_checked`` (a rotation): written only over the very version check_before_create read (stores with
+        versions), so that another run's delivery or fence in between wins (SecretStore.deliver)."""
         if not secret:
             return
         self.new_secrets[name] = secret
         path = self.path(name)
         document = secret_document(name, client_id, secret, self.run.site, token_url=self._token_url())
         try:
-            stored = self.store.deliver(path, document, previous_client_id=self.held.get(name))
+            expected = self.held_version.get(name) if as_checked else None
+            if expected is not None:
+                stored = self.store.deliver(path, document, previous_client_id=self.held.get(name), expected_version=expected)
+            else:
+                stored = self.store.deliver(path, document, previous_client_id=self.held.get(name))
         except Exception as exc:  # pylint: disable=broad-except
             # Whatever failed (an odd answer of the store included), the one copy of the new secret is kept.
             if not isinstance(exc, CreatioError):
@@ -295,15 +303,19 @@ class SecretDelivery(object):
         self.new_secrets[name + '\nread back'] = document['client_secret']  # scrubbed from errors
         self.done[name] = _entry(self.store.deliver(path, document, previous_client_id=held))
 
+    def forget_kept(self, name, client_id):
+        """Remove the kept copies of the secret of ``client_id`` (a client this run deleted again: worth nothing)."""
+        folder = secret_file.kept_folder(self.run.cache.path)
+        for kept in secret_file.kept_secret_files(folder, self.run.site, name):
+            if same_client((secret_file.json_object_in(kept) or {}).get('client_id'), client_id):
+                _remove(kept)
+
     # --- after giving way to another run's creation -----------------------------------------------------
     def withdraw(self, name, client_id, survivor_client_id):
         """See withdraw_after_giving_way."""
         path = self.path(name)
         where = self.store.describe(path)
-        folder = secret_file.kept_folder(self.run.cache.path)
-        for kept in secret_file.kept_secret_files(folder, self.run.site, name):
-            if same_client((secret_file.json_object_in(kept) or {}).get('client_id'), client_id):
-                _remove(kept)  # a kept copy of the deleted client's secret: worth nothing
+        self.forget_kept(name, client_id)
         written = self.done.get(name) or {}
         entry = {'location': where, 'changed': bool(written.get('changed')), 'gave_way': True}
         try:

@@ -12,6 +12,7 @@ import re
 
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
 from ansible_collections.creatio.oauth.plugins.module_utils._json_file import now_iso
+from ansible_collections.creatio.oauth.plugins.module_utils._records import same_client
 
 try:
     from urllib.parse import urlsplit
@@ -165,12 +166,26 @@ class SecretStore(object):
         when the path holds something else (or nothing)."""
         return self._scrubbed(self._withdraw, path, client_id, version)
 
-    def deliver(self, path, document, previous_client_id=None):
+    def deliver(self, path, document, previous_client_id=None, expected_version=None):
         """Store ``document`` at ``path``: created when nothing is there; replaced (a new version, or
         the old file kept aside) only when it holds ``previous_client_id``; nothing written when it
-        holds ``document['client_id']`` already. Returns {'changed', 'location', 'version'} (and
-        ``kept_as`` when an old file was kept aside)."""
-        return self._scrubbed(self._deliver, path, document, previous_client_id, extra=[document.get('client_secret')])
+        holds ``document['client_id']`` already. ``expected_version`` (stores with versions): the version
+        read when this run checked the path; written only while it is still the current one, so that a run
+        that wrote there meanwhile (another rotation, or one rolling this one back) wins. Returns
+        {'changed', 'location', 'version'} (and ``kept_as`` when an old file was kept aside)."""
+        return self._scrubbed(self._deliver, path, document, previous_client_id, expected_version,
+                              extra=[document.get('client_secret')])
+
+    def fence(self, path, client_id):
+        """Before a run rolls back another run's unfinished rotation: the document at ``path``, which holds
+        ``client_id`` (the predecessor), written again as it is (stores with versions: a new version, with
+        check-and-set), so that a delivery still under way for the successor (it expects the version read
+        before) is refused. True when done (or where the store has no versions), False when the path no longer
+        holds ``client_id`` at the version read."""
+        return self._scrubbed(self._fence, path, client_id)
+
+    def _fence(self, path, client_id):
+        return same_client(self._current_client_id(path), client_id)
 
     def secrets(self):
         """The store's own credentials and the secrets it read, to scrub from every error."""
@@ -193,7 +208,7 @@ class SecretStore(object):
     def _current_client_id(self, path):
         raise NotImplementedError
 
-    def _deliver(self, path, document, previous_client_id):
+    def _deliver(self, path, document, previous_client_id, expected_version=None):
         raise NotImplementedError
 
     def _current_holder(self, path):

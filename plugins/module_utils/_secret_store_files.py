@@ -106,7 +106,7 @@ class _FileStore(SecretStore):
                                      hint='move it away')
         self._check_held(path)
 
-    def _deliver(self, path, document, previous_client_id):
+    def _deliver(self, path, document, previous_client_id, expected_version=None):  # no versions: a local folder
         held = self._current_client_id(path)
         if same_client(held, document['client_id']):
             return {'changed': False, 'location': path, 'version': None}

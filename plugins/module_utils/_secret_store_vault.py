@@ -116,6 +116,22 @@ class VaultKv2Store(SecretStore):
     def _current_client_id(self, path):
         return self._read(path)[1]
 
+    def _fence(self, path, client_id):
+        version, held = self._read(path)
+        if not same_client(held, client_id):
+            return False
+        body = self.call('GET', self._kv('data', path), 'read %s/data/%s' % (self.mount, path), path=path, missing_ok=True)
+        data = ((body or {}).get('data') or {})
+        if int((data.get('metadata') or {}).get('version') or 0) != version or not isinstance(data.get('data'), dict):
+            return False
+        call = 'write %s/data/%s again (check-and-set %d)' % (self.mount, path, version)
+        try:
+            self.call('POST', self._kv('data', path), call, json={'options': {'cas': version}, 'data': data['data']},
+                      safe=False, path=path, refused=self._cas_refused)
+        except SecretStoreConflictError:
+            return False
+        return True
+
     def _current_holder(self, path):
         version, client_id = self._read(path)
         return self._holders.get(path) if client_id else None
@@ -130,11 +146,18 @@ class VaultKv2Store(SecretStore):
         self.call('POST', self._kv('delete', path), call, json={'versions': [current]}, safe=True, path=path)
         return True
 
-    def _deliver(self, path, document, previous_client_id):
+    def _deliver(self, path, document, previous_client_id, expected_version=None):
         client_id = document['client_id']
         version, held = self._read(path)
         if same_client(held, client_id):
             return {'changed': False, 'location': self.describe(path), 'version': version}
+        if expected_version is not None and version != int(expected_version):
+            raise self._error(SecretStoreConflictError, '%s was written by another run since this run read it (version %d then, %d '
+                              'now, holding %s); the secret of client id %s was not written there'
+                              % (self.describe(path), int(expected_version), version,
+                                 'client id %s' % held if held else 'nothing', client_id), path,
+                              hint='another run rotated this integration, or rolled this rotation back, at the same time: '
+                                   're-run from one controller')
         if held is not None:
             # Something live is there: replaced only when it is the client this one replaces.
             if not same_client(held, previous_client_id):

@@ -208,3 +208,76 @@ def test_the_report_calls_an_item_that_gave_way_adopted():
     assert report.action_of(created) == 'created'
     assert report.action_of(gave_way) == 'adopted'
     assert report.action_of(recreated) == 'created'
+
+
+# --- two runs rotating the same integration ----------------------------------------------------------
+
+def _during_first_successor_delivery(monkeypatch, predecessor_id, other_run):
+    """``other_run()`` runs once, right before this run delivers its successor's secret (after the rename,
+    AddClient and the token check): another controller with a facts cache of its own."""
+    original = VaultKv2Store.deliver
+    fired = []
+
+    def deliver(self, path, document, previous_client_id=None, expected_version=None):
+        if not fired and document['client_id'] != predecessor_id:
+            fired.append(True)
+            other_run()
+        if expected_version is None:
+            return original(self, path, document, previous_client_id)
+        return original(self, path, document, previous_client_id, expected_version)
+    monkeypatch.setattr(VaultKv2Store, 'deliver', deliver)
+    return fired
+
+
+def rotation_item(days):
+    return webhook_item('Rotated', rotate_after_days=days, rotation_grace_hours=24)
+
+
+def test_a_run_rolling_back_anothers_unfinished_rotation_wins_over_its_late_delivery(sim, tmp_path, bao, monkeypatch):
+    path = 'rot-%s/{name}' % tmp_path.name
+    option = vault_option(bao, path)
+    kv = path.replace('{name}', 'Rotated')
+    _run, first = apply(sim, tmp_path, option, [rotation_item(0)])
+    (predecessor,) = [c['clientId'] for c in clients_named(sim, 'Rotated')]
+    assert bao.kv_read(kv)['client_id'] == predecessor
+    other = {}
+
+    def other_run():  # it sees a retired predecessor and a successor the store does not hold: it rolls back
+        other['run'], other['result'] = apply(sim, tmp_path, option, [rotation_item(365)], cache='other-cache')
+    fired = _during_first_successor_delivery(monkeypatch, predecessor, other_run)
+    run, result = apply(sim, tmp_path, option, [rotation_item(0)])
+    assert fired, 'the other run never ran'
+    assert 'rolled back' in ' '.join(other['run'].warnings), other['run'].warnings
+    # the other run's roll back wins: this run's successor is gone, and the store never holds its secret
+    assert [c['clientId'] for c in clients_named(sim, 'Rotated')] == [predecessor]
+    assert bao.kv_read(kv)['client_id'] == predecessor, bao.kv_read(kv)['client_id']
+    failed = item_result(result, 'Rotated')
+    assert failed.get('failed') is True and 'the rotation was rolled back' in failed['msg'], failed
+    assert 'written by another run since this run read it' in failed['msg'], failed['msg']
+    assert [c for c in sim.state()['clients'] if c['name'].startswith('Rotated (retired')] == []
+
+
+def test_a_run_that_finds_another_runs_successor_in_the_store_gives_way(sim, tmp_path, bao, monkeypatch):
+    """The other run rolls this run's unfinished rotation back, then rotates itself and delivers its successor
+    before this run's delivery: this run deletes only its own successor and adopts the other's."""
+    path = 'rot-gw-%s/{name}' % tmp_path.name
+    option = vault_option(bao, path)
+    kv = path.replace('{name}', 'Rotated')
+    apply(sim, tmp_path, option, [rotation_item(0)])
+    (predecessor,) = [c['clientId'] for c in clients_named(sim, 'Rotated')]
+    other = {}
+
+    def other_run():
+        other['run'], other['result'] = apply(sim, tmp_path, option, [rotation_item(0)], cache='other-cache')
+    _during_first_successor_delivery(monkeypatch, predecessor, other_run)
+    run, result = apply(sim, tmp_path, option, [rotation_item(0)])
+    (survivor,) = [c['clientId'] for c in clients_named(sim, 'Rotated')]
+    assert survivor != predecessor and item_result(other['result'], 'Rotated')['rotation']['rotated'] is True
+    assert bao.kv_read(kv)['client_id'] == survivor
+    adopted = item_result(result, 'Rotated')
+    assert not adopted.get('failed'), adopted
+    assert adopted['client']['client_id'] == survivor and adopted['rotation']['gave_way_to'] == survivor, adopted
+    assert adopted['rotation']['rotated'] is False
+    assert 'adopted that one' in ' '.join(run.warnings), run.warnings
+    retired = [c for c in sim.state()['clients'] if c['name'].startswith('Rotated (retired')]
+    assert [c['clientId'] for c in retired] == [predecessor]  # one predecessor, retiring; nothing else deleted
