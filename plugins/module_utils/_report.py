@@ -20,7 +20,7 @@ def action_of(result):
         return 'failed'
     if rotates(result):
         return 'updated'  # the integration of the name is replaced: its client id and secret change
-    if gave_way(calls):
+    if gave_way(result, calls):
         return 'adopted'
     if 'AddClient' in calls:
         return 'created'
@@ -29,10 +29,16 @@ def action_of(result):
     return 'updated' if result.get('changed') else 'unchanged'
 
 
-def gave_way(calls):
+def gave_way(result, calls):
     """This run created the integration, then deleted its own creation: another run (another facts cache) created the
-    name at the same time, and that one stays (adopted). A re-creation deletes before it adds, never after."""
-    return 'AddClient' in calls and 'DeleteClient' in calls[calls.index('AddClient') + 1:]
+    name at the same time, and that one stays (adopted). A re-creation deletes before it adds, never after; with
+    rotation, a retired predecessor may be deleted after a creation: there only the deletion's own words count."""
+    if 'AddClient' not in calls:
+        return False
+    after = [op for op in (result.get('operations') or [])[calls.index('AddClient') + 1:] if op.get('call') == 'DeleteClient']
+    if not after:
+        return False
+    return not result.get('rotation') or any('at the same time' in (op.get('summary') or '') for op in after)
 
 
 def rotates(result):

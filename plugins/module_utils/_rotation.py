@@ -238,8 +238,7 @@ def resume(run, desired):
                 % (name, newest.name, newest.client_id, 'client id %s' % held if held else 'nothing'),
                 option='rotate_after_days', hint='look at the integrations of that name in Creatio; delete the ones that '
                                                  'are not in use, then re-run')
-        elif (not run.check_mode and successor is not None and same_client(held, newest.client_id)
-              and not _fenced(run, name, newest, successor)):
+        elif not run.check_mode and same_client(held, newest.client_id) and not _fenced(run, name, newest, successor):
             # Another run is delivering that successor now (or has just done so): its rotation is left to it.
             state.update(decided=False, retiring=[], reason='another run is finishing a rotation of it')
             run.warn('integration %r: a rotation started at %s is being finished by another run (the secret store changed '
@@ -291,7 +290,7 @@ def _store_names(run, name, client_id):
 
 
 def _fenced(run, name, predecessor, successor):
-    """Before another run's unfinished rotation is rolled back (its successor deleted): the store's document of
+    """Before another run's unfinished rotation is rolled back (its successor, if any, deleted): the store's document of
     the predecessor written again with check-and-set, so that the other run's delivery, if it is still under
     way, is refused (it expects the version it read before renaming). False when the store changed meanwhile
     (that run delivered, or another one fenced first): nothing may be rolled back then."""
@@ -301,8 +300,9 @@ def _fenced(run, name, predecessor, successor):
         return delivery.store.fence(path, predecessor.client_id)
     except CreatioError as exc:
         raise ConfigurationError(
-            'integration %r: an unfinished rotation (its successor, client id %s) was not rolled back: %s could not be '
-            'marked first (%s)' % (name, successor.client_id, delivery.store.describe(path), run.scrub(exc).full_message()),
+            'integration %r: an unfinished rotation (%s) was not rolled back: %s could not be marked first (%s)'
+            % (name, 'its successor: client id %s' % successor.client_id if successor is not None else 'no successor yet',
+               delivery.store.describe(path), run.scrub(exc).full_message()),
             option='rotate_after_days', hint='re-run once the secret store answers')
 
 

@@ -208,6 +208,20 @@ def test_the_report_calls_an_item_that_gave_way_adopted():
     assert report.action_of(created) == 'created'
     assert report.action_of(gave_way) == 'adopted'
     assert report.action_of(recreated) == 'created'
+    # created, then a retired predecessor of the name deleted by its rotation: no race
+    retired_deleted = {'changed': True, 'rotation': {'rotated': False},
+                       'operations': [{'call': 'AddClient', 'summary': 'create'},
+                                      {'call': 'DeleteClient', 'summary': 'delete X (retired ..., rotated), retired by a rotation'}]}
+    assert report.action_of(retired_deleted) == 'created'
+    entries, lines = report.build([_Declared('Tie-one')], [gave_way], False, None)
+    assert entries[0]['action'] == 'adopted' and entries[0]['secret_file'] is None
+    assert '1 adopted (another run created the same name at the same time' in lines[0], lines[0]
+
+
+class _Declared(object):
+    def __init__(self, name):
+        self.name, self.preset, self.secret_file = name, 'webhooks', None
+        self.desired = {'state': 'present', 'grant_type': 'client_credentials'}
 
 
 # --- two runs rotating the same integration ----------------------------------------------------------
