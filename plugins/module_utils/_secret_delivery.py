@@ -153,8 +153,9 @@ class SecretDelivery(object):
         self.store.check_usable(path)
         holder = self.store.current_holder(path)
         held = holder['client_id'] if holder else None
-        if held is not None:
-            self.refuse_foreign(path, name, holder, 'integration %r was not created (nothing was written to Creatio)' % name)
+        not_created = 'integration %r was not created (nothing was written to Creatio)' % name
+        if held is not None and (client_key(held) == client_key(replaced_client_id) or 'of another site' in (self.foreign(name, holder) or '')):
+            self.refuse_foreign(path, name, holder, not_created)
         if held is not None and client_key(held) != client_key(replaced_client_id):
             raise SecretStoreConflictError(
                 '%s holds the secret of client id %s already; integration %r was not created (nothing was written to Creatio)'
