@@ -295,3 +295,65 @@ def test_a_run_that_finds_another_runs_successor_in_the_store_gives_way(sim, tmp
     assert 'adopted that one' in ' '.join(run.warnings), run.warnings
     retired = [c for c in sim.state()['clients'] if c['name'].startswith('Rotated (retired')]
     assert [c['clientId'] for c in retired] == [predecessor]  # one predecessor, retiring; nothing else deleted
+
+
+# --- the store operations themselves -----------------------------------------------------------------
+
+def _vault_store(server, token=None):
+    from ansible_collections.creatio.oauth.plugins.module_utils._secret_store import secret_store_from_option
+    return secret_store_from_option({'type': 'vault_kv2', 'url': server.url, 'token': token or server.root_token}, timeout=5,
+                                    environ={})
+
+
+def _document(client_id, name='Coordinated'):
+    return {'name': name, 'client_id': client_id, 'client_secret': 'secret-of-%s' % client_id, 'creatio_url': OTHER_SITE}
+
+
+def test_withdraw_deletes_only_the_version_it_wrote_and_only_while_it_holds_that_client(bao):
+    store = _vault_store(bao)
+    path = store.location('withdraw.example.com', 'Coordinated')
+    written = store.deliver(path, _document('client-1'))
+    assert store.current_holder(path) == {'client_id': 'client-1', 'name': 'Coordinated', 'creatio_url': OTHER_SITE,
+                                          'version': 1}
+    assert store.withdraw(path, 'client-2', version=written['version']) is False  # another client: never touched
+    bao.kv_write(path, _document('client-2'))  # another run wrote version 2
+    assert store.withdraw(path, 'client-1', version=written['version']) is False
+    assert bao.kv_read(path)['client_id'] == 'client-2' and bao.kv_metadata(path)['current_version'] == 2
+    store.deliver(path, _document('client-3'), previous_client_id='client-2')  # version 3
+    assert store.withdraw(path, 'client-3', version=2) is False  # not the version this run wrote
+    assert store.withdraw(path, 'client-3', version=3) is True
+    metadata = bao.kv_metadata(path)
+    assert metadata['versions']['3']['deletion_time'] and not metadata['versions']['2']['deletion_time']
+    assert store.current_holder(path) is None
+
+
+def test_a_delivery_expecting_the_version_read_before_is_refused_after_another_write(bao):
+    from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_base import SecretStoreConflictError as Conflict
+    store = _vault_store(bao)
+    path = store.location('expect.example.com', 'Coordinated')
+    store.deliver(path, _document('predecessor'))
+    assert store.fence(path, 'predecessor') is True  # the same document again: version 2
+    assert bao.kv_metadata(path)['current_version'] == 2 and bao.kv_read(path)['client_id'] == 'predecessor'
+    with pytest.raises(Conflict) as refused:
+        store.deliver(path, _document('successor'), previous_client_id='predecessor', expected_version=1)
+    assert 'written by another run since this run read it (version 1 then, 2 now' in refused.value.message
+    assert 'secret-of-predecessor' not in refused.value.full_message()
+    assert store.fence(path, 'someone-else') is False
+    assert store.deliver(path, _document('successor'), previous_client_id='predecessor', expected_version=2)['version'] == 3
+
+
+def test_without_the_delete_permission_giving_way_warns_and_leaves_the_document(sim, tmp_path, bao):
+    from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.vault_server import CREATIO_POLICY
+    bao.ok('POST', 'sys/policies/acl/creatio-no-delete', {'policy': CREATIO_POLICY})
+    token = bao.token(['creatio-no-delete'])
+    sim.configure(stamp_precision='second')
+    landed = []
+    sim.trigger('AddClient', _rival_of('Tie-one', landed), skip=1, label='rival')
+    option = {'type': 'vault_kv2', 'url': bao.url, 'token': token}
+    run, result = apply(sim, tmp_path, option, [webhook_item('Tie-one'), webhook_item('Tie-two')])
+    assert len(landed) == 1
+    gave_way = item_result(result, 'Tie-one')
+    assert gave_way['secret_store']['gave_way'] is True and 'withdrawn' not in gave_way['secret_store'], gave_way
+    warnings = ' '.join(run.warnings)
+    assert 'could not be checked or cleared of the deleted client' in warnings, warnings
+    assert token not in json.dumps(result) and token not in warnings
