@@ -19,6 +19,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _planner as p
 from ansible_collections.creatio.oauth.plugins.module_utils import _recovery as recovery
 from ansible_collections.creatio.oauth.plugins.module_utils import _rotation as rotation
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
+from ansible_collections.creatio.oauth.plugins.module_utils import _secret_delivery as secret_delivery
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
 from ansible_collections.creatio.oauth.plugins.module_utils._executor import RaceLost, execute, give_way, recheck_own_creations
@@ -326,6 +327,9 @@ def settle_own_creations(run, created, results):
             with run.name_lock(creation.name):
                 done = give_way(run, creation)
                 _remove_secret_file_of(desired['client_secret_file'], creation.name, creation.client_id)
+                withdrawn = secret_delivery.withdraw_after_giving_way(run, creation.name, creation.client_id, survivor.client_id)
+                if withdrawn:
+                    result['secret_store'] = withdrawn
                 _known, _plan, outcome = _adopt_survivor(run, desired, survivor, grant_types, done)
         except CreatioError as exc:
             failure = error_result(exc, run)

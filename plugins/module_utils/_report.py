@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _drift as drift
 
-ACTIONS = ('created', 'updated', 'unchanged', 'removed', 'failed')
+ACTIONS = ('created', 'updated', 'unchanged', 'removed', 'failed', 'adopted')
 CHECK_MODE_NOTE = ' (CHECK MODE: nothing was changed; a real run would do this)'
 
 
@@ -20,11 +20,25 @@ def action_of(result):
         return 'failed'
     if rotates(result):
         return 'updated'  # the integration of the name is replaced: its client id and secret change
+    if gave_way(result, calls):
+        return 'adopted'
     if 'AddClient' in calls:
         return 'created'
     if 'DeleteClient' in calls:
         return 'removed'
     return 'updated' if result.get('changed') else 'unchanged'
+
+
+def gave_way(result, calls):
+    """This run created the integration, then deleted its own creation: another run (another facts cache) created the
+    name at the same time, and that one stays (adopted). A re-creation deletes before it adds, never after; with
+    rotation, a retired predecessor may be deleted after a creation: there only the deletion's own words count."""
+    if 'AddClient' not in calls:
+        return False
+    after = [op for op in (result.get('operations') or [])[calls.index('AddClient') + 1:] if op.get('call') == 'DeleteClient']
+    if not after:
+        return False
+    return not result.get('rotation') or any('at the same time' in (op.get('summary') or '') for op in after)
 
 
 def rotates(result):
@@ -93,7 +107,9 @@ def build(declared, results, check_mode, secrets_dir):
     counts = dict((action, sum(1 for e in entries if e['action'] == action)) for action in ACTIONS)
     lines = ['Creatio OAuth integrations%s: %d created, %d updated, %d unchanged, %d removed, %d failed' % (
         CHECK_MODE_NOTE if check_mode else '', counts['created'], counts['updated'], counts['unchanged'],
-        counts['removed'], counts['failed'])]
+        counts['removed'], counts['failed'])
+        + (', %d adopted (another run created the same name at the same time: this run deleted its own creation and '
+           'adopted that run\'s)' % counts['adopted'] if counts['adopted'] else '')]
     for entry in entries:
         shown_id = entry['client_id'] or ('(new)' if entry['action'] == 'created' else '-')
         verified = '' if entry['verified'] is None else ('  (token verified)' if entry['verified'] else '  (NO TOKEN)')

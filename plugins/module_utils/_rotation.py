@@ -238,6 +238,13 @@ def resume(run, desired):
                 % (name, newest.name, newest.client_id, 'client id %s' % held if held else 'nothing'),
                 option='rotate_after_days', hint='look at the integrations of that name in Creatio; delete the ones that '
                                                  'are not in use, then re-run')
+        elif not run.check_mode and same_client(held, newest.client_id) and not _fenced(run, name, newest, successor):
+            # Another run is delivering that successor now (or has just done so): its rotation is left to it.
+            state.update(decided=False, retiring=[], reason='another run is finishing a rotation of it')
+            run.warn('integration %r: a rotation started at %s is being finished by another run (the secret store changed '
+                     'while this run was about to roll it back): left to that run, nothing was changed; re-run from one '
+                     'controller' % (name, stamp.strftime(STAMP_FORMAT)))
+            return state, done
         else:
             if not run.check_mode:
                 run.warn('integration %r: a rotation started at %s did not finish (its successor was %s): rolled back, '
@@ -250,6 +257,11 @@ def resume(run, desired):
     grace = grace_hours_of(run, desired)
     for record, stamp in retired:
         step = retirement_step(stamp, grace, now, record.active)
+        if step and not run.check_mode and _store_names(run, name, record.client_id):
+            run.warn('integration %r: %s (client id %s) is retired by a rotation, but the secret store holds its secret as '
+                     'the current one: it is neither deactivated nor deleted (another run may have rolled its rotation back); '
+                     'check which integration the consumers use' % (name, record.name, record.client_id))
+            step = None
         entry = {'name': record.name, 'client_id': record.client_id, 'retired_at': stamp.strftime(STAMP_FORMAT),
                  'active': record.active, 'deactivate_after': (stamp + datetime.timedelta(hours=grace)).strftime(STAMP_FORMAT)}
         if step and 'deactivate' in step:
@@ -265,6 +277,33 @@ def resume(run, desired):
     if not state['retiring'] and not state.get('rolled_back') and retired:
         _record_step(run, name, None)
     return state, done
+
+
+def _store_names(run, name, client_id):
+    """Whether the secret store's document of ``name`` holds ``client_id`` now (an integration no rotation
+    retires or deletes: the consumers read its secret). Unknown (the store cannot be read) counts as yes."""
+    delivery = run.secret_delivery
+    try:
+        return same_client(delivery.store.current_client_id(delivery.path(name)), client_id)
+    except CreatioError:
+        return True
+
+
+def _fenced(run, name, predecessor, successor):
+    """Before another run's unfinished rotation is rolled back (its successor, if any, deleted): the store's document of
+    the predecessor written again with check-and-set, so that the other run's delivery, if it is still under
+    way, is refused (it expects the version it read before renaming). False when the store changed meanwhile
+    (that run delivered, or another one fenced first): nothing may be rolled back then."""
+    delivery = run.secret_delivery
+    path = delivery.path(name)
+    try:
+        return delivery.store.fence(path, predecessor.client_id)
+    except CreatioError as exc:
+        raise ConfigurationError(
+            'integration %r: an unfinished rotation (%s) was not rolled back: %s could not be marked first (%s)'
+            % (name, 'its successor: client id %s' % successor.client_id if successor is not None else 'no successor yet',
+               delivery.store.describe(path), run.scrub(exc).full_message()),
+            option='rotate_after_days', hint='re-run once the secret store answers')
 
 
 def _undelivered(run, name, predecessor, held):
@@ -300,7 +339,8 @@ def rotate_if_due(run, desired, record, state, created_now):
     days = desired['rotate_after_days']
     entry = dict(state, rotate_after_days=days)
     if state.get('decided') is False or record is None or not record.exists:
-        entry.update(decided=False, due=None, reason='its age cannot be told: the integration was not read from OData')
+        entry.update(decided=False, due=None, reason=state.get('reason') or 'its age cannot be told: the integration was not read '
+                                                                                 'from OData')
         return entry, [], None
     if created_now:
         entry.update(due=False, created_on=None, age_days=0.0, reason='created by this run')
@@ -331,10 +371,13 @@ def rotate_if_due(run, desired, record, state, created_now):
     if run.check_mode:
         entry['would_rotate'] = True
         run.warn('integration %r would rotate: %s' % (name, entry['reason']))
-    successor, done = _rotate(run, desired, record, now)
-    entry['rotated'] = not run.check_mode
+    successor, done, gave_way_to = _rotate(run, desired, record, now)
+    entry['rotated'] = not run.check_mode and gave_way_to is None
     entry['predecessor'] = record.client_id
-    if grace_hours_of(run, desired) > 0:
+    if gave_way_to is not None:
+        entry.update(gave_way_to=gave_way_to, reason=entry['reason'] + '; another run rotated it at the same time: its '
+                     'successor (client id %s) was adopted' % gave_way_to)
+    elif grace_hours_of(run, desired) > 0:
         grace = grace_hours_of(run, desired)
         entry['retiring'] = [{'name': retired_name(name, now), 'client_id': record.client_id, 'active': True,
                               'retired_at': now.strftime(STAMP_FORMAT),
@@ -345,7 +388,8 @@ def rotate_if_due(run, desired, record, state, created_now):
 
 
 def _rotate(run, desired, record, now):
-    """The steps of one rotation (module docstring). Returns (the successor's record, operations)."""
+    """The steps of one rotation (module docstring). Returns (the successor's record, operations, the client id of
+    another run's successor this run gave way to, or None)."""
     name = desired['name']
     delivery = run.secret_delivery
     grace = grace_hours_of(run, desired)
@@ -393,14 +437,14 @@ def _rotate(run, desired, record, now):
     done.extend(outcome.done)
     if run.check_mode:
         _retire_at_once(run, name, record, predecessor, grace, done)
-        return outcome.record, done
+        return outcome.record, done, None
     try:
         if outcome.record.grant_type == 'client_credentials':
             check_token(run, new['client_id'], new['secret'], name)
     except CreatioError as exc:
         raise _rolled_back(run, name, predecessor, record, new, done, exc)
     try:
-        delivery.deliver_new(name, new['client_id'], new['secret'])
+        delivery.deliver_new(name, new['client_id'], new['secret'], as_checked=True)
     except CreatioError as exc:
         # Settled by what the store holds now, never by the error alone: a write whose answer was lost may have
         # landed, and rolling back then would leave the store with the secret of a deleted client.
@@ -412,21 +456,52 @@ def _rotate(run, desired, record, now):
                         'keeps working meanwhile)')
             exc.done = done
             raise
+        if held is not None and not same_client(held, new['client_id']) and not same_client(held, record.client_id):
+            # Another run rotated it at the same time and delivered its successor: this run gives way.
+            return _give_way(run, name, record, new, held, done, exc), done, held
         if not same_client(held, new['client_id']):
             raise _rolled_back(run, name, predecessor, record, new, done, exc)
         run.warn('integration %r: the secret store reported a failure, but it holds the new secret (client id %s): the '
                  'rotation goes on' % (name, new['client_id']))
     _record_step(run, name, dict(step, phase='delivered', new_client_id=new['client_id']))
     _retire_at_once(run, name, record, predecessor, grace, done)
-    return outcome.record, done
+    return outcome.record, done, None
 
 
 _UNKNOWN = object()
 
 
+def _give_way(run, name, record, new, held, done, exc):
+    """Another run's successor (client ``held``) is in the store: this run deletes its own successor (only it),
+    leaves the predecessor to that run's rotation, and adopts the other successor. Returns its record."""
+    exc.secret = None
+    run.secret_delivery.forget_kept(name, new['client_id'])
+    _call(run, 'DeleteClient', {}, 'delete %s (client id %s): another run rotated it at the same time, and the secret store '
+          'holds that run\'s successor' % (name, new['client_id']), new['client_id'], done)
+    _record_step(run, name, None)
+    site = read_site(run, name)
+    adopted = [r for r in (site[0] if site else []) if same_client(r.client_id, held)]
+    if not adopted:
+        run.remember(name, None)
+        exc.message = ('integration %r: another run rotated it at the same time (the secret store holds its successor, client '
+                       'id %s, which Creatio does not list under the name): this run deleted its own successor (client id '
+                       '%s) and changed nothing else: %s' % (name, held, new['client_id'], exc.message))
+        exc.args = (exc.message,)
+        exc.done = done
+        exc.hint = 're-run from one controller'
+        raise exc
+    run.remember(name, adopted[0])
+    run.warn('integration %r: another run rotated it at the same time and delivered its successor (client id %s) to the secret '
+             'store: this run deleted its own successor (client id %s) and adopted that one; the predecessor (client id %s) is '
+             'retired by that run' % (name, held, new['client_id'], record.client_id))
+    return adopted[0]
+
+
 def _rolled_back(run, name, predecessor, record, new, done, exc):
     """``exc`` after the rotation is rolled back: the successor deleted, the predecessor's name given back."""
     exc.secret = None
+    if new.get('client_id'):
+        run.secret_delivery.forget_kept(name, new['client_id'])
     _roll_back(run, name, predecessor, new['client_id'], done)
     exc.message = ('integration %r: the rotation was rolled back (the new integration deleted, the old one, client id '
                    '%s, kept its name and secret): %s' % (name, record.client_id, exc.message))
@@ -445,6 +520,10 @@ def _held_after_failed_delivery(delivery, name):
 
 def _retire_at_once(run, name, record, predecessor, grace, done):
     if grace != 0:
+        return
+    if not run.check_mode and _store_names(run, name, record.client_id):
+        run.warn('integration %r: the secret store holds the secret of the predecessor (client id %s) again: it is not '
+                 'deleted (another run may have rolled this rotation back)' % (name, record.client_id))
         return
     _call(run, 'UpdateClient', {'isActive': False}, 'deactivate %s (client id %s): rotation grace is 0'
           % (predecessor.name, record.client_id), record.client_id, done)

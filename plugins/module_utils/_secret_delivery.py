@@ -17,9 +17,12 @@ import os
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError, unexpected_error
-from ansible_collections.creatio.oauth.plugins.module_utils._records import client_key
+from ansible_collections.creatio.oauth.plugins.module_utils._records import client_key, same_client
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store import (
     SecretStoreConflictError, secret_document, secret_store_from_option, site_of)
+
+SHARED_PATH_HINT = ('put {site} in secret_store.path (e.g. creatio/{site}/{name}), so that each site\'s integration has its '
+                    'own document; then re-run')
 
 
 def with_secret_store(service):
@@ -53,6 +56,18 @@ def check_before_creating(run, names_and_replaced):
         return
     for name, replaced in names_and_replaced:
         delivery.check_before_create(name, replaced)
+
+
+def withdraw_after_giving_way(run, name, client_id, survivor_client_id):
+    """This run created integration ``name`` (client ``client_id``), delivered its secret, then gave way to
+    another run's creation (client ``survivor_client_id``, the one that stays) and deleted its own: what it put
+    into the store is taken back while the store still holds that deleted client (and, in Vault, the very
+    version this run wrote); a document of another client, the survivor's among them, is never touched.
+    Returns the result's new ``secret_store`` entry, or None without a store (or when nothing was delivered)."""
+    delivery = getattr(run, 'secret_delivery', None)
+    if delivery is None:
+        return None
+    return delivery.withdraw(name, client_id, survivor_client_id)
 
 
 def secret_places(params):
@@ -114,6 +129,7 @@ class SecretDelivery(object):
         self.store = store
         self.site = site_of(run.site)
         self.held = {}  # name -> client id the store held when checked before the first write
+        self.held_version = {}  # name -> the version of that document (stores with versions), None for none
         self.new_secrets = {}  # name -> the secret this run got from AddClient (scrubbed; for verify_tokens)
         self.done = {}  # name -> the result's secret_store entry
         self.safe = set()  # names whose new secret is in the store or in a kept copy
@@ -135,7 +151,11 @@ class SecretDelivery(object):
             return
         path = self.path(name)
         self.store.check_usable(path)
-        held = self.store.current_client_id(path)
+        holder = self.store.current_holder(path)
+        held = holder['client_id'] if holder else None
+        not_created = 'integration %r was not created (nothing was written to Creatio)' % name
+        if held is not None and (client_key(held) == client_key(replaced_client_id) or 'of another site' in (self.foreign(name, holder) or '')):
+            self.refuse_foreign(path, name, holder, not_created)
         if held is not None and client_key(held) != client_key(replaced_client_id):
             raise SecretStoreConflictError(
                 '%s holds the secret of client id %s already; integration %r was not created (nothing was written to Creatio)'
@@ -143,17 +163,52 @@ class SecretDelivery(object):
                 hint='a new integration\'s secret never replaces another client\'s: move that document away, or point '
                      'secret_store.path elsewhere')
         self.held[name] = held
+        self.held_version[name] = holder.get('version') if holder else None
+
+    def foreign(self, name, holder):
+        """Why the document ``holder`` (SecretStore.current_holder) is not one of integration ``name`` on this
+        run's site, or None when it is: its name and its site must both be this integration's."""
+        if not holder:
+            return None
+        if not holder.get('name') or not holder.get('creatio_url'):
+            return 'a document that does not say which integration and site it belongs to (no %s)' % ' and no '.join(
+                key for key in ('name', 'creatio_url') if not holder.get(key))
+        if site_of(holder['creatio_url']) != self.site:
+            return 'the document of integration %r of another site, %s' % (holder['name'], holder['creatio_url'])
+        if holder['name'] != name:
+            return 'the document of another integration, %r' % holder['name']
+        return None
+
+    def refuse_foreign(self, path, name, holder, outcome):
+        """Raises when ``path`` holds a document of another site or integration (see foreign): never written over."""
+        reason = self.foreign(name, holder)
+        if reason is None:
+            return
+        shared = 'of another site' in reason and '{site}' not in self.store.config.get('path', '')
+        raise SecretStoreConflictError(
+            '%s holds %s (client id %s), not one of integration %r of %s: it is never written over; %s%s'
+            % (self.store.describe(path), reason, holder['client_id'], name, self.site, outcome,
+               ' (secret_store.path has no {site}, so the sites share one document per name)' if shared else ''),
+            store=self.store.describe(path),
+            hint=SHARED_PATH_HINT if shared else 'check what that document is for: move it away, or point secret_store.path '
+                                                  'elsewhere (secret_store.path with {site} and {name} gives each its own)')
 
     # --- the new secret -----------------------------------------------------------------------------
-    def deliver_new(self, name, client_id, secret):
-        """Right after AddClient: the secret into the store, or (when the store fails) into a kept copy."""
+    def deliver_new(self, name, client_id, secret, as_checked=False):
+        """Right after AddClient: the secret into the store, or (when the store fails) into a kept copy.
+        ``as_checked`` (a rotation): written only over the very version check_before_create read (stores with
+        versions), so that another run's delivery or fence in between wins (SecretStore.deliver)."""
         if not secret:
             return
         self.new_secrets[name] = secret
         path = self.path(name)
         document = secret_document(name, client_id, secret, self.run.site, token_url=self._token_url())
         try:
-            stored = self.store.deliver(path, document, previous_client_id=self.held.get(name))
+            expected = self.held_version.get(name) if as_checked else None
+            if expected is not None:
+                stored = self.store.deliver(path, document, previous_client_id=self.held.get(name), expected_version=expected)
+            else:
+                stored = self.store.deliver(path, document, previous_client_id=self.held.get(name))
         except Exception as exc:  # pylint: disable=broad-except
             # Whatever failed (an odd answer of the store included), the one copy of the new secret is kept.
             if not isinstance(exc, CreatioError):
@@ -206,8 +261,11 @@ class SecretDelivery(object):
             if self.run.check_mode:
                 self.done[name] = {'location': self.store.describe(path), 'changed': True}
                 return True
-            held = self.store.current_client_id(path)
-            # The kept secret is the one of the client Creatio has now: whatever else the store holds there is stale.
+            holder = self.store.current_holder(path)
+            held = holder['client_id'] if holder else None
+            if client_key(held) != client_key(client_id):
+                self.refuse_foreign(path, name, holder, 'the kept copy %s was left where it is' % kept)
+            # The kept secret is the one of the client Creatio has now: what the store holds there of this integration is stale.
             stored = self.store.deliver(path, document, previous_client_id=held if client_key(held) != client_key(client_id) else None)
             _remove(kept)
             self.done[name] = _entry(stored)
@@ -217,11 +275,15 @@ class SecretDelivery(object):
         if changed or name in self.done:
             return changed
         try:
-            held = self.store.current_client_id(path)
+            holder = self.store.current_holder(path)
         except CreatioError as exc:
             self.run.warn('%s could not be read to check it holds the secret of integration %r: %s'
                           % (self.store.describe(path), name, self.run.scrub(exc, extra_secrets=self.secrets_known()).full_message()))
             return False
+        held = holder['client_id'] if holder else None
+        if client_key(held) != client_key(client_id):
+            # Before anything is read back: a document of another site or integration is never written over.
+            self.refuse_foreign(path, name, holder, 'nothing was written there')
         self.done[name] = {'location': self.store.describe(path), 'changed': False}
         if client_key(held) != client_key(client_id) and recover is not None:
             # recover warns itself when it is not asked to read the secret back (recover_secret), naming the way out
@@ -241,6 +303,48 @@ class SecretDelivery(object):
         # What the store holds there (if anything) is of a client Creatio no longer has under this name: replaced.
         self.new_secrets[name + '\nread back'] = document['client_secret']  # scrubbed from errors
         self.done[name] = _entry(self.store.deliver(path, document, previous_client_id=held))
+
+    def forget_kept(self, name, client_id):
+        """Remove the kept copies of the secret of ``client_id`` (a client this run deleted again: worth nothing)."""
+        folder = secret_file.kept_folder(self.run.cache.path)
+        for kept in secret_file.kept_secret_files(folder, self.run.site, name):
+            if same_client((secret_file.json_object_in(kept) or {}).get('client_id'), client_id):
+                _remove(kept)
+
+    # --- after giving way to another run's creation -----------------------------------------------------
+    def withdraw(self, name, client_id, survivor_client_id):
+        """See withdraw_after_giving_way."""
+        path = self.path(name)
+        where = self.store.describe(path)
+        self.forget_kept(name, client_id)
+        written = self.done.get(name) or {}
+        entry = {'location': where, 'changed': bool(written.get('changed')), 'gave_way': True}
+        try:
+            withdrawn = self.store.withdraw(path, client_id, version=written.get('version') if written.get('changed') else None)
+        except CreatioError as exc:
+            self.run.warn('integration %r: this run gave way to another run\'s creation (client id %s) and deleted its own (client '
+                          'id %s), but %s could not be checked or cleared of the deleted client\'s secret: %s; a re-run with '
+                          'recover_secret, or the other run, puts the right one there'
+                          % (name, survivor_client_id, client_id, where,
+                             self.run.scrub(exc, extra_secrets=self.secrets_known()).full_message()))
+            self.done[name] = entry
+            return entry
+        if withdrawn:
+            entry.update(changed=True, withdrawn=client_id)
+            self.run.warn('integration %r: this run gave way to another run\'s creation (client id %s, the one that stays) and '
+                          'deleted its own (client id %s); the secret it had put into %s was taken back. The secret of the '
+                          'one that stays is delivered there by the other run (or, when that run could not write it, from '
+                          'its kept copy by the next run; a re-run with recover_secret reads it back on Creatio 8.1)'
+                          % (name, survivor_client_id, client_id, where))
+        else:
+            self.run.warn('integration %r: this run gave way to another run\'s creation (client id %s, the one that stays) and '
+                          'deleted its own (client id %s); %s does not hold the deleted client\'s secret (it was left as it '
+                          'is): the secret of the one that stays is delivered there by the other run'
+                          % (name, survivor_client_id, client_id, where))
+        if name in self.new_secrets:  # the deleted client's: no token check with it, still scrubbed from errors
+            self.new_secrets[name + '\ngave way'] = self.new_secrets.pop(name)
+        self.done[name] = entry
+        return entry
 
     def result_of(self, name, creating=False):
         """The result's ``secret_store`` entry for ``name`` (None when the store was not involved)."""

@@ -12,6 +12,7 @@ import re
 
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, CreatioError
 from ansible_collections.creatio.oauth.plugins.module_utils._json_file import now_iso
+from ansible_collections.creatio.oauth.plugins.module_utils._records import same_client
 
 try:
     from urllib.parse import urlsplit
@@ -56,6 +57,20 @@ def secret_document(name, client_id, client_secret, creatio_url, token_url=None,
     if token_url:
         document['token_url'] = token_url
     return document
+
+
+def holder_of(document, version=None):
+    """The identity of a stored document (see SecretStore.current_holder), None for no document with a client id."""
+    if not isinstance(document, dict):
+        return None
+    client_id = document.get('client_id')
+    if not isinstance(client_id, str) or not client_id:
+        return None
+    holder = {'client_id': client_id, 'version': version}
+    for key in ('name', 'creatio_url'):
+        value = document.get(key)
+        holder[key] = value if isinstance(value, str) and value else None
+    return holder
 
 
 def site_of(creatio_url):
@@ -138,12 +153,39 @@ class SecretStore(object):
         """The client id of the document the store holds at ``path`` now, None when it holds none. Reads only."""
         return self._scrubbed(self._current_client_id, path)
 
-    def deliver(self, path, document, previous_client_id=None):
+    def current_holder(self, path):
+        """Whose document the store holds at ``path`` now: {'client_id', 'name', 'creatio_url', 'version'} (the
+        values the document gives, None where it gives none; ``version`` where the store has versions), or None
+        when it holds none. Never the secret. Reads only."""
+        return self._scrubbed(self._current_holder, path)
+
+    def withdraw(self, path, client_id, version=None):
+        """Take back a document this run delivered for ``client_id`` (a client deleted since): removed only
+        while ``path`` still holds that client (and, where the store has versions, ``version``, the one this
+        run wrote); a document of any other client is never touched. Returns True when it was removed, False
+        when the path holds something else (or nothing)."""
+        return self._scrubbed(self._withdraw, path, client_id, version)
+
+    def deliver(self, path, document, previous_client_id=None, expected_version=None):
         """Store ``document`` at ``path``: created when nothing is there; replaced (a new version, or
         the old file kept aside) only when it holds ``previous_client_id``; nothing written when it
-        holds ``document['client_id']`` already. Returns {'changed', 'location', 'version'} (and
-        ``kept_as`` when an old file was kept aside)."""
-        return self._scrubbed(self._deliver, path, document, previous_client_id, extra=[document.get('client_secret')])
+        holds ``document['client_id']`` already. ``expected_version`` (stores with versions): the version
+        read when this run checked the path; written only while it is still the current one, so that a run
+        that wrote there meanwhile (another rotation, or one rolling this one back) wins. Returns
+        {'changed', 'location', 'version'} (and ``kept_as`` when an old file was kept aside)."""
+        return self._scrubbed(self._deliver, path, document, previous_client_id, expected_version,
+                              extra=[document.get('client_secret')])
+
+    def fence(self, path, client_id):
+        """Before a run rolls back another run's unfinished rotation: the document at ``path``, which holds
+        ``client_id`` (the predecessor), written again as it is (stores with versions: a new version, with
+        check-and-set), so that a delivery still under way for the successor (it expects the version read
+        before) is refused. True when done (or where the store has no versions), False when the path no longer
+        holds ``client_id`` at the version read."""
+        return self._scrubbed(self._fence, path, client_id)
+
+    def _fence(self, path, client_id):
+        return same_client(self._current_client_id(path), client_id)
 
     def secrets(self):
         """The store's own credentials and the secrets it read, to scrub from every error."""
@@ -166,7 +208,13 @@ class SecretStore(object):
     def _current_client_id(self, path):
         raise NotImplementedError
 
-    def _deliver(self, path, document, previous_client_id):
+    def _deliver(self, path, document, previous_client_id, expected_version=None):
+        raise NotImplementedError
+
+    def _current_holder(self, path):
+        raise NotImplementedError
+
+    def _withdraw(self, path, client_id, version):
         raise NotImplementedError
 
     def _error(self, cls, message, path, **kwargs):

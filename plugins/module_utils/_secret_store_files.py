@@ -26,7 +26,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils._json_file import ke
 from ansible_collections.creatio.oauth.plugins.module_utils._rules import secret_file_name
 from ansible_collections.creatio.oauth.plugins.module_utils._records import same_client
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_base import (
-    SecretStore, SecretStoreConflictError, SecretStoreError, check_relative_path, render,
+    SecretStore, SecretStoreConflictError, SecretStoreError, check_relative_path, holder_of, render,
 )
 
 VAULT_PARTIAL_SUFFIX = '.vault-partial'  # not _secret_file's suffix: settle_partial_files reads JSON only
@@ -106,7 +106,7 @@ class _FileStore(SecretStore):
                                      hint='move it away')
         self._check_held(path)
 
-    def _deliver(self, path, document, previous_client_id):
+    def _deliver(self, path, document, previous_client_id, expected_version=None):  # no versions: a local folder
         held = self._current_client_id(path)
         if same_client(held, document['client_id']):
             return {'changed': False, 'location': path, 'version': None}
@@ -142,6 +142,29 @@ class _FileStore(SecretStore):
     def _check_held(self, path):
         """An existing file must be one this store can read back (else a later run could not tell what it holds)."""
 
+    def _current_holder(self, path):
+        return holder_of(self._document(path))
+
+    def _withdraw(self, path, client_id, version):
+        if not same_client(self._current_client_id(path), client_id):
+            return False
+        # Moved out of the way first, then checked again: a file another run put there meanwhile goes back.
+        aside = '%s.withdrawn-%d' % (path, os.getpid())
+        try:
+            os.rename(path, aside)
+        except OSError:
+            return False
+        if not same_client((holder_of(self._document(aside)) or {}).get('client_id'), client_id):
+            try:
+                os.link(aside, path)
+            except OSError:
+                self.warnings.append('%s changed while it was being withdrawn: it is kept as %s' % (path, aside))
+                return False
+            os.unlink(aside)
+            return False
+        os.unlink(aside)
+        return True
+
     def _make_folders(self, path):
         folder = os.path.dirname(path)
         missing = []
@@ -164,6 +187,9 @@ class FilesStore(_FileStore):
     not at all, never over an existing file)."""
 
     type_name = 'files'
+
+    def _document(self, path):
+        return secret_file.json_object_in(path)
 
     def _current_client_id(self, path):
         document = secret_file.json_object_in(path)
@@ -193,6 +219,9 @@ class AnsibleVaultFileStore(_FileStore):
         super(AnsibleVaultFileStore, self).__init__(config)
         self.run_command = run_command
         self._held = []  # secrets decrypted from files, scrubbed from errors too
+
+    def _document(self, path):
+        return self._decrypted(path)
 
     def _current_client_id(self, path):
         document = self._decrypted(path)

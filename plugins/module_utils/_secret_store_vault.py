@@ -15,7 +15,7 @@ __metaclass__ = type
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, TLSError, TransportError
 from ansible_collections.creatio.oauth.plugins.module_utils._records import same_client
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_base import (
-    SecretStore, SecretStoreConflictError, SecretStoreError, check_relative_path, render,
+    SecretStore, SecretStoreConflictError, SecretStoreError, check_relative_path, holder_of, render,
 )
 from ansible_collections.creatio.oauth.plugins.module_utils._transport import HttpTransport
 
@@ -88,6 +88,7 @@ class VaultKv2Store(SecretStore):
         self.transport = transport or HttpTransport(timeout=timeout, verify=config['verify'])
         self._token = None
         self._held = {}  # path -> secrets read back, scrubbed from errors too
+        self._holders = {}  # path -> the identity of the document read last (holder_of)
         parts = urlsplit(self.url)
         if parts.scheme == 'http' and parts.hostname not in LOOPBACK:
             self.warnings.append('secret_store.url %s is plain http: the Vault token and the client secret cross the network '
@@ -115,11 +116,48 @@ class VaultKv2Store(SecretStore):
     def _current_client_id(self, path):
         return self._read(path)[1]
 
-    def _deliver(self, path, document, previous_client_id):
+    def _fence(self, path, client_id):
+        version, held = self._read(path)
+        if not same_client(held, client_id):
+            return False
+        body = self.call('GET', self._kv('data', path), 'read %s/data/%s' % (self.mount, path), path=path, missing_ok=True)
+        data = ((body or {}).get('data') or {})
+        if int((data.get('metadata') or {}).get('version') or 0) != version or not isinstance(data.get('data'), dict):
+            return False
+        call = 'write %s/data/%s again (check-and-set %d)' % (self.mount, path, version)
+        try:
+            self.call('POST', self._kv('data', path), call, json={'options': {'cas': version}, 'data': data['data']},
+                      safe=False, path=path, refused=self._cas_refused)
+        except SecretStoreConflictError:
+            return False
+        return True
+
+    def _current_holder(self, path):
+        version, client_id = self._read(path)
+        return self._holders.get(path) if client_id else None
+
+    def _withdraw(self, path, client_id, version):
+        current, held = self._read(path)
+        if not same_client(held, client_id) or (version is not None and int(version) != current):
+            return False
+        # Only the version this run wrote is deleted (soft, undeletable): were another run to write a newer one
+        # meanwhile, that one stays the current one.
+        call = 'delete version %d of %s/data/%s' % (current, self.mount, path)
+        self.call('POST', self._kv('delete', path), call, json={'versions': [current]}, safe=True, path=path)
+        return True
+
+    def _deliver(self, path, document, previous_client_id, expected_version=None):
         client_id = document['client_id']
         version, held = self._read(path)
         if same_client(held, client_id):
             return {'changed': False, 'location': self.describe(path), 'version': version}
+        if expected_version is not None and version != int(expected_version):
+            raise self._error(SecretStoreConflictError, '%s was written by another run since this run read it (version %d then, %d '
+                              'now, holding %s); the secret of client id %s was not written there'
+                              % (self.describe(path), int(expected_version), version,
+                                 'client id %s' % held if held else 'nothing', client_id), path,
+                              hint='another run rotated this integration, or rolled this rotation back, at the same time: '
+                                   're-run from one controller')
         if held is not None:
             # Something live is there: replaced only when it is the client this one replaces.
             if not same_client(held, previous_client_id):
@@ -191,9 +229,10 @@ class VaultKv2Store(SecretStore):
         data = ((body or {}).get('data') or {})
         held = data.get('data') or {}
         self._held[path] = [v for k, v in held.items() if k == 'client_secret' and isinstance(v, str)]
-        read_version = (data.get('metadata') or {}).get('version')
+        read_version = int((data.get('metadata') or {}).get('version') or version)
+        self._holders[path] = holder_of(held, read_version)
         client_id = held.get('client_id')
-        return int(read_version or version), client_id if isinstance(client_id, str) and client_id else None
+        return read_version, client_id if isinstance(client_id, str) and client_id else None
 
     # --- HTTP ---------------------------------------------------------------------------------------
     def _kv(self, kind, path):

@@ -278,6 +278,9 @@ secret_store:
     - C(location) names the store and the path (for V(vault_kv2), its address, mount and path), C(changed) says whether
       this run wrote there (in check mode, would write), C(version) is the KV version (V(vault_kv2)) written, and
       C(kept_as) the file an old client's document was moved to (file stores), when there was one.
+    - After this run created the integration at the same time as another run and gave way (deleted its own creation,
+      adopted the other's), C(gave_way) is true, and C(withdrawn) is the deleted client id whose secret this run had put
+      into the store and took back (only while the store still held it).
   returned: with O(secret_store), for an integration that is present
   type: dict
   sample: {"location": "vault_kv2 https://vault.example.com:8200, secret/creatio/mycompany.creatio.com/Webhooks", "changed": true, "version": 1}
@@ -342,7 +345,9 @@ rotation:
       when the age cannot be told); C(reason); C(rotated) and C(predecessor) (its client id) when it rotated;
       C(would_rotate) in check mode; C(waiting) when a due rotation waits for a retiring predecessor; C(retiring), the
       predecessors still in their grace period (C(name), C(client_id), C(retired_at), C(deactivate_after), C(active));
-      C(rolled_back), the client id of a predecessor whose unfinished rotation was rolled back.
+      C(rolled_back), the client id of a predecessor whose unfinished rotation was rolled back; C(gave_way_to), the
+      client id of another run's successor this run adopted (it rotated the integration at the same time, and the
+      secret store holds that successor; this run deleted its own).
   returned: with O(rotate_after_days)
   type: dict
   version_added: 0.3.0

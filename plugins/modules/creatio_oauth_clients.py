@@ -374,7 +374,9 @@ integrations:
       description: Whether the run changed it.
       type: bool
     action:
-      description: V(created), V(updated), V(unchanged), V(removed) or V(failed).
+      description:
+        - V(created), V(updated), V(unchanged), V(removed) or V(failed); V(adopted) when another run (another facts cache)
+          created the same name at the same time, and this run deleted its own creation and adopted that run's.
       type: str
     operations:
       description: One line per Creatio call the run made (in check mode, would make).
