@@ -333,7 +333,7 @@ def test_a_redirect_uri_row_naming_no_client_asked_for_leaves_the_cache_list_wit
     sim.configure(authorize_endpoint='off')  # no other evidence either (with it: test_redirect_evidence.py)
     items = code_items(2)
     apply_all(make_run(sim, tmp_path), items)
-    cached = dict((i['name'], make_run(sim, tmp_path).cache.get(sim.url, i['name'])['redirect_urls']) for i in items)
+    cached = dict((i.name, make_run(sim, tmp_path).cache.get(sim.url, i.name)['redirect_urls']) for i in items)
     # Behind the cache's back: Creatio loses a row of Code 1, which must NOT be taken as the site's whole list
     gone = [r for r in cached['Code 1'] if r['url'] == CODE_URLS[1]][0]
     make_run(sim, tmp_path).client.call('DeleteRedirectUrl', {'redirectUrlId': gone['id']})
