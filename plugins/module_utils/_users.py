@@ -27,9 +27,9 @@ def planned_user_id(name):
 
 
 def resolve(run, declared, where=None):
-    """The users the declarations (``declared``) name by ``system_user``: {name: {'id', 'created'}} (the caller
-    makes each declaration's variant with that ``system_user_id``: _integrations.with_system_user). Raises before any write when a name is unknown (and not to be created)
-    or names more than one user."""
+    """The users the declarations (``declared``) name by ``system_user``: {name: {'id', 'created'}} (the
+    caller makes each declaration's variant with that ``system_user_id``: _integrations.with_system_user).
+    Raises before any write when a name is unknown (and not to be created) or names more than one user."""
     wanted = {}
     for index, desired in enumerate(declared):
         if desired.system_user and desired.state == 'present':

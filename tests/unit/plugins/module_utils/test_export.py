@@ -10,7 +10,6 @@ import pytest
 from ansible_collections.creatio.oauth.plugins.module_utils import _batch as batch
 from ansible_collections.creatio.oauth.plugins.module_utils import _export as export
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
-from ansible_collections.creatio.oauth.plugins.module_utils._declaration import Declaration
 
 # The simulator's seeded users (conftest.py put tests/simulator on sys.path).
 from creatio_simulator import POWERBI_USER_ID as USER, WEBHOOK_USER_ID  # pylint: disable=import-error
