@@ -124,8 +124,9 @@ def _has_redirect_uris(desired, record):
 
 
 def lookup_query(run, desired, options=None):
-    """(name, cache entry, what its lookup would ask Creatio): for a batch's one read ahead."""
-    options = options or Options.from_params(run.params)
+    """(name, cache entry, what its lookup would ask Creatio): for a batch's one read ahead. ``options``:
+    the task's (Options; by default, those of the argument spec's defaults)."""
+    options = options or Options()
     cached = run.cache.get(run.site, desired.name)
     return desired.name, cached, server_query(desired.name, cached, desired.client_id, options.verify, desired.absent)
 
@@ -160,8 +161,8 @@ def apply(run, desired, users=None, created=None, options=None):
     module result of that integration; raises CreatioError subclasses. ``users``: what
     resolve_system_users found (its system user, by name). ``created``: a list that gets what
     settle_own_creations needs when this run created the integration and kept it. ``options``: the
-    task's (Options, made once by the service's entry point; by default from the run's options)."""
-    options = options or Options.from_params(run.params)
+    task's (Options, made once by the service's entry point; by default, the argument spec's defaults)."""
+    options = options or Options()
     name = desired.name
     with run.name_lock(name):
         rotating = rotation.wanted(desired)
