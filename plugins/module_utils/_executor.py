@@ -135,8 +135,7 @@ def execute_declared(run, desired, plan, known, grant_types, on_created=None, on
             on_failure(exc)
         raise
     except RaceLost as lost:
-        lost_to = lost
-    return adopt_survivor(run, desired, lost_to.survivor, grant_types, lost_to.done)
+        return adopt_survivor(run, desired, lost.survivor, grant_types, lost.done)
 
 
 def adopt_survivor(run, desired, survivor, grant_types, done):

@@ -4,8 +4,10 @@
 """Internal to creatio.oauth (not a public API): what the collection knows about one integration.
 
 A ``Record`` is the one shape shared by the facts cache, the OData read-back, the planner and the
-module results. ``view()`` and ``diff_view()`` are the one normaliser behind the comparison, the
-diff and the returned ``client``.
+module results: facts about the integration, its values normalised where they entered (the
+declaration, Creatio's answers and rows, the facts cache). ``view()`` and ``diff_view()`` only format
+them for the returned ``client`` and the diff. What one OData read showed of a client's redirect URIs
+is no fact of it: the ``Evidence`` of a ``SiteRow``, which the lookup carries.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -111,7 +113,7 @@ class Record(object):
         """Creatio has told this record's client id (a pending or planned one has none)."""
         return bool(self.client_id) and self.client_id != NEW_CLIENT
 
-    # --- the one normaliser of comparison, diff and results -----------------------------------
+    # --- results and diffs (formatting only) ---------------------------------------------------
     def view(self):
         """The managed fields, as modules return them."""
         view = dict((key, getattr(self, key)) for key in self.FIELDS)
