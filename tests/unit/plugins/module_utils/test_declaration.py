@@ -146,3 +146,15 @@ def test_creatio_redirect_url_validates_a_uri_once(sim, tmp_path, monkeypatch):
     assert result['added'] == [url] and result['diff']['after']['redirect_urls'] == ['https://web.example.com/cb', url]
     assert calls.count('redirect_urls') == 1, calls
     assert calls == ['redirect_urls', 'stored'], calls
+
+
+def test_a_batch_validates_each_redirect_uri_once(sim, tmp_path, monkeypatch):
+    url = 'https://outlook.example.com/cb'
+    calls = count_validations(monkeypatch, url)
+    item = dict(webhook_item('Outlook', preset='outlook_addin', system_user_id=None, application_url=None,
+                             redirect_urls=['HTTPS://Outlook.Example.com/cb']))
+    run = make_run(sim, tmp_path, clients=[item], secrets_dir=None, verify_tokens=False, rotation_grace_hours=24)
+    run.diff = True
+    outcome = batch.apply_many(run)
+    assert outcome['clients'][0]['client']['redirect_urls'][0]['url'] == url and outcome['diff'][0]['after']['redirect_urls'] == [url]
+    assert calls == ['redirect_urls', 'stored', 'stored'], calls  # declared once; Creatio's answer and its row once each
