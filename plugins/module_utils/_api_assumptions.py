@@ -13,7 +13,8 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.creatio.oauth.plugins.module_utils._records import Record
+from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Evidence, SiteRow
 
 
 # DOC: forms login lives at the site root, never under /0/.
@@ -224,7 +225,8 @@ EMPTY_GUID = '00000000-0000-0000-0000-000000000000'
 
 
 def record_from_odata(row):
-    """A Record from an OAuthClientApp row.
+    """A SiteRow (a Record and the Evidence of this read) from an OAuthClientApp row; its RedirectUrl
+    normalised here, where it enters.
 
     ASSUMED: OData does not expose the grant type; an integration with a system user is a
     client_credentials one (Creatio 8.3 only accepts systemUserId with that grant; before 8.3 every
@@ -238,15 +240,15 @@ def record_from_odata(row):
         system_user = None
     first_redirect = lowered.get('redirecturl') or None
     app_id = lowered.get('id')
-    return Record(
-        name=lowered.get('name'),
+    return SiteRow(
+        lowered.get('name'),
         client_id=lowered.get('clientid'),
         application_url=lowered.get('applicationurl'),
         system_user_id=str(system_user).lower() if system_user else None,
         active=bool(lowered['isactive']) if lowered.get('isactive') is not None else None,
         grant_type='client_credentials' if system_user else 'authorization_code',
         redirect_urls=None,
-        server_redirect_url=first_redirect,
+        evidence=Evidence(column=stored_url(first_redirect) if first_redirect else None),
         app_id=str(app_id).lower() if app_id else None,
         created_on=lowered.get('createdon'))
 

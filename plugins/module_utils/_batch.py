@@ -22,6 +22,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _rotation as 
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_delivery as secret_delivery
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
+from ansible_collections.creatio.oauth.plugins.module_utils._declaration import Options
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     BusinessError, ConfigurationError, CreatioError, LostAnswerError)
 from ansible_collections.creatio.oauth.plugins.module_utils._identity import check_token
@@ -38,27 +39,27 @@ def item_argspec():
 
 
 class Item(object):
-    """One declared item: its validated declaration, its preset, and where its secret goes."""
+    """One declared item: its Declaration (``desired``), its preset, and where its secret goes."""
 
     def __init__(self, index, desired, preset=None, secret_file_from_dir=False):
         self.index = index
         self.desired = desired
         self.preset = preset
-        self.secret_file = desired['client_secret_file']
+        self.secret_file = desired.client_secret_file
         self.secret_file_from_dir = secret_file_from_dir
 
     @property
     def name(self):
-        return self.desired['name']
+        return self.desired.name
 
     @property
     def where(self):
         return 'clients[%d]' % self.index
 
 
-def declare_all(items, secrets_dir):
-    """Every item validated, before any request. One problem raises it as it is; several raise one
-    error that lists them all."""
+def declare_all(items, secrets_dir, rotation_grace_hours=None):
+    """Every item validated (a Declaration each), before any request. One problem raises it as it is;
+    several raise one error that lists them all. ``rotation_grace_hours``: the task's."""
     problems, declared, names, files = [], [], {}, {}
     for index, params in enumerate(items):
         where = 'clients[%d]' % index
@@ -77,22 +78,22 @@ def declare_all(items, secrets_dir):
             problems.extend(found)
             continue
         try:
-            desired = integrations.declare(params)
+            desired = integrations.declare(params, rotation_grace_hours)
         except ConfigurationError as exc:
             problems.append(exc.within(where, label=label))
             continue
-        from_dir = bool(secrets_dir and not desired['client_secret_file'] and desired['state'] == 'present')
+        from_dir = bool(secrets_dir and not desired.client_secret_file and desired.present)
         if from_dir:
-            desired['client_secret_file'] = secret_file_of(secrets_dir, desired['name'])
-            desired['keep_stale_secret_file'] = True  # a file of an integration deleted since is kept aside (issue 15)
-        path = desired['client_secret_file']
+            # a file of an integration deleted since is kept aside (issue 15)
+            desired = desired.replace(client_secret_file=secret_file_of(secrets_dir, desired.name), keep_stale_secret_file=True)
+        path = desired.client_secret_file
         if path and path in files:
             problems.append(ConfigurationError('%s: its secrets file %s would be the same as the one of %r (rename one of them)'
                                                % (label, path, files[path]), option=where + '.client_secret_file',
                                                hint='give each integration its own file'))
             continue
         if path:
-            files[path] = desired['name']
+            files[path] = desired.name
         declared.append(Item(index, desired, params.get('preset'), from_dir))
     if len(problems) == 1:
         raise problems[0]
@@ -129,36 +130,39 @@ def apply_many(run):
     secrets_dir = run.params.get('secrets_dir')
     if secrets_dir:
         secrets_dir = os.path.realpath(secrets_dir)
-    declared = declare_all(run.params['clients'], secrets_dir)
+    declared = declare_all(run.params['clients'], secrets_dir, run.params.get('rotation_grace_hours'))
+    options = Options.from_params(run.params)
     rotation.check_store(run, [i.desired for i in declared], where=lambda n: declared[n].where)
-    stop_reason = _read_ahead(run, declared)
+    stop_reason = _read_ahead(run, declared, options)
     users = {}
     if stop_reason is None:
         _check_secret_files(run, declared)
         _check_secret_store(run, declared)
         # Users by name: every one found (or created) before the first integration is written.
         users = resolve_system_users(run, [i.desired for i in declared], where=lambda n: declared[n].where)
+        for item in declared:
+            item.desired = integrations.with_system_user(item.desired, users)
         if run.params.get('verify_tokens'):
             _check_token_url(run, declared)
     if secrets_dir and any(i.secret_file_from_dir for i in declared) and not os.path.isdir(secrets_dir):
         if run.check_mode:
             for item in declared:  # no folder yet, so no file in it: nothing for check mode to refuse
                 if item.secret_file_from_dir:
-                    item.desired['client_secret_file'] = None
+                    item.desired = item.desired.replace(client_secret_file=None)
         else:
             _make_private_folder(secrets_dir)
     created = []
-    results, stop_reason = _apply_items(run, declared, stop_reason, users, created)
+    results, stop_reason = _apply_items(run, declared, stop_reason, users, created, options)
     # Once more, at the end: a rival's AddClient can have landed after an item's read back.
     integrations.settle_own_creations(run, created, dict((r['name'], r) for r in results))
     token_errors = _verify_tokens(run, declared, results) if run.params.get('verify_tokens') else {}
     return _outcome(run, declared, results, stop_reason, token_errors, secrets_dir)
 
 
-def _read_ahead(run, declared):
+def _read_ahead(run, declared, options):
     """One OData read for every lookup; the reason to stop when it fails for every item."""
     try:
-        run.reader.read_ahead([integrations.lookup_query(run, item.desired) for item in declared])
+        run.reader.read_ahead([integrations.lookup_query(run, item.desired, options) for item in declared])
     except CreatioError as exc:
         if concerns_one_integration(exc):
             raise
@@ -170,8 +174,8 @@ def _check_token_url(run, declared):
     """Before any write: every client credentials integration this run would create can be verified."""
     if run.client.token_url():
         return
-    creating = [item.name for item in declared if item.desired['state'] == 'present'
-                and item.desired['grant_type'] == 'client_credentials' and _would_create(run, item)]
+    creating = [item.name for item in declared if item.desired.present
+                and item.desired.grant_type == 'client_credentials' and _would_create(run, item)]
     if creating:
         # A published endpoint that is refused (not on the site or its identity service) is named as such.
         run.client.token_url(required_by='verify_tokens (to check %s, which this run would create; nothing was written '
@@ -194,7 +198,7 @@ def _would_create(run, item):
     if cached.get('client_id'):
         return False
     # Creatio refused the read and the cache does not know it: apply creates it only when told to (create_when_unreadable)
-    return run.reader.readable is not False or bool(item.desired.get('create_when_unreadable'))
+    return run.reader.readable is not False or bool(item.desired.create_when_unreadable)
 
 
 def _check_secret_files(run, declared):
@@ -202,7 +206,7 @@ def _check_secret_files(run, declared):
     written (secret_file.check_can_keep); every problem is reported at once."""
     problems = []
     for item in declared:
-        if item.desired['state'] == 'present' and item.secret_file and _would_create(run, item):
+        if item.desired.present and item.secret_file and _would_create(run, item):
             try:
                 secret_file.check_can_keep(item.secret_file, run.check_mode)
             except ConfigurationError as exc:
@@ -216,12 +220,12 @@ def _check_secret_files(run, declared):
 
 def _check_secret_store(run, declared):
     """Before the first write: the secret store takes the secret of every integration this run would create."""
-    creating = [item for item in declared if item.desired['state'] == 'present' and _would_create(run, item)]
+    creating = [item for item in declared if item.desired.present and _would_create(run, item)]
     secret_delivery.check_before_creating(run, [(item.name, (run.cache.get(run.site, item.name) or {}).get('client_id'))
                                                 for item in creating])
 
 
-def _apply_items(run, declared, stop_reason, users, created=None):
+def _apply_items(run, declared, stop_reason, users, created=None, options=None):
     """[result per item], and why the batch stopped (None when it did not). ``created``: see integrations.apply."""
     results = []
     for item in declared:
@@ -230,7 +234,7 @@ def _apply_items(run, declared, stop_reason, users, created=None):
                             'msg': 'not attempted: %s' % stop_reason})
             continue
         try:
-            result = integrations.apply(run, item.desired, users, created)
+            result = integrations.apply(run, item.desired, users, created, options)
             result['failed'] = False
         except CreatioError as exc:
             if isinstance(exc, ConfigurationError):

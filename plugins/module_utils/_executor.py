@@ -15,7 +15,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _planner as p
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     BusinessError, ConfigurationError, CreatioError, HttpError, LostAnswerError, RecordNotFoundError, TransportError,
     UnreadableAnswerError)
-from ansible_collections.creatio.oauth.plugins.module_utils._lookup import oldest_of
+from ansible_collections.creatio.oauth.plugins.module_utils._lookup import merge, oldest_of, settle_redirect_urls
 from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
 from ansible_collections.creatio.oauth.plugins.module_utils._odata import TEXT_TYPES
 
@@ -121,6 +121,64 @@ def _execute_one(run, name, operation, outcome, on_created):
             outcome.created = OwnCreation(name, new_client_id, answered_at, own[0].created_on)
         if on_created:
             on_created(new_client_id, outcome.secret)
+
+
+def execute_declared(run, desired, plan, known, grant_types, on_created=None, on_failure=None):
+    """execute() the plan of a declaration (``desired``, a Declaration); where the read back after creating
+    shows that another run created the same name at the same time and its creation stays (RaceLost), this
+    run's own was deleted and the survivor is adopted (adopt_survivor). ``on_failure(exc)`` runs when the
+    plan fails (CreatioError, raised on). Returns (the record the plan started from, plan, outcome)."""
+    try:
+        return known, plan, execute(run, desired.name, plan, known, on_created=on_created)
+    except CreatioError as exc:
+        if on_failure is not None:
+            on_failure(exc)
+        raise
+    except RaceLost as lost:
+        return adopt_survivor(run, desired, lost.survivor, grant_types, lost.done)
+
+
+def adopt_survivor(run, desired, survivor, grant_types, done):
+    """Another run's creation of the same name is the one that stays (this run deleted its own, ``done``):
+    adopt it. Its redirect URIs are left to the run that created it (it may still be adding them:
+    adding them here too would make second rows). Returns (record adopted, plan, outcome)."""
+    name = desired.name
+    run.warn('integration %r was created at the same time by another run (another facts cache): that one (client '
+             'id %s, the older) stays; this run deleted its own creation and adopted it. Its client secret is in '
+             'the other run\'s result or secret file, and its redirect URIs are left to that run this time: a '
+             're-run converges' % (name, survivor.client_id))
+    known = settle_redirect_urls(run, merge(None, survivor), grant_types, evidence=getattr(survivor, 'evidence', None))
+    if known.redirect_urls is not None and not set(desired.redirect_urls or []) <= set(known.known_urls()):
+        known.redirect_urls = None  # the other run may still be adding them: unknown until the next run reads them
+    run.remember(name, known)
+    plan = planner.plan_client(desired.replace(redirect_urls=None), known, grant_types=grant_types)
+    outcome = execute(run, name, plan, known)
+    outcome.done = done + outcome.done
+    return known, plan, outcome
+
+
+def give_way_where_lost(run, created, after_giving_way=None):
+    """This run's own creations (``created``: [(OwnCreation, its Declaration, grant_types)]) read back once
+    more (recheck_own_creations); each that is not the survivor is deleted (give_way, under its name lock),
+    ``after_giving_way(creation, desired, survivor)`` runs (the secret file and the store's delivery of the deleted
+    client), and the survivor is adopted.
+    Returns [(creation, survivor, operations of the give way, outcome of the adoption or None, CreatioError or None)]."""
+    contexts = dict((creation.name, (desired, grant_types)) for creation, desired, grant_types in created)
+    settled = []
+    for creation, survivor in recheck_own_creations(run, [c[0] for c in created]):
+        desired, grant_types = contexts[creation.name]
+        done = []
+        try:
+            with run.name_lock(creation.name):
+                done = give_way(run, creation)
+                if after_giving_way is not None:
+                    after_giving_way(creation, desired, survivor)
+                _known, _plan, outcome = adopt_survivor(run, desired, survivor, grant_types, done)
+        except CreatioError as exc:
+            settled.append((creation, survivor, done, None, exc))
+            continue
+        settled.append((creation, survivor, done, outcome, None))
+    return settled
 
 
 def _race_survivor(run, name, new_client_id, found):

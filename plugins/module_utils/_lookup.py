@@ -11,8 +11,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumpti
 from ansible_collections.creatio.oauth.plugins.module_utils._authorize_probe import settle_declared
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import (
     ConfigurationError, LostAnswerError, ReadNotPermittedError, UnreadableAnswerError)
-from ansible_collections.creatio.oauth.plugins.module_utils._records import Record, RedirectUri, client_key
-from ansible_collections.creatio.oauth.plugins.module_utils._normalize import stored_url
+from ansible_collections.creatio.oauth.plugins.module_utils._records import Evidence, Record, RedirectUri, client_key
 from ansible_collections.creatio.oauth.plugins.module_utils._site import guid_key
 
 # What OData shows of an integration, and so what Creatio decides over the cache.
@@ -107,13 +106,16 @@ class Lookup(object):
     """Where an integration stands: ``record`` (None when it does not exist), ``recreate`` (the
     cache knew it and Creatio no longer has it), ``source`` (cache, server, cache+server, none,
     given), ``confirmed`` (Creatio was read for it) and ``same_name`` (the client ids of every
-    integration Creatio has with that name, when it has more than one: the name is ambiguous)."""
+    integration Creatio has with that name, when it has more than one: the name is ambiguous).
+    ``evidence``: what the OData read that found the record showed of its redirect URIs in this run
+    (_records.Evidence; None when Creatio was not read for it)."""
 
-    def __init__(self, record, source, recreate=False, same_name=None):
+    def __init__(self, record, source, recreate=False, same_name=None, evidence=None):
         self.record = record
         self.source = source
         self.recreate = recreate
         self.same_name = same_name or []
+        self.evidence = evidence
 
     @property
     def confirmed(self):
@@ -159,13 +161,14 @@ def lookup(run, name, client_id=None, verify=True, absent=False):
         if not match:
             raise ConfigurationError('no integration with client_id %s exists on %s' % (client_id, run.site), option='client_id',
                                      hint='copy the client id from the integration page, or omit client_id to look up by name')
-        return Lookup(merge(known if known and known.has_client_id(client_id) else None, match[0]), 'server')
+        return Lookup(merge(known if known and known.has_client_id(client_id) else None, match[0]), 'server',
+                      evidence=match[0].evidence)
     if known:
         match = [r for r in found if r.has_client_id(known.client_id)]
         if match:
             # The read asked for the name too: another integration of that name (made in Creatio) shows here.
             same_name = ambiguous_name(run, name, found, match[0])
-            return Lookup(merge(known, match[0]), 'cache+server', same_name=same_name)
+            return Lookup(merge(known, match[0]), 'cache+server', same_name=same_name, evidence=match[0].evidence)
         found = [r for r in found if r.name == name]
         if not found:
             if not absent:
@@ -178,7 +181,8 @@ def lookup(run, name, client_id=None, verify=True, absent=False):
     same_name = _one_named(run, name, found)
     if same_name is None:
         return Lookup(None, 'none')
-    return Lookup(merge(None, same_name), 'server', same_name=ambiguous_name(run, name, found, same_name))
+    return Lookup(merge(None, same_name), 'server', same_name=ambiguous_name(run, name, found, same_name),
+                  evidence=same_name.evidence)
 
 
 def _one_named(run, name, records):
@@ -237,7 +241,8 @@ def _lookup_pending(run, name, cached):
         return Lookup(None, 'none')
     run.warn('integration %r was created by an earlier run whose answer was lost: adopted (its client secret was in '
              'that answer and cannot be read back)' % name)
-    return Lookup(merge(None, same_name), 'server', same_name=ambiguous_name(run, name, found, same_name))
+    return Lookup(merge(None, same_name), 'server', same_name=ambiguous_name(run, name, found, same_name),
+                  evidence=same_name.evidence)
 
 
 def merge(known, server):
@@ -251,16 +256,15 @@ def merge(known, server):
     record.grant_type = record.grant_type or server.grant_type
     if record.redirect_urls is None:
         record.redirect_urls = server.redirect_urls
-    record.server_redirect_url = server.server_redirect_url
     record.app_id, record.created_on = server.app_id, server.created_on
-    record.listed_redirect_urls = server.listed_redirect_urls
     record.pending = False
     return record
 
 
-def settle_redirect_urls(run, record, grant_types=True, confirmed=False, declared=None):
+def settle_redirect_urls(run, record, grant_types=True, confirmed=False, declared=None, evidence=None):
     """The redirect URIs of a record, from evidence only: before 8.3 the client's RedirectUrl column
-    is the whole list (SRC); on 8.3 the redirect-URI entity, when the site lets it be read.
+    is the whole list (SRC); on 8.3 the redirect-URI entity, when the site lets it be read (rows read
+    ahead with the batch are in ``evidence``, the Evidence of the OData read that found the record).
 
     A record ``confirmed`` against Creatio in this run takes the site's list wherever the site shows
     one, over the facts cache's: the cache can be behind the site (a run killed between a redirect
@@ -270,8 +274,7 @@ def settle_redirect_urls(run, record, grant_types=True, confirmed=False, declare
     nobody knows stays unknown (None): never guessed."""
     if record.redirect_urls is not None and not confirmed:
         return record
-    listed = _listed_redirect_urls(run, record, grant_types)
-    record.listed_redirect_urls = None  # evidence of the moment it was read: taken now, or not at all
+    listed = _listed_redirect_urls(run, record, grant_types, evidence)
     if listed is None:
         return settle_declared(run, record, declared) if grant_types and declared else record
     if record.redirect_urls is not None and _rows(record.redirect_urls) == _rows(listed):
@@ -285,29 +288,30 @@ def settle_redirect_urls(run, record, grant_types=True, confirmed=False, declare
 
 
 def read_listed_redirect_urls(facts, records):
-    """Sets ``listed_redirect_urls`` of the authorization code records read from OData to the rows
+    """Sets ``evidence.listed`` of the authorization code records read from OData (SiteRows) to the rows
     the site's redirect-URI entity lists for them (``facts``: the run's SiteFacts): one read for all
     (split under the query string limit); left None where the site does not let them be read."""
     with_urls = [r for r in records if r.grant_type == 'authorization_code' and r.app_id]
     listed = facts.redirect_rows_of([r.app_id for r in with_urls]) if with_urls else None
     for record in with_urls if listed is not None else []:
-        record.listed_redirect_urls = listed[guid_key(record.app_id)]
+        record.evidence.listed = listed[guid_key(record.app_id)]
 
 
 def _rows(urls):
     return sorted((r.url or '', r.id or '') for r in urls)
 
 
-def _listed_redirect_urls(run, record, grant_types):
+def _listed_redirect_urls(run, record, grant_types, evidence):
     """The client's redirect URI list as the site shows it, or None where it shows none."""
     if not record.app_id:
         return None  # not read from OData in this run
+    evidence = evidence or Evidence()
     if not grant_types:
-        return [RedirectUri(stored_url(record.server_redirect_url))] if record.server_redirect_url else []
+        return [RedirectUri(evidence.column)] if evidence.column else []
     if record.grant_type != 'authorization_code':
         return None
-    if record.listed_redirect_urls is not None:
-        return [RedirectUri(r.url, r.id) for r in record.listed_redirect_urls]
+    if evidence.listed is not None:
+        return [RedirectUri(r.url, r.id) for r in evidence.listed]
     return run.facts.redirect_rows(record.app_id)
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: creatio.oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Internal to creatio.oauth (not a public API). The one planner: from (desired, known Record) to
+"""Internal to creatio.oauth (not a public API). The one planner: from (Declaration, known Record) to
 the list of OAuthConfigService operations.
 
 Pure functions, no I/O and no wire parsing. Check mode reports the plan; a real run executes it
@@ -65,15 +65,15 @@ class Plan(object):
 # --- the client --------------------------------------------------------------------------------
 
 def plan_client(desired, known, recreate=False, grant_types=True):
-    """Operations that make integration ``desired['name']`` match ``desired``.
+    """Operations that make integration ``desired.name`` match ``desired``.
 
     ``known``: the best Record we have (cache confirmed by OData when readable), or None.
     ``recreate``: the cache knew it but Creatio no longer has it.
     ``grant_types``: the site has grant types and the redirect URI methods (Creatio 8.3); before
     that, the one redirect URI is the client's redirectUrl.
     """
-    name = desired['name']
-    if desired['state'] == 'absent':
+    name = desired.name
+    if desired.state == 'absent':
         if recreate:
             return Plan(forget=True)  # gone from Creatio already: only the cache entry is left
         if not known:
@@ -89,17 +89,17 @@ def plan_client(desired, known, recreate=False, grant_types=True):
 
 def _plan_create(desired, grant_types=True):
     rules.check_create(desired, grant_types)
-    name, grant, urls = desired['name'], desired['grant_type'], desired.get('redirect_urls')
-    request = {'name': name, 'applicationUrl': desired['application_url'], 'grantType': grant}
+    name, grant, urls = desired.name, desired.grant_type, desired.redirect_urls
+    request = {'name': name, 'applicationUrl': desired.application_url, 'grantType': grant}
     if grant == 'client_credentials' or not grant_types:
-        request['systemUserId'] = desired['system_user_id']
+        request['systemUserId'] = desired.system_user_id
     if not grant_types:
         # Before 8.3 the one redirect URI goes with AddClient (and grantType is ignored, SRC 8.1).
         if urls:
             request['redirectUrl'] = urls[0]
         operations = [Operation('AddClient', request, 'create integration %s (redirect URI in redirectUrl: Creatio before '
                                                       '8.3)' % name if urls else 'create integration %s' % name)]
-        if desired.get('active') is False:
+        if desired.active is False:
             operations.append(Operation('UpdateClient', {'isActive': False}, 'deactivate integration %s' % name, on_client=True))
         return Plan(operations)
     # AddClient's own redirectUrl is not used: it does not return the id of the URI it creates, and
@@ -108,23 +108,23 @@ def _plan_create(desired, grant_types=True):
     if urls:
         operations.append(Operation('AddRedirectUrls', {'redirectUrls': list(urls)},
                                     'authorize %d redirect URI(s) for %s' % (len(urls), name), on_client=True))
-    if desired.get('active') is False:
+    if desired.active is False:
         operations.append(Operation('UpdateClient', {'isActive': False}, 'deactivate integration %s' % name, on_client=True))
     return Plan(operations)
 
 
 def _plan_update(desired, known, grant_types=True):
-    name = desired['name']
+    name = desired.name
     if not grant_types:
         return _plan_update_before_8_3(desired, known)
     grant = known.grant_type
-    if desired.get('grant_type') and grant and desired['grant_type'] != grant:
+    if desired.grant_type and grant and desired.grant_type != grant:
         raise ConfigurationError(
             'integration %r uses grant type %s; Creatio cannot change the grant type of an integration' % (name, grant),
             option='grant_type',
             hint='to replace it, run the task with state: absent, then with the new grant_type (the client id and '
                  'secret change: update the consumers), or choose another name')
-    grant = grant or desired.get('grant_type')
+    grant = grant or desired.grant_type
     rules.check_known_grant(name, desired, grant)
     changes, summary = _client_changes(desired, known)
     operations = []
@@ -132,12 +132,12 @@ def _plan_update(desired, known, grant_types=True):
         operations.append(Operation('UpdateClient', changes, 'update integration %s: %s' % (name, ', '.join(summary)),
                                     on_client=True, client_id=known.client_id))
     unconfirmed = []
-    if desired.get('redirect_urls') is not None:
+    if desired.redirect_urls is not None:
         if known.redirect_urls is None:
-            unconfirmed = list(desired['redirect_urls'])  # cannot tell which are there: add none, say so
+            unconfirmed = list(desired.redirect_urls)  # cannot tell which are there: add none, say so
         else:
             operations.extend(plan_redirect_urls(
-                name, known, desired['redirect_urls'], purge=desired.get('purge_redirect_urls', True)))
+                name, known, desired.redirect_urls, purge=desired.purge_redirect_urls))
     return Plan(operations, unconfirmed=unconfirmed)
 
 
@@ -145,11 +145,11 @@ def _client_changes(desired, known):
     """UpdateClient's members for what differs (the name, the URL, the system user, active), and
     their summary."""
     changes, summary = {}, []
-    if known.name and known.name != desired['name']:
-        changes['name'] = desired['name']
-        summary.append('name %r -> %r' % (known.name, desired['name']))
+    if known.name and known.name != desired.name:
+        changes['name'] = desired.name
+        summary.append('name %r -> %r' % (known.name, desired.name))
     for option, key in (('application_url', 'applicationUrl'), ('system_user_id', 'systemUserId'), ('active', 'isActive')):
-        wanted = desired.get(option)
+        wanted = getattr(desired, option)
         if wanted is not None and wanted != getattr(known, option):
             changes[key] = wanted
             summary.append('%s %r -> %r' % (option, getattr(known, option), wanted))
@@ -158,13 +158,13 @@ def _client_changes(desired, known):
 
 def _plan_update_before_8_3(desired, known):
     """No grant types, and the one redirect URI is the client's redirectUrl: an UpdateClient."""
-    name = desired['name']
+    name = desired.name
     changes, summary = _client_changes(desired, known)
-    urls = desired.get('redirect_urls')
+    urls = desired.redirect_urls
     if urls is not None:
         if len(urls) > 1:
             rules.raise_needs_8_3(name, 'more than one redirect URI')
-        if known.known_urls() != urls:
+        if known.known_urls() != list(urls):
             changes['redirectUrl'] = urls[0]
             summary.append('redirect URI %s -> %s (its redirectUrl: Creatio before 8.3)'
                            % (', '.join(known.known_urls()) or 'none', urls[0]))

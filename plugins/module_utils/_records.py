@@ -4,8 +4,10 @@
 """Internal to creatio.oauth (not a public API): what the collection knows about one integration.
 
 A ``Record`` is the one shape shared by the facts cache, the OData read-back, the planner and the
-module results. ``view()`` and ``diff_view()`` are the one normaliser behind the comparison, the
-diff and the returned ``client``.
+module results: facts about the integration, its values normalised where they entered (the
+declaration, Creatio's answers and rows, the facts cache). ``view()`` and ``diff_view()`` only format
+them for the returned ``client`` and the diff. What one OData read showed of a client's redirect URIs
+is no fact of it: the ``Evidence`` of a ``SiteRow``, which the lookup carries.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,23 +42,21 @@ class RedirectUri(object):
 
 
 class Record(object):
-    """An integration as far as the collection knows it.
+    """An integration as far as the collection knows it: facts only (what one run saw of the site is
+    the Evidence of a SiteRow, carried by the lookup).
 
-    ``redirect_urls`` is a list of RedirectUri, or None when nothing is known about them (an
+    ``redirect_urls`` is a list of RedirectUri (their URLs normalised where they entered: the
+    declaration, Creatio's answers and rows), or None when nothing is known about them (an
     integration found in Creatio, which has no API that lists them). ``pending`` marks an AddClient
-    whose answer was lost. ``server_redirect_url`` is what OData's RedirectUrl column showed; it is
-    evidence for this run only and never cached. ``confirmed_at`` is when the facts cache last
-    confirmed the record against Creatio (set by the cache itself). ``app_id`` and ``created_on`` are
-    the OData row's Id and CreatedOn (this run only). ``listed_redirect_urls`` is the client's list
-    as the site's redirect-URI entity showed it when the batch was read ahead (this run only; None
-    when not read then).
+    whose answer was lost. ``confirmed_at`` is when the facts cache last confirmed the record against
+    Creatio (set by the cache itself). ``app_id`` and ``created_on`` are the OData row's Id and
+    CreatedOn (not cached: known where the integration was read from OData).
     """
 
     FIELDS = ('name', 'client_id', 'grant_type', 'application_url', 'system_user_id', 'active')
 
     def __init__(self, name, client_id=None, grant_type=None, application_url=None, system_user_id=None,
-                 active=None, redirect_urls=None, pending=False, server_redirect_url=None, confirmed_at=None,
-                 app_id=None, created_on=None, listed_redirect_urls=None):
+                 active=None, redirect_urls=None, pending=False, confirmed_at=None, app_id=None, created_on=None):
         self.name = name
         self.client_id = client_id
         self.grant_type = grant_type
@@ -65,15 +65,14 @@ class Record(object):
         self.active = active
         self.redirect_urls = redirect_urls
         self.pending = pending
-        self.server_redirect_url = server_redirect_url
         self.confirmed_at = confirmed_at
         self.app_id = app_id  # OAuthClientApp.Id (not the client id); from OData, not cached
         self.created_on = created_on
-        self.listed_redirect_urls = listed_redirect_urls
 
     # --- the facts cache ---------------------------------------------------------------------
     @classmethod
     def from_cache(cls, name, entry):
+        """The record of a facts cache entry; its redirect URIs normalised here, where they enter."""
         if entry is None:
             return None
         rows = entry.get('redirect_urls')
@@ -81,7 +80,7 @@ class Record(object):
             name=entry.get('name') or name, client_id=entry.get('client_id'), grant_type=entry.get('grant_type'),
             application_url=entry.get('application_url'), system_user_id=entry.get('system_user_id'),
             active=entry.get('active'), pending=bool(entry.get('pending')), confirmed_at=entry.get('confirmed_at'),
-            redirect_urls=None if rows is None else [RedirectUri(r.get('url'), r.get('id')) for r in rows])
+            redirect_urls=None if rows is None else [RedirectUri(stored_url(r.get('url')), r.get('id')) for r in rows])
 
     def cache_entry(self):
         """The cache's JSON for this record (never a secret: a record holds none)."""
@@ -95,8 +94,7 @@ class Record(object):
     def copy(self, **changes):
         record = Record(self.name, self.client_id, self.grant_type, self.application_url, self.system_user_id,
                         self.active, None if self.redirect_urls is None else [RedirectUri(r.url, r.id) for r in self.redirect_urls],
-                        self.pending, self.server_redirect_url, self.confirmed_at, self.app_id, self.created_on,
-                        None if self.listed_redirect_urls is None else list(self.listed_redirect_urls))
+                        self.pending, self.confirmed_at, self.app_id, self.created_on)
         for key, value in changes.items():
             setattr(record, key, value)
         return record
@@ -115,7 +113,7 @@ class Record(object):
         """Creatio has told this record's client id (a pending or planned one has none)."""
         return bool(self.client_id) and self.client_id != NEW_CLIENT
 
-    # --- the one normaliser of comparison, diff and results -----------------------------------
+    # --- results and diffs (formatting only) ---------------------------------------------------
     def view(self):
         """The managed fields, as modules return them."""
         view = dict((key, getattr(self, key)) for key in self.FIELDS)
@@ -130,6 +128,42 @@ class Record(object):
 
     def __repr__(self):
         return 'Record(%r, client_id=%r)' % (self.name, self.client_id)
+
+
+class Evidence(object):
+    """What the site showed of one integration's redirect URIs when it was read from OData in this run:
+    evidence for this run only, never cached and no fact of the integration. ``column``: OData's
+    RedirectUrl (normalised; before 8.3 the whole list), ``listed``: the rows of the redirect-URI entity
+    read with the batch's read ahead (None when not read then)."""
+
+    __slots__ = ('column', 'listed')
+
+    def __init__(self, column=None, listed=None):
+        self.column = column
+        self.listed = listed
+
+    def copy(self):
+        return Evidence(self.column, None if self.listed is None else list(self.listed))
+
+
+class SiteRow(Record):
+    """A Record as one OData row showed it, with the Evidence of that read (``evidence``). Copies keep it;
+    a Record made from it (``_lookup.merge``) does not: the lookup carries the evidence."""
+
+    def __init__(self, name, evidence=None, **facts):
+        super(SiteRow, self).__init__(name, **facts)
+        self.evidence = evidence if evidence is not None else Evidence()
+
+    def copy(self, **changes):
+        record = Record.copy(self)
+        row = SiteRow(record.name, evidence=self.evidence.copy(), **dict((k, getattr(record, k)) for k in _ROW_FACTS))
+        for key, value in changes.items():
+            setattr(row, key, value)
+        return row
+
+
+_ROW_FACTS = ('client_id', 'grant_type', 'application_url', 'system_user_id', 'active', 'redirect_urls', 'pending',
+              'confirmed_at', 'app_id', 'created_on')
 
 
 def client_key(client_id):
@@ -151,6 +185,6 @@ def diff_view_of(record):
 
 
 def url_rows(rows):
-    """Redirect URI rows as [{'id', 'url'}] with normalised URLs, sorted by URL."""
-    result = [{'id': row.get('id'), 'url': stored_url(row.get('url'))} for row in rows or []]
+    """Redirect URI rows as [{'id', 'url'}], sorted by URL (normalised where they entered: formatted only)."""
+    result = [{'id': row.get('id'), 'url': row.get('url')} for row in rows or []]
     return sorted(result, key=lambda r: (r['url'] or '', r['id'] or ''))

@@ -54,8 +54,8 @@ def entry_of(item, result, check_mode):
     entry = {
         'name': item.name,
         'preset': item.preset,
-        'state': item.desired['state'],
-        'grant_type': item.desired['grant_type'],
+        'state': item.desired.state,
+        'grant_type': item.desired.grant_type,
         'client_id': client_id,
         'changed': bool(result.get('changed')),
         'action': action,

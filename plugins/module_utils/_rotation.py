@@ -124,33 +124,30 @@ def retirement_step(retired, grace_hours, now, active):
 
 # --- checks before any request ---------------------------------------------------------------------
 
-def declared(desired, params):
-    """Adds the rotation options to ``desired`` (declare); raises on bad input, before any request."""
-    days = params.get('rotate_after_days')
-    grace = params.get('rotation_grace_hours')
-    desired['rotate_after_days'] = days
-    desired['rotation_grace_hours'] = grace
-    desired['rotate_authorization_code'] = bool(params.get('rotate_authorization_code'))
+def declared(desired):
+    """The rotation options of a Declaration (declare), checked; raises on bad input, before any request."""
+    days = desired.rotate_after_days
+    grace = desired.rotation_grace_hours
     if days is not None and days < 0:
         raise ConfigurationError('rotate_after_days is %d: it must be 0 or more' % days, option='rotate_after_days',
                                  hint='0 rotates on every run (the way to rotate now), N when the integration is N days old')
     if grace is not None and grace < 0:
         raise ConfigurationError('rotation_grace_hours is %d: it must be 0 or more' % grace, option='rotation_grace_hours')
-    if days is not None and desired['state'] == 'present' and desired.get('grant_type') == 'authorization_code':
+    if days is not None and desired.state == 'present' and desired.grant_type == 'authorization_code':
         refuse_authorization_code(desired)
     return desired
 
 
 def refuse_authorization_code(desired):
-    if not desired['rotate_authorization_code']:
+    if not desired.rotate_authorization_code:
         raise ConfigurationError(
             'integration %r is an authorization_code integration: rotating it replaces its client id, and its users may '
-            'have to consent again' % desired['name'], option='rotate_after_days',
+            'have to consent again' % desired.name, option='rotate_after_days',
             hint='set rotate_authorization_code: true to rotate it anyway, or remove rotate_after_days')
 
 
 def wanted(desired):
-    return desired.get('rotate_after_days') is not None and desired['state'] == 'present'
+    return desired.rotate_after_days is not None and desired.state == 'present'
 
 
 def check_store(run, desired_list, where=None):
@@ -162,14 +159,12 @@ def check_store(run, desired_list, where=None):
             option = '%s.rotate_after_days' % where(index) if where else 'rotate_after_days'
             raise ConfigurationError(
                 'integration %r declares rotate_after_days, and rotation needs a secret store: its consumers must be able '
-                'to pick up the new secret' % desired['name'], option=option,
+                'to pick up the new secret' % desired.name, option=option,
                 hint='set secret_store (the role: creatio_integrations_secret_store), or remove rotate_after_days')
 
 
 def grace_hours_of(run, desired):
-    grace = desired.get('rotation_grace_hours')
-    if grace is None:
-        grace = run.params.get('rotation_grace_hours')
+    grace = desired.rotation_grace_hours  # the item's, else the task's (declare)
     return DEFAULT_GRACE_HOURS if grace is None else grace
 
 
@@ -214,7 +209,7 @@ def resume(run, desired):
     """Before the lookup of a rotating integration: a rotation a killed or failed run left unfinished is
     rolled back; predecessors whose grace period is over are deactivated or deleted. Returns what the
     run's ``rotation`` result says of them, and the operations done."""
-    name = desired['name']
+    name = desired.name
     done = []
     state = {'retiring': []}
     site = read_site(run, name)
@@ -335,8 +330,8 @@ def _roll_back(run, name, predecessor, successor_client_id, done):
 def rotate_if_due(run, desired, record, state, created_now):
     """After the integration is as declared (``record``, read from OData in this run): rotate it when it is
     due. Returns (the ``rotation`` result entry, operations done, the successor's record or None)."""
-    name = desired['name']
-    days = desired['rotate_after_days']
+    name = desired.name
+    days = desired.rotate_after_days
     entry = dict(state, rotate_after_days=days)
     if state.get('decided') is False or record is None or not record.exists:
         entry.update(decided=False, due=None, reason=state.get('reason') or 'its age cannot be told: the integration was not read '
@@ -390,7 +385,7 @@ def rotate_if_due(run, desired, record, state, created_now):
 def _rotate(run, desired, record, now):
     """The steps of one rotation (module docstring). Returns (the successor's record, operations, the client id of
     another run's successor this run gave way to, or None)."""
-    name = desired['name']
+    name = desired.name
     delivery = run.secret_delivery
     grace = grace_hours_of(run, desired)
     if record.grant_type == 'client_credentials':
@@ -405,12 +400,12 @@ def _rotate(run, desired, record, now):
           % (name, record.client_id, predecessor.name), record.client_id, done)
     run.remember(name, None)  # the name is free: the next lookup must not take the predecessor for it
     _record_step(run, name, dict(step, phase='renamed'))
-    successor_desired = dict(desired, redirect_urls=desired['redirect_urls'] if desired['redirect_urls'] is not None
-                             else (record.known_urls() or None),
-                             grant_type=record.grant_type or desired['grant_type'],
-                             application_url=desired['application_url'] or record.application_url,
-                             system_user_id=desired['system_user_id'] or record.system_user_id,
-                             active=desired['active'])
+    successor_desired = desired.replace(redirect_urls=desired.redirect_urls if desired.redirect_urls is not None
+                                        else (record.known_urls() or None),
+                                        grant_type=record.grant_type or desired.grant_type,
+                                        application_url=desired.application_url or record.application_url,
+                                        system_user_id=desired.system_user_id or record.system_user_id,
+                                        active=desired.active)
     plan = planner.plan_client(successor_desired, None)
     new = {}
 

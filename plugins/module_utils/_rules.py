@@ -18,22 +18,39 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import Confi
 
 GRANT_TYPES = ('client_credentials', 'authorization_code')
 
-# What an integration of each grant must end up with, and what does not apply to it (contract
-# section 3: on Creatio 8.3 systemUserId goes with client_credentials only, redirect URIs with
-# authorization_code).
-GRANT_RULES = {
-    'client_credentials': {'required': ('application_url', 'system_user_id'), 'refused': ('redirect_urls',)},
-    'authorization_code': {'required': ('application_url', 'redirect_urls'), 'refused': ('system_user_id',)},
+# The grant rules, one table: which options an integration of each grant needs and which do not apply
+# to it, where they are checked. ``site``: what an integration must end up with on Creatio 8.3 (contract
+# section 3: systemUserId goes with client_credentials only, redirect URIs with authorization_code).
+# ``before 8.3``: no grant types, every client acts as a system user (required), and its one redirect
+# URI is AddClient's / UpdateClient's redirectUrl (SRC 8.1). ``declared``: what the declaration itself
+# needs and refuses (system_user_id with authorization_code only by a site that has grant types, since
+# older sites need it; the system user of client_credentials may be given by name).
+GRANT_RULES_BY_WHERE = {
+    'site': {
+        'client_credentials': {'required': ('application_url', 'system_user_id'), 'refused': ('redirect_urls',)},
+        'authorization_code': {'required': ('application_url', 'redirect_urls'), 'refused': ('system_user_id',)},
+    },
+    'before 8.3': {
+        'client_credentials': {'required': ('application_url', 'system_user_id'), 'refused': ('redirect_urls',)},
+        'authorization_code': {'required': ('application_url', 'redirect_urls', 'system_user_id'), 'refused': ()},
+    },
+    'declared': {
+        'client_credentials': {'required': ('system_user_id',), 'refused': ('redirect_urls',)},
+        'authorization_code': {'required': (), 'refused': ()},
+    },
 }
-# Before 8.3 there are no grant types: every client acts as a system user (required), and its one
-# redirect URI is AddClient's / UpdateClient's redirectUrl (contract section 3, SRC 8.1).
-GRANT_RULES_BEFORE_8_3 = {
-    'client_credentials': {'required': ('application_url', 'system_user_id'), 'refused': ('redirect_urls',)},
-    'authorization_code': {'required': ('application_url', 'redirect_urls', 'system_user_id'), 'refused': ()},
-}
-# Refused by the declaration itself; system_user_id with authorization_code only by a site that has
-# grant types (8.3), since older sites need it.
-DECLARATION_REFUSED = {'client_credentials': ('redirect_urls',), 'authorization_code': ()}
+GRANT_RULES = GRANT_RULES_BY_WHERE['site']
+GRANT_RULES_BEFORE_8_3 = GRANT_RULES_BY_WHERE['before 8.3']
+
+
+def grant_rule(grant, given, where='site'):
+    """The one check of the grant rules: (the keys grant ``grant`` requires that are not given, the keys it
+    refuses that are), by GRANT_RULES_BY_WHERE[``where``]. ``given(key)``: whether the declaration gives
+    ``key`` (each caller says what counts: set, or non-empty). An unknown grant: nothing."""
+    rule = GRANT_RULES_BY_WHERE[where].get(grant) or {'required': (), 'refused': ()}
+    return [key for key in rule['required'] if not given(key)], [key for key in rule['refused'] if given(key)]
+
+
 NEEDS_8_3 = 'Creatio 8.3 or later'
 
 # What a key is, for the message that says it is missing or does not apply.
@@ -75,30 +92,36 @@ def other_grant(grant):
 
 
 def check_declared_grant(desired):
-    """A present declaration with its grant: nothing that grant refuses, and a system user for
-    client_credentials (without one it could neither be created nor kept as declared)."""
-    grant = desired.get('grant_type')
+    """A present declaration (a Declaration) with its grant: nothing that grant refuses, and a system user
+    for client_credentials (without one it could neither be created nor kept as declared)."""
+    grant = desired.grant_type
     if not grant:
         return
-    for key in DECLARATION_REFUSED[grant]:
-        if desired.get(key) is not None:
-            verb = 'applies' if key == 'system_user_id' else 'apply'
-            raise ConfigurationError('%s only %s to grant_type %s' % (key, verb, other_grant(grant)),
-                                     option=key, hint=REFUSED_HINT[key])
-    if grant == 'client_credentials' and not desired.get('system_user_id') and not desired.get('system_user'):
+    missing, refused = grant_rule(grant, lambda key: _declared_value(desired, key) is not None, 'declared')
+    for key in refused:
+        verb = 'applies' if key == 'system_user_id' else 'apply'
+        raise ConfigurationError('%s only %s to grant_type %s' % (key, verb, other_grant(grant)),
+                                 option=key, hint=REFUSED_HINT[key])
+    if missing:
         raise ConfigurationError('system_user_id (or system_user) is required with grant_type client_credentials',
                                  option='system_user_id',
                                  hint='give the name of the technical user the integration acts as (system_user), or the Id '
                                       'of its user record (system_user_id)')
 
 
+def _declared_value(desired, key):
+    """A key as the declaration's grant rule reads it: the system user may be given by name."""
+    if key == 'system_user_id':
+        return desired.system_user_id or desired.system_user or None
+    return getattr(desired, key)
+
+
 def check_known_grant(name, desired, grant):
     """What the declaration sets against the grant of the integration as it exists (Creatio 8.3)."""
-    for key in GRANT_RULES.get(grant, {}).get('refused', ()):
-        if desired.get(key):
-            verb = 'applies' if key == 'system_user_id' else 'apply'
-            raise ConfigurationError('%s only %s to %s integrations; %r uses %s' % (key, verb, other_grant(grant), name, grant),
-                                     option=key)
+    for key in grant_rule(grant, lambda key: bool(getattr(desired, key)))[1]:
+        verb = 'applies' if key == 'system_user_id' else 'apply'
+        raise ConfigurationError('%s only %s to %s integrations; %r uses %s' % (key, verb, other_grant(grant), name, grant),
+                                 option=key)
 
 
 CREATE_NEEDS = {
@@ -110,28 +133,26 @@ CREATE_NEEDS = {
 
 
 def check_create(desired, grant_types=True):
-    """What creating the integration needs: a grant, and every key its grant requires on this site
-    (``grant_types``: Creatio 8.3 or later)."""
-    name = desired['name']
-    missing = [opt for opt in ('grant_type', 'application_url') if not desired.get(opt)]
+    """What creating the integration (a Declaration) needs: a grant, and every key its grant requires on
+    this site (``grant_types``: Creatio 8.3 or later)."""
+    name = desired.name
+    missing = [opt for opt in ('grant_type', 'application_url') if not getattr(desired, opt)]
     if missing:
         raise ConfigurationError(
             'integration %r does not exist yet, and creating it needs %s' % (name, ' and '.join(missing)),
             option=missing[0], hint='set %s (the name alone only finds an existing integration)' % ', '.join(missing))
-    grant = desired['grant_type']
-    rules = GRANT_RULES if grant_types else GRANT_RULES_BEFORE_8_3
-    for key in rules[grant]['required']:
-        if not desired.get(key):
-            if not grant_types and key == 'system_user_id':
-                raise ConfigurationError(
-                    '%r needs a system user on this site: before Creatio 8.3 every integration acts as one, whatever its '
-                    'grant' % name, option='system_user_id',
-                    hint='give system_user_id (the Id of a user record) or system_user (its name); nothing was written')
-            message, hint = CREATE_NEEDS[key]
-            raise ConfigurationError(message % name, option=key, hint=hint)
+    grant = desired.grant_type
+    for key in grant_rule(grant, lambda key: bool(getattr(desired, key)), 'site' if grant_types else 'before 8.3')[0]:
+        if not grant_types and key == 'system_user_id':
+            raise ConfigurationError(
+                '%r needs a system user on this site: before Creatio 8.3 every integration acts as one, whatever its '
+                'grant' % name, option='system_user_id',
+                hint='give system_user_id (the Id of a user record) or system_user (its name); nothing was written')
+        message, hint = CREATE_NEEDS[key]
+        raise ConfigurationError(message % name, option=key, hint=hint)
     if grant_types:
         check_known_grant(name, desired, grant)
-    elif len(desired.get('redirect_urls') or []) > 1:
+    elif len(desired.redirect_urls or []) > 1:
         raise_needs_8_3(name, 'more than one redirect URI')
 
 
@@ -171,14 +192,12 @@ def expand_preset(item, where):
     if grant is None:
         problems.append('%s: grant_type is required (%s); the preset has no default for it' % (where, KEY_HELP['grant_type']))
         return expanded, problems
-    for key in GRANT_RULES[grant]['required']:
-        if key == 'system_user_id' and expanded.get('system_user'):
-            continue
-        if expanded.get(key) in (None, '', []):
-            problems.append('%s: %s is required (%s); the preset has no default for it' % (where, key, KEY_HELP[key]))
-    for key in DECLARATION_REFUSED[grant]:
-        if key in declared:
-            problems.append('%s: %s does not apply to the %s grant' % (where, key, grant))
+    missing = grant_rule(grant, lambda key: (key == 'system_user_id' and bool(expanded.get('system_user')))
+                         or expanded.get(key) not in (None, '', []))[0]
+    for key in missing:
+        problems.append('%s: %s is required (%s); the preset has no default for it' % (where, key, KEY_HELP[key]))
+    for key in grant_rule(grant, lambda key: key in declared, 'declared')[1]:
+        problems.append('%s: %s does not apply to the %s grant' % (where, key, grant))
     return expanded, problems
 
 

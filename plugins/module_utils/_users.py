@@ -27,14 +27,14 @@ def planned_user_id(name):
 
 
 def resolve(run, declared, where=None):
-    """Set ``system_user_id`` of every declaration that names its ``system_user``; returns
-    {name: {'id', 'created'}}. Raises before any write when a name is unknown (and not to be created)
-    or names more than one user."""
+    """The users the declarations (``declared``) name by ``system_user``: {name: {'id', 'created'}} (the
+    caller makes each declaration's variant with that ``system_user_id``: _integrations.with_system_user).
+    Raises before any write when a name is unknown (and not to be created) or names more than one user."""
     wanted = {}
     for index, desired in enumerate(declared):
-        if desired.get('system_user') and desired['state'] == 'present':
-            entry = wanted.setdefault(desired['system_user'], {'create': False, 'where': []})
-            entry['create'] = entry['create'] or bool(desired.get('create_system_user'))
+        if desired.system_user and desired.state == 'present':
+            entry = wanted.setdefault(desired.system_user, {'create': False, 'where': []})
+            entry['create'] = entry['create'] or bool(desired.create_system_user)
             entry['where'].append(where(index) if where else 'system_user')
     if not wanted:
         return {}
@@ -65,9 +65,6 @@ def resolve(run, declared, where=None):
     for name in to_create:
         resolved[name] = {'id': _create(run, name), 'created': True}
         _remember(run, {name: resolved[name]['id']} if not run.check_mode else {})
-    for desired in declared:
-        if desired.get('system_user') in resolved and desired['state'] == 'present':
-            desired['system_user_id'] = resolved[desired['system_user']]['id']
     return resolved
 
 

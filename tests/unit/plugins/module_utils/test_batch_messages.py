@@ -15,6 +15,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _batch as bat
 from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integration
 from ansible_collections.creatio.oauth.plugins.module_utils import _redirect_urls as redirect_urls
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
+from ansible_collections.creatio.oauth.plugins.module_utils._declaration import Declaration
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError, RecordNotFoundError
 
 from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run, webhook_item
@@ -65,8 +66,8 @@ def test_a_hint_every_failed_item_shares_is_given_once_per_run(sim, tmp_path):
 
 
 def test_an_older_site_needing_a_system_user_says_before_which_version():
-    desired = {'name': 'Web app', 'grant_type': 'authorization_code', 'application_url': 'https://web.example.com',
-               'redirect_urls': ['https://web.example.com/cb'], 'system_user_id': None}
+    desired = Declaration(name='Web app', grant_type='authorization_code', application_url='https://web.example.com',
+                          redirect_urls=['https://web.example.com/cb'], system_user_id=None)
     with pytest.raises(ConfigurationError) as caught:
         rules.check_create(desired, grant_types=False)
     assert 'before Creatio 8.3 every integration acts as one' in caught.value.message, caught.value.message

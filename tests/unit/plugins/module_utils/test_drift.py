@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _drift as drift
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report_mod
+from ansible_collections.creatio.oauth.plugins.module_utils._declaration import Declaration
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 
 NAMES = ['Power BI', 'Webhooks', 'Outlook']
@@ -53,7 +54,7 @@ def test_fields_of_the_calls():
 def test_the_role_publishes_the_fields_of_an_update():
     class Item(object):
         name, preset, secret_file = 'W', 'webhooks', None
-        desired = {'state': 'present', 'grant_type': 'client_credentials'}
+        desired = Declaration(state='present', grant_type='client_credentials')
     result = {'changed': True, 'client': {'client_id': 'C'}, 'operations': [
         {'call': 'UpdateClient', 'summary': "update integration W: application_url 'a' -> 'b'",
          'request': {'clientId': 'C', 'applicationUrl': 'b'}}]}
@@ -125,7 +126,7 @@ def test_in_line_only_with_evidence_for_every_declared_field():
 def test_the_role_publishes_what_was_compared_and_a_second_integration_of_the_name():
     class Item(object):
         name, preset, secret_file = 'O', 'outlook_addin', None
-        desired = {'state': 'present', 'grant_type': 'authorization_code'}
+        desired = Declaration(state='present', grant_type='authorization_code')
     result = {'changed': False, 'client': {'client_id': 'C'}, 'operations': [], 'compared': ['application_url'],
               'not_compared': ['redirect_urls'], 'same_name': ['C', 'D']}
     entries, lines = report_mod.build([Item()], [result], check_mode=True, secrets_dir=None)

@@ -78,8 +78,8 @@ def test_a_redirect_uri_before_8_3_is_exported_as_the_site_holds_it():
                     'application_url': 'https://portal.example', 'system_user': 'PowerBIUser',
                     'redirect_urls': ['https://portal.example/cb']}
     (declared,) = batch.declare_all([dict(dict((k, v.get('default')) for k, v in batch.item_argspec().items()), **item)], None)  # the role takes it as it is
-    assert declared.desired['redirect_urls'] == ['https://portal.example/cb'] and declared.desired['system_user'] == 'PowerBIUser'
-    rules.check_create(dict(declared.desired, system_user_id=USER), grant_types=False)  # and 8.1 can create it
+    assert declared.desired.redirect_urls == ['https://portal.example/cb'] and declared.desired.system_user == 'PowerBIUser'
+    rules.check_create(declared.desired.replace(system_user_id=USER), grant_types=False)  # and 8.1 can create it
 
 
 def test_of_two_integrations_with_one_name_export_and_runs_take_the_same(sim, tmp_path):
@@ -114,7 +114,7 @@ def test_no_client_id_nor_secret_and_every_item_is_valid_for_the_role():
     params = [dict(dict((k, v.get('default')) for k, v in spec.items()), **i) for i in items]
     declared = batch.declare_all(params, None)  # the role's own validation: raises on any problem
     powerbi_default = rules.PRESETS['powerbi'].defaults['application_url']
-    assert [d.desired['application_url'] for d in declared] == ['https://c.example', 'https://hooks.example.com', powerbi_default]
+    assert [d.desired.application_url for d in declared] == ['https://c.example', 'https://hooks.example.com', powerbi_default]
 
 
 def test_grant_inferred_when_not_given():

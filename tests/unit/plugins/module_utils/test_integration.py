@@ -16,6 +16,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _api_assumpti
 from ansible_collections.creatio.oauth.plugins.module_utils import _integrations as integration
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
 from ansible_collections.creatio.oauth.plugins.module_utils._batch import concerns_one_integration
+from ansible_collections.creatio.oauth.plugins.module_utils._declaration import Options
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import ServerSnapshot
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record
 from ansible_collections.creatio.oauth.plugins.module_utils._run import error_result
@@ -47,12 +48,14 @@ def server_names(sim):
 
 
 def read_ahead(run, items):
-    run.reader.read_ahead([integration.lookup_query(run, item) for item in items])
+    options = Options.from_params(run.params)  # as the service's entry point makes them
+    run.reader.read_ahead([integration.lookup_query(run, item, options) for item in items])
 
 
 def apply_all(run, items):
     read_ahead(run, items)
-    return [integration.apply(run, item) for item in items]
+    options = Options.from_params(run.params)
+    return [integration.apply(run, item, options=options) for item in items]
 
 
 def test_a_batch_reads_once_and_a_rerun_sends_one_read_and_no_write(sim, tmp_path):
@@ -333,7 +336,7 @@ def test_a_redirect_uri_row_naming_no_client_asked_for_leaves_the_cache_list_wit
     sim.configure(authorize_endpoint='off')  # no other evidence either (with it: test_redirect_evidence.py)
     items = code_items(2)
     apply_all(make_run(sim, tmp_path), items)
-    cached = dict((i['name'], make_run(sim, tmp_path).cache.get(sim.url, i['name'])['redirect_urls']) for i in items)
+    cached = dict((i.name, make_run(sim, tmp_path).cache.get(sim.url, i.name)['redirect_urls']) for i in items)
     # Behind the cache's back: Creatio loses a row of Code 1, which must NOT be taken as the site's whole list
     gone = [r for r in cached['Code 1'] if r['url'] == CODE_URLS[1]][0]
     make_run(sim, tmp_path).client.call('DeleteRedirectUrl', {'redirectUrlId': gone['id']})

@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils import _secret_file as secret_file
+from ansible_collections.creatio.oauth.plugins.module_utils._declaration import Declaration
 from ansible_collections.creatio.oauth.plugins.module_utils._executor import execute
 from ansible_collections.creatio.oauth.plugins.module_utils._lookup import lookup
 from ansible_collections.creatio.oauth.plugins.module_utils._records import NEW_CLIENT, Record
@@ -29,13 +30,13 @@ from creatio_simulator import POWERBI_USER_ID  # pylint: disable=import-error
 
 
 def desired_code(name='Outlook', urls=('https://a.example/cb', 'https://b.example/cb')):
-    return {'name': name, 'state': 'present', 'grant_type': 'authorization_code', 'application_url': 'https://outlook.example',
-            'system_user_id': None, 'redirect_urls': list(urls), 'purge_redirect_urls': True, 'active': None, 'client_id': None}
+    return Declaration(**{'name': name, 'state': 'present', 'grant_type': 'authorization_code', 'application_url': 'https://outlook.example',
+            'system_user_id': None, 'redirect_urls': list(urls), 'purge_redirect_urls': True, 'active': None, 'client_id': None})
 
 
 def desired_cc(name='PowerBI'):
-    return {'name': name, 'state': 'present', 'grant_type': 'client_credentials', 'application_url': 'https://app.powerbi.com',
-            'system_user_id': POWERBI_USER_ID, 'redirect_urls': None, 'purge_redirect_urls': True, 'active': None, 'client_id': None}
+    return Declaration(**{'name': name, 'state': 'present', 'grant_type': 'client_credentials', 'application_url': 'https://app.powerbi.com',
+            'system_user_id': POWERBI_USER_ID, 'redirect_urls': None, 'purge_redirect_urls': True, 'active': None, 'client_id': None})
 
 
 def writes(sim):
@@ -53,10 +54,10 @@ def cache_text(tmp_path):
 
 
 def create(run, desired):
-    found = lookup(run, desired['name'])
+    found = lookup(run, desired.name)
     plan = planner.plan_client(desired, found.record, recreate=found.recreate)
     created = []
-    outcome = execute(run, desired['name'], plan, found.record, on_created=lambda cid, secret: created.append((cid, secret)))
+    outcome = execute(run, desired.name, plan, found.record, on_created=lambda cid, secret: created.append((cid, secret)))
     return found, outcome, created
 
 
@@ -231,7 +232,7 @@ def test_pending_marker_is_cleared_by_absent_without_verify(sim, tmp_path):
     # the user checked Creatio and says it is not there: the marker goes, nothing is sent
     run = make_run(sim, tmp_path, verify=False)
     found = lookup(run, 'PowerBI', verify=False, absent=True)
-    plan = planner.plan_client(dict(desired_cc(), state='absent'), found.record)
+    plan = planner.plan_client(desired_cc().replace(state='absent'), found.record)
     assert plan.forget and not plan.operations
     execute(run, 'PowerBI', plan, found.record)
     assert run.cache.get(run.site, 'PowerBI') is None
@@ -241,7 +242,7 @@ def test_pending_marker_is_cleared_by_absent_without_verify(sim, tmp_path):
 def test_deleting_what_is_gone_is_not_a_change(sim, tmp_path):
     run = make_run(sim, tmp_path)
     record = Record('Gone', client_id='FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF', grant_type='client_credentials', redirect_urls=[])
-    plan = planner.plan_client({'name': 'Gone', 'state': 'absent'}, record)
+    plan = planner.plan_client(Declaration(name='Gone', state='absent'), record)
     outcome = execute(run, 'Gone', plan, record)
     assert outcome.done == [] and outcome.record is None
     assert len(endpoints(sim, 'DeleteClient')) == 1
@@ -253,7 +254,7 @@ def test_delete_whose_first_answer_was_lost_is_still_a_change(sim, tmp_path):
     # Creatio deletes, the answer is lost; the transport repeats the (safe) call, which now answers
     # "does not exist": that answer is about our own first try, so the run did change something.
     sim.configure(faults=[{'endpoint': 'DeleteClient', 'drop': True, 'phase': 'after', 'count': 1}])
-    plan = planner.plan_client({'name': 'Doomed', 'state': 'absent'}, outcome.record)
+    plan = planner.plan_client(Declaration(name='Doomed', state='absent'), outcome.record)
     deleted = execute(run, 'Doomed', plan, outcome.record)
     assert [op['call'] for op in deleted.done] == ['DeleteClient'] and deleted.record is None
     assert len(endpoints(sim, 'DeleteClient')) == 2

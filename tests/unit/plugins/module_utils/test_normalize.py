@@ -136,11 +136,16 @@ def test_client_id():
             normalize.client_id(bad)
 
 
-def test_url_rows_are_sorted_and_normalised():
-    rows = url_rows([{'id': 'b', 'url': 'HTTPS://B.example/x'}, {'id': 'a', 'url': 'https://a.example/x'},
+def test_url_rows_are_sorted_and_only_formatted():
+    # URLs are normalised where they enter a Record (the declaration, Creatio's answers, the facts cache):
+    # the result rows only sort them, they never validate a URL again.
+    rows = url_rows([{'id': 'b', 'url': 'https://b.example/x'}, {'id': 'a', 'url': 'https://a.example/x'},
                      {'id': None, 'url': 'https://a.example/x'}])
     assert rows == [
         {'id': None, 'url': 'https://a.example/x'}, {'id': 'a', 'url': 'https://a.example/x'}, {'id': 'b', 'url': 'https://b.example/x'}]
+    assert url_rows([{'id': 'c', 'url': 'HTTPS://C.example/x'}]) == [{'id': 'c', 'url': 'HTTPS://C.example/x'}]
+    assert Record.from_cache('App', {'redirect_urls': [{'id': 'c', 'url': 'HTTPS://C.example/x'}]}).known_urls() == [
+        'https://c.example/x']
 
 
 def _keys(obj):

@@ -8,6 +8,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
+from ansible_collections.creatio.oauth.plugins.module_utils._declaration import Declaration
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.creatio.oauth.plugins.module_utils._api_assumptions import parse_added_redirect_urls
 from ansible_collections.creatio.oauth.plugins.module_utils._planner import Operation
@@ -24,7 +25,7 @@ def desired(**kw):
     base = {'name': 'App', 'state': 'present', 'grant_type': None, 'application_url': None, 'system_user_id': None,
             'redirect_urls': None, 'purge_redirect_urls': True, 'active': None, 'client_id': None}
     base.update(kw)
-    return base
+    return Declaration(**base)
 
 
 def cc_entry(**kw):

@@ -14,6 +14,7 @@ from ansible_collections.creatio.oauth.plugins.module_utils import _drift as dri
 from ansible_collections.creatio.oauth.plugins.module_utils import _export as export
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report
 from ansible_collections.creatio.oauth.plugins.module_utils import _rotation as rotation
+from ansible_collections.creatio.oauth.plugins.module_utils._declaration import Declaration
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.creatio.oauth.plugins.module_utils._records import Record
 
@@ -54,8 +55,8 @@ def test_retirement_after_the_grace_period():
 
 
 def declared(**params):
-    desired = {'name': 'Outlook', 'state': 'present', 'grant_type': 'authorization_code'}
-    return rotation.declared(desired, params)
+    return rotation.declared(Declaration(name='Outlook', state='present', grant_type='authorization_code',
+                                         rotate_authorization_code=bool(params.pop('rotate_authorization_code', False)), **params))
 
 
 def test_bad_rotation_input_is_refused_before_any_request():
@@ -65,23 +66,23 @@ def test_bad_rotation_input_is_refused_before_any_request():
     with pytest.raises(ConfigurationError) as caught:
         declared(rotate_after_days=30)
     assert 'consent again' in caught.value.message and 'rotate_authorization_code' in caught.value.hint
-    assert declared(rotate_after_days=30, rotate_authorization_code=True)['rotate_after_days'] == 30
-    assert declared()['rotate_after_days'] is None
+    assert declared(rotate_after_days=30, rotate_authorization_code=True).rotate_after_days == 30
+    assert declared().rotate_after_days is None
 
 
 def test_rotation_needs_a_secret_store():
     class Run(object):
         secret_delivery = None
     with pytest.raises(ConfigurationError) as caught:
-        rotation.check_store(Run(), [{'name': 'A', 'state': 'present', 'rotate_after_days': None},
-                                     {'name': 'B', 'state': 'present', 'rotate_after_days': 0}], where=lambda n: 'clients[%d]' % n)
+        rotation.check_store(Run(), [Declaration(name='A', state='present', rotate_after_days=None),
+                                     Declaration(name='B', state='present', rotate_after_days=0)], where=lambda n: 'clients[%d]' % n)
     assert caught.value.option == 'clients[1].rotate_after_days' and 'secret store' in caught.value.message
-    rotation.check_store(Run(), [{'name': 'A', 'state': 'present', 'rotate_after_days': None}])
+    rotation.check_store(Run(), [Declaration(name='A', state='present', rotate_after_days=None)])
 
 
 class Item(object):
     name, preset, secret_file = 'PowerBI', 'powerbi', None
-    desired = {'state': 'present', 'grant_type': 'client_credentials'}
+    desired = Declaration(state='present', grant_type='client_credentials')
 
 
 def test_the_report_shows_age_and_next_rotation_and_a_rotation_is_an_update():

@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report
 from ansible_collections.creatio.oauth.plugins.module_utils import _rules as rules
+from ansible_collections.creatio.oauth.plugins.module_utils._declaration import Declaration
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.creatio.oauth.plugins.module_utils._site import redirect_entity_of
 
@@ -65,29 +66,29 @@ def test_a_system_user_by_name_satisfies_the_preset_and_absent_items_need_nothin
 
 
 def test_declared_grant_rules():
-    rules.check_declared_grant({'grant_type': 'client_credentials', 'system_user': 'Bot'})
-    rules.check_declared_grant({'grant_type': 'authorization_code', 'system_user_id': USER})  # needed before 8.3
+    rules.check_declared_grant(Declaration(grant_type='client_credentials', system_user='Bot'))
+    rules.check_declared_grant(Declaration(grant_type='authorization_code', system_user_id=USER))  # needed before 8.3
     with pytest.raises(ConfigurationError) as info:
-        rules.check_declared_grant({'grant_type': 'client_credentials', 'system_user_id': USER, 'redirect_urls': ['u']})
+        rules.check_declared_grant(Declaration(grant_type='client_credentials', system_user_id=USER, redirect_urls=['u']))
     assert info.value.option == 'redirect_urls' and 'authorization_code' in info.value.message
     with pytest.raises(ConfigurationError) as info:
-        rules.check_declared_grant({'grant_type': 'client_credentials'})
+        rules.check_declared_grant(Declaration(grant_type='client_credentials'))
     assert info.value.option == 'system_user_id' and 'system_user' in info.value.hint
 
 
 def test_create_rules_depend_on_the_site():
-    code = {'name': 'X', 'grant_type': 'authorization_code', 'application_url': 'https://a.example',
-            'redirect_urls': ['https://a.example/cb'], 'system_user_id': None}
+    code = Declaration(name='X', grant_type='authorization_code', application_url='https://a.example',
+                       redirect_urls=['https://a.example/cb'], system_user_id=None)
     rules.check_create(code)
     with pytest.raises(ConfigurationError) as info:
         rules.check_create(code, grant_types=False)  # before 8.3 every integration needs a system user
     assert info.value.option == 'system_user_id' and '8.3' in info.value.message
-    rules.check_create(dict(code, system_user_id=USER), grant_types=False)
+    rules.check_create(code.replace(system_user_id=USER), grant_types=False)
     with pytest.raises(ConfigurationError) as info:
-        rules.check_create(dict(code, system_user_id=USER))  # 8.3 refuses it with authorization_code
+        rules.check_create(code.replace(system_user_id=USER))  # 8.3 refuses it with authorization_code
     assert info.value.option == 'system_user_id'
     with pytest.raises(ConfigurationError) as info:
-        rules.check_create(dict(code, system_user_id=USER, redirect_urls=['https://a/1', 'https://a/2']), grant_types=False)
+        rules.check_create(code.replace(system_user_id=USER, redirect_urls=['https://a/1', 'https://a/2']), grant_types=False)
     assert 'Creatio 8.3 or later' in info.value.message and info.value.option == 'redirect_urls'
 
 
@@ -117,7 +118,7 @@ def test_secret_file_names_never_collide_and_stay_short():
 class Item(object):
     def __init__(self, name, preset, grant, secret_file=None, state='present'):
         self.name, self.preset, self.secret_file = name, preset, secret_file
-        self.desired = {'state': state, 'grant_type': grant}
+        self.desired = Declaration(state=state, grant_type=grant)
 
 
 def test_the_report_is_the_roles_summary():
