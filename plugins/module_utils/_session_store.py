@@ -29,8 +29,8 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import Cache
 MAX_SESSION_AGE = 20 * 60
 # A stored session is bound to the password or client secret it was obtained with, kept only as a
 # verifier: a wrong or changed credential never rides on an earlier good login. The verifier is a salted
-# HMAC-SHA256 keyed with a random key of the store (sessions.key beside sessions.json, mode 0600, made by
-# the first login): sessions.json alone (a copy, a backup, an attachment) gives no way to test a guessed
+# HMAC-SHA256 keyed with a random key of the store (sessions.key beside sessions.json: 32 random bytes in
+# hex, mode 0600, made by the first login): sessions.json alone (a copy, a backup, an attachment) gives no way to test a guessed
 # password offline, since every guess needs the key; whoever can read the key (the same user, the same
 # 0700 folder) can read the sessions themselves. It costs microseconds per module run, where the salted
 # PBKDF2 (50,000 iterations) of earlier versions cost about 20 ms; an entry with such a hash (or none) is
@@ -101,11 +101,15 @@ def read_key(path):
     try:
         info = os.fstat(fd)
         if (not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or info.st_uid != os.geteuid()
-                or info.st_size != KEY_BYTES):
+                or info.st_size != 2 * KEY_BYTES):
             return None
-        key = os.read(fd, KEY_BYTES + 1)
+        text = os.read(fd, 2 * KEY_BYTES + 1)
     finally:
         os.close(fd)
+    try:
+        key = binascii.unhexlify(text)
+    except (TypeError, ValueError):
+        return None
     return key if len(key) == KEY_BYTES else None
 
 
@@ -119,7 +123,7 @@ def make_key(path):
     fd, temporary = tempfile.mkstemp(prefix='.sessions-key-', dir=folder)
     try:
         with os.fdopen(fd, 'wb') as handle:
-            handle.write(os.urandom(KEY_BYTES))
+            handle.write(binascii.hexlify(os.urandom(KEY_BYTES)))  # text, as every file beside the cache
             handle.flush()
             os.fsync(handle.fileno())
         try:

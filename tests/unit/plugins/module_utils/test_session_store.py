@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
+import binascii
 import json
 import os
 import stat
@@ -149,14 +150,14 @@ def test_the_verifier_is_keyed_by_a_0600_key_of_the_store(tmp_path):
     store.save(SITE, 'forms:alice', forms_state(), 'pw')
     key_file = tmp_path / session_store.KEY_FILE
     assert stat.S_IMODE(os.stat(str(key_file)).st_mode) == 0o600
-    key = key_file.read_bytes()
+    key = binascii.unhexlify(key_file.read_text())  # a text file, as every file beside the cache
     assert len(key) == session_store.KEY_BYTES
     entry = list(json.loads((tmp_path / 'sessions.json').read_text())['sessions'].values())[0]
     # the stored verifier is the HMAC under this key; under any other key the right password does not match it
     assert session_store.credential_verifier('pw', key, entry['credential']['salt']) == entry['credential']
     assert session_store.credential_verifier('pw', b'\0' * 32, entry['credential']['salt']) != entry['credential']
     store.save(SITE, 'forms:bob', forms_state(), 'pw')
-    assert key_file.read_bytes() == key  # one key per store, never replaced
+    assert binascii.unhexlify(key_file.read_text()) == key  # one key per store, never replaced
     # without its key (removed, or a file that is not the store's own) a stored session is not trusted
     os.chmod(str(key_file), 0o644)
     assert store.load(SITE, 'forms:alice', 'pw') is None
@@ -165,13 +166,12 @@ def test_the_verifier_is_keyed_by_a_0600_key_of_the_store(tmp_path):
     key_file.unlink()
     assert store.load(SITE, 'forms:alice', 'pw') is None
     store.save(SITE, 'forms:alice', forms_state(), 'pw')  # the next login makes a new key and is reused again
-    assert key_file.read_bytes() != key and store.load(SITE, 'forms:alice', 'pw') is not None
+    assert binascii.unhexlify(key_file.read_text()) != key and store.load(SITE, 'forms:alice', 'pw') is not None
 
 
 def test_a_session_of_the_pbkdf2_scheme_costs_one_login(tmp_path):
     """An entry written by an earlier version (salted PBKDF2, 50,000 iterations) is not trusted: the run logs in once
     and stores the session with the keyed verifier, which the next run reuses."""
-    import binascii
     import hashlib
     store = SessionStore(str(tmp_path / 'sessions.json'))
     store.save(SITE, 'forms:alice', forms_state(), 'pw')
@@ -196,6 +196,6 @@ def test_a_link_at_the_key_file_is_never_followed(tmp_path):
     store.save(SITE, 'forms:alice', forms_state(), 'pw')  # quietly not stored: the run only logs in next time
     assert not os.path.lexists(str(target))
     assert store.load(SITE, 'forms:alice', 'pw') is None
-    target.write_bytes(b'k' * session_store.KEY_BYTES)
+    target.write_text('ab' * session_store.KEY_BYTES)
     os.chmod(str(target), 0o600)
     assert store.load(SITE, 'forms:alice', 'pw') is None
