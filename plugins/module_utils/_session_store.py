@@ -22,7 +22,7 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.creatio.oauth.plugins.module_utils._json_file import NOFOLLOW, JsonFile
+from ansible_collections.creatio.oauth.plugins.module_utils._json_file import NOFOLLOW, UNCHANGED, JsonFile
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError
 
 # Creatio's default session timeout is longer; past this age a stored session is not worth a try.
@@ -62,17 +62,26 @@ class SessionStore(object):
         return dict((k, v) for k, v in entry.items() if k != 'credential')
 
     def save(self, site, identity, state, credential):
+        def mutate(document):
+            key = self._key_for_writing()
+            if key is None:
+                return UNCHANGED  # no key, no stored session: the next run logs in again
+            document.setdefault('sessions', {})[self._key(site, identity)] = dict(state, credential=credential_verifier(credential, key))
+            return None
+        self._quietly(mutate)
+
+    def _key_for_writing(self):
+        """The store's key (under the lock of sessions.json), made by the first save. A file at its name that is not
+        a usable key (damaged, open to others, a link) is replaced, as a damaged sessions.json is: the sessions stored
+        with it cost one login each."""
         try:
             key = read_key(self.key_path) or make_key(self.key_path)
+            if key is None:
+                os.unlink(self.key_path)  # a link is removed, never followed
+                key = make_key(self.key_path)
+            return key
         except OSError:
-            return  # no key, no stored session: the next run logs in again
-        if key is None:
-            return
-        stored = dict(state, credential=credential_verifier(credential, key))
-
-        def mutate(document):
-            document.setdefault('sessions', {})[self._key(site, identity)] = stored
-        self._quietly(mutate)
+            return None
 
     def drop(self, site, identity):
         def mutate(document):
@@ -118,8 +127,6 @@ def make_key(path):
     name, so a run racing this one reads either no key or the whole key, and one of two racing runs keeps the
     other's. The key of the store from then on (None when the name holds something else)."""
     folder = os.path.dirname(path)
-    if not os.path.isdir(folder):
-        os.mkdir(folder, 0o700)
     fd, temporary = tempfile.mkstemp(prefix='.sessions-key-', dir=folder)
     try:
         with os.fdopen(fd, 'wb') as handle:

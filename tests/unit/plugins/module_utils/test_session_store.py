@@ -12,6 +12,8 @@ import os
 import stat
 import time
 
+import pytest
+
 from ansible_collections.creatio.oauth.plugins.module_utils import _session_store as session_store
 from ansible_collections.creatio.oauth.plugins.module_utils._session_store import SessionStore
 from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import forms_login, oauth_login
@@ -188,14 +190,34 @@ def test_a_session_of_the_pbkdf2_scheme_costs_one_login(tmp_path):
 
 
 def test_a_link_at_the_key_file_is_never_followed(tmp_path):
+    """A link planted at sessions.key is never read nor written through: the next save removes the link (not its
+    target) and makes a key of the store's own."""
     folder = tmp_path / 'cache'
     folder.mkdir(mode=0o700)
     target = tmp_path / 'elsewhere.key'
-    os.symlink(str(target), str(folder / session_store.KEY_FILE))
-    store = SessionStore(str(folder / 'sessions.json'))
-    store.save(SITE, 'forms:alice', forms_state(), 'pw')  # quietly not stored: the run only logs in next time
-    assert not os.path.lexists(str(target))
-    assert store.load(SITE, 'forms:alice', 'pw') is None
     target.write_text('ab' * session_store.KEY_BYTES)
     os.chmod(str(target), 0o600)
-    assert store.load(SITE, 'forms:alice', 'pw') is None
+    os.symlink(str(target), str(folder / session_store.KEY_FILE))
+    store = SessionStore(str(folder / 'sessions.json'))
+    assert session_store.read_key(str(folder / session_store.KEY_FILE)) is None
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
+    assert target.read_text() == 'ab' * session_store.KEY_BYTES  # the link's target is never written
+    assert not os.path.islink(str(folder / session_store.KEY_FILE))
+    assert store.load(SITE, 'forms:alice', 'pw') is not None
+
+
+@pytest.mark.parametrize('damage', ['garbage', 'open to others', 'empty'])
+def test_a_damaged_key_costs_one_login_and_is_replaced(tmp_path, damage):
+    store = SessionStore(str(tmp_path / 'sessions.json'))
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
+    key_file = tmp_path / session_store.KEY_FILE
+    if damage == 'garbage':
+        key_file.write_text('zz' * session_store.KEY_BYTES)
+    elif damage == 'open to others':
+        os.chmod(str(key_file), 0o644)
+    else:
+        key_file.write_text('')
+    assert store.load(SITE, 'forms:alice', 'pw') is None  # what the next run finds: it logs in once
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')  # and stores the session again, with a new key
+    assert stat.S_IMODE(os.stat(str(key_file)).st_mode) == 0o600
+    assert store.load(SITE, 'forms:alice', 'pw') is not None
