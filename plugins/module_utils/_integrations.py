@@ -13,7 +13,6 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.creatio.oauth.plugins.module_utils import _export as export
 from ansible_collections.creatio.oauth.plugins.module_utils import _normalize as normalize
 from ansible_collections.creatio.oauth.plugins.module_utils import _planner as planner
 from ansible_collections.creatio.oauth.plugins.module_utils import _recovery as recovery
@@ -417,6 +416,7 @@ def _remove_secret_file_of(path, name, client_id):
 
 def list_clients(run):
     """The service of creatio_oauth_client_info: the cache, confirmed and completed by OData."""
+    from ansible_collections.creatio.oauth.plugins.module_utils import _export as export  # only the info module lists
     run.facts.recheck_negative = True  # a report: "the site has no redirect-URI entity" is asked again
     name = normalize.name(run.params['name']) if run.params['name'] is not None else None
     cached = dict((n, Record.from_cache(n, entry)) for n, entry in run.cache.clients(run.site).items()

@@ -22,8 +22,8 @@ from ansible_collections.creatio.oauth.plugins.module_utils._errors import Confi
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_base import (
     SecretStore, SecretStoreConflictError, SecretStoreError, check_relative_path, check_template, render, secret_document, site_of,
 )
-from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_files import AnsibleVaultFileStore, FilesStore
-from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_vault import AppRoleAuth, TokenAuth, VaultKv2Store
+# The stores themselves (_secret_store_files, _secret_store_vault, which imports requests) are imported by the
+# functions that make one: a module run without a secret store never compiles them (see the performance page).
 
 try:
     from urllib.parse import urlsplit, urlunsplit
@@ -117,7 +117,9 @@ def secret_store_from_option(option, timeout=30, environ=None, run_command=None)
     the ansible_vault_file store needs (it runs ansible-core's vault code in a child process)."""
     config = parse_secret_store(option, environ)
     if config['type'] == 'vault_kv2':
+        from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_vault import VaultKv2Store
         return VaultKv2Store(config, timeout=timeout)
+    from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_files import AnsibleVaultFileStore, FilesStore
     if config['type'] == 'ansible_vault_file':
         if run_command is None:
             raise ValueError('secret_store type ansible_vault_file needs the module\'s run_command')
@@ -188,6 +190,7 @@ def _validate_certs(given, environ):
 
 
 def _vault_auth(config, given):
+    from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_vault import AppRoleAuth, TokenAuth
     method = config.get('auth_method') or 'token'
     if method == 'token':
         for key in ('role_id', 'secret_id'):

@@ -14,26 +14,36 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import binascii
+import errno
 import hashlib
 import hmac
 import os
+import stat
+import tempfile
 import time
 
-from ansible_collections.creatio.oauth.plugins.module_utils._json_file import JsonFile
+from ansible_collections.creatio.oauth.plugins.module_utils._json_file import NOFOLLOW, UNCHANGED, JsonFile
 from ansible_collections.creatio.oauth.plugins.module_utils._errors import CacheError
 
 # Creatio's default session timeout is longer; past this age a stored session is not worth a try.
 MAX_SESSION_AGE = 20 * 60
 # A stored session is bound to the password or client secret it was obtained with, kept only as a
-# salted PBKDF2 hash: a wrong or changed credential never rides on an earlier good login, and the file
-# does not make the credential cheap to guess. About 20 ms per module run that reuses a session.
-CREDENTIAL_HASH_ITERATIONS = 50000
+# verifier: a wrong or changed credential never rides on an earlier good login. The verifier is a salted
+# HMAC-SHA256 keyed with a random key of the store (sessions.key beside sessions.json: 32 random bytes in
+# hex, mode 0600, made by the first login): sessions.json alone (a copy, a backup, an attachment) gives no way to test a guessed
+# password offline, since every guess needs the key; whoever can read the key (the same user, the same
+# 0700 folder) can read the sessions themselves. It costs microseconds per module run, where the salted
+# PBKDF2 (50,000 iterations) of earlier versions cost about 20 ms; an entry with such a hash (or none) is
+# not trusted: the next run logs in once and stores the session with the new verifier.
+KEY_FILE = 'sessions.key'
+KEY_BYTES = 32
 
 
 class SessionStore(object):
 
     def __init__(self, path):
         self.file = JsonFile(path, option='cache_path (session file)')
+        self.key_path = os.path.join(os.path.dirname(os.path.abspath(path)), KEY_FILE)
 
     @staticmethod
     def _key(site, identity):
@@ -45,18 +55,33 @@ class SessionStore(object):
             entry = self.file.read().get('sessions', {}).get(self._key(site, identity))
         except CacheError:
             return None  # a damaged session file only costs a login
-        if not entry or not _same_credential(entry.get('credential'), credential):
+        if not entry or not _same_credential(entry.get('credential'), credential, read_key(self.key_path)):
             return None
         if entry.get('kind') == 'forms' and time.time() - float(entry.get('logged_in_at') or 0) > MAX_SESSION_AGE:
             return None
         return dict((k, v) for k, v in entry.items() if k != 'credential')
 
     def save(self, site, identity, state, credential):
-        stored = dict(state, credential=_credential_hash(credential))
-
         def mutate(document):
-            document.setdefault('sessions', {})[self._key(site, identity)] = stored
+            key = self._key_for_writing()
+            if key is None:
+                return UNCHANGED  # no key, no stored session: the next run logs in again
+            document.setdefault('sessions', {})[self._key(site, identity)] = dict(state, credential=credential_verifier(credential, key))
+            return None
         self._quietly(mutate)
+
+    def _key_for_writing(self):
+        """The store's key (under the lock of sessions.json), made by the first save. A file at its name that is not
+        a usable key (damaged, open to others, a link) is replaced, as a damaged sessions.json is: the sessions stored
+        with it cost one login each."""
+        try:
+            key = read_key(self.key_path) or make_key(self.key_path)
+            if key is None:
+                os.unlink(self.key_path)  # a link is removed, never followed
+                key = make_key(self.key_path)
+            return key
+        except OSError:
+            return None
 
     def drop(self, site, identity):
         def mutate(document):
@@ -75,14 +100,62 @@ class SessionStore(object):
                 pass
 
 
-def _credential_hash(credential, salt=None):
+def read_key(path):
+    """The store's key, or None: none yet, or a file that is not the store's own (not a regular file of this user
+    with no permissions for others, or of the wrong size)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if (not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or info.st_uid != os.geteuid()
+                or info.st_size != 2 * KEY_BYTES):
+            return None
+        text = os.read(fd, 2 * KEY_BYTES + 1)
+    finally:
+        os.close(fd)
+    try:
+        key = binascii.unhexlify(text)
+    except (TypeError, ValueError):
+        return None
+    return key if len(key) == KEY_BYTES else None
+
+
+def make_key(path):
+    """A new random key at ``path`` (mode 0600), whole or absent: written to a temporary file and linked to its
+    name, so a run racing this one reads either no key or the whole key, and one of two racing runs keeps the
+    other's. The key of the store from then on (None when the name holds something else)."""
+    folder = os.path.dirname(path)
+    fd, temporary = tempfile.mkstemp(prefix='.sessions-key-', dir=folder)
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(binascii.hexlify(os.urandom(KEY_BYTES)))  # text, as every file beside the cache
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise
+    finally:
+        os.unlink(temporary)
+    return read_key(path)
+
+
+def credential_verifier(credential, key, salt=None):
     salt = salt or binascii.hexlify(os.urandom(16)).decode('ascii')
-    digest = hashlib.pbkdf2_hmac('sha256', (credential or '').encode('utf-8'), salt.encode('ascii'), CREDENTIAL_HASH_ITERATIONS)
-    return {'salt': salt, 'pbkdf2_sha256': binascii.hexlify(digest).decode('ascii'), 'iterations': CREDENTIAL_HASH_ITERATIONS}
+    digest = hmac.new(key, salt.encode('ascii') + b'\n' + (credential or '').encode('utf-8'), hashlib.sha256).hexdigest()
+    return {'salt': salt, 'hmac_sha256': digest}
 
 
-def _same_credential(stored, credential):
-    if not isinstance(stored, dict) or not stored.get('salt') or stored.get('iterations') != CREDENTIAL_HASH_ITERATIONS:
-        return False  # a session stored without a hash (an older version) is not trusted either
-    expected = _credential_hash(credential, stored['salt'])['pbkdf2_sha256']
-    return hmac.compare_digest(expected, str(stored.get('pbkdf2_sha256')))
+def _same_credential(stored, credential, key):
+    """Whether the stored verifier is of this credential. An entry of an earlier version (a PBKDF2 hash, or no hash)
+    is not trusted: it costs one login, which stores the session again with this verifier."""
+    if key is None or not isinstance(stored, dict) or not stored.get('salt') or not stored.get('hmac_sha256'):
+        return False
+    try:
+        expected = credential_verifier(credential, key, str(stored['salt']))['hmac_sha256']
+    except (UnicodeError, ValueError):
+        return False
+    return hmac.compare_digest(expected, str(stored['hmac_sha256']))

@@ -6,10 +6,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
+import binascii
 import json
 import os
 import stat
 import time
+
+import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _session_store as session_store
 from ansible_collections.creatio.oauth.plugins.module_utils._session_store import SessionStore
@@ -54,10 +57,10 @@ def test_a_session_is_reused_only_with_the_credential_it_was_obtained_with(tmp_p
     assert store.load(SITE, 'forms:alice', 'definitely-wrong') is None
     assert store.load(SITE, 'forms:alice', '') is None
     text = (tmp_path / 'sessions.json').read_text()
-    assert 'the-right-password' not in text  # only a salted hash of it
+    assert 'the-right-password' not in text  # only a salted, keyed hash of it
     entry = list(json.loads(text)['sessions'].values())[0]
-    assert entry['credential']['iterations'] == session_store.CREDENTIAL_HASH_ITERATIONS
-    assert len(entry['credential']['salt']) == 32 and len(entry['credential']['pbkdf2_sha256']) == 64
+    assert sorted(entry['credential']) == ['hmac_sha256', 'salt']
+    assert len(entry['credential']['salt']) == 32 and len(entry['credential']['hmac_sha256']) == 64
     # a second save salts anew: the same password never gives the same stored hash
     store.save(SITE, 'forms:alice', forms_state(), 'the-right-password')
     again = list(json.loads((tmp_path / 'sessions.json').read_text())['sessions'].values())[0]
@@ -140,3 +143,81 @@ def test_a_link_at_the_session_file_is_never_followed(tmp_path):
     store.save(SITE, 'forms:alice', forms_state(), 'pw')
     assert json.loads(target.read_text()) == {'schema_version': 1, 'sessions': {}}  # the link's target is never written
     assert not os.path.islink(str(folder / 'sessions.json')) and store.load(SITE, 'forms:alice', 'pw') is not None
+
+
+def test_the_verifier_is_keyed_by_a_0600_key_of_the_store(tmp_path):
+    """sessions.json alone gives no way to test a guessed password: every guess needs the store's key, which
+    sits beside it in a file of its own (mode 0600), made once and kept."""
+    store = SessionStore(str(tmp_path / 'sessions.json'))
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
+    key_file = tmp_path / session_store.KEY_FILE
+    assert stat.S_IMODE(os.stat(str(key_file)).st_mode) == 0o600
+    key = binascii.unhexlify(key_file.read_text())  # a text file, as every file beside the cache
+    assert len(key) == session_store.KEY_BYTES
+    entry = list(json.loads((tmp_path / 'sessions.json').read_text())['sessions'].values())[0]
+    # the stored verifier is the HMAC under this key; under any other key the right password does not match it
+    assert session_store.credential_verifier('pw', key, entry['credential']['salt']) == entry['credential']
+    assert session_store.credential_verifier('pw', b'\0' * 32, entry['credential']['salt']) != entry['credential']
+    store.save(SITE, 'forms:bob', forms_state(), 'pw')
+    assert binascii.unhexlify(key_file.read_text()) == key  # one key per store, never replaced
+    # without its key (removed, or a file that is not the store's own) a stored session is not trusted
+    os.chmod(str(key_file), 0o644)
+    assert store.load(SITE, 'forms:alice', 'pw') is None
+    os.chmod(str(key_file), 0o600)
+    assert store.load(SITE, 'forms:alice', 'pw') is not None
+    key_file.unlink()
+    assert store.load(SITE, 'forms:alice', 'pw') is None
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')  # the next login makes a new key and is reused again
+    assert binascii.unhexlify(key_file.read_text()) != key and store.load(SITE, 'forms:alice', 'pw') is not None
+
+
+def test_a_session_of_the_pbkdf2_scheme_costs_one_login(tmp_path):
+    """An entry written by an earlier version (salted PBKDF2, 50,000 iterations) is not trusted: the run logs in once
+    and stores the session with the keyed verifier, which the next run reuses."""
+    import hashlib
+    store = SessionStore(str(tmp_path / 'sessions.json'))
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
+    document = json.loads((tmp_path / 'sessions.json').read_text())
+    salt = '00' * 16
+    old = {'salt': salt, 'iterations': 50000, 'pbkdf2_sha256': binascii.hexlify(
+        hashlib.pbkdf2_hmac('sha256', b'pw', salt.encode('ascii'), 50000)).decode('ascii')}
+    for value in document['sessions'].values():
+        value['credential'] = old
+    (tmp_path / 'sessions.json').write_text(json.dumps(document))
+    assert store.load(SITE, 'forms:alice', 'pw') is None
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')  # what the login that follows does
+    assert store.load(SITE, 'forms:alice', 'pw') is not None
+
+
+def test_a_link_at_the_key_file_is_never_followed(tmp_path):
+    """A link planted at sessions.key is never read nor written through: the next save removes the link (not its
+    target) and makes a key of the store's own."""
+    folder = tmp_path / 'cache'
+    folder.mkdir(mode=0o700)
+    target = tmp_path / 'elsewhere.key'
+    target.write_text('ab' * session_store.KEY_BYTES)
+    os.chmod(str(target), 0o600)
+    os.symlink(str(target), str(folder / session_store.KEY_FILE))
+    store = SessionStore(str(folder / 'sessions.json'))
+    assert session_store.read_key(str(folder / session_store.KEY_FILE)) is None
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
+    assert target.read_text() == 'ab' * session_store.KEY_BYTES  # the link's target is never written
+    assert not os.path.islink(str(folder / session_store.KEY_FILE))
+    assert store.load(SITE, 'forms:alice', 'pw') is not None
+
+
+@pytest.mark.parametrize('damage', ['garbage', 'open to others', 'empty'])
+def test_a_damaged_key_costs_one_login_and_is_replaced(tmp_path, damage):
+    store = SessionStore(str(tmp_path / 'sessions.json'))
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
+    key_file = tmp_path / session_store.KEY_FILE
+    if damage == 'garbage':
+        key_file.write_text('zz' * session_store.KEY_BYTES)
+    elif damage == 'open to others':
+        os.chmod(str(key_file), 0o644)
+    else:
+        key_file.write_text('')
+    assert store.load(SITE, 'forms:alice', 'pw') is None  # what the next run finds: it logs in once
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')  # and stores the session again, with a new key
+    assert stat.S_IMODE(os.stat(str(key_file)).st_mode) == 0o600
+    assert store.load(SITE, 'forms:alice', 'pw') is not None
