@@ -22,6 +22,7 @@ import pytest
 
 from ansible_collections.creatio.oauth.plugins.module_utils import _batch as batch
 from ansible_collections.creatio.oauth.plugins.module_utils import _report as report
+from ansible_collections.creatio.oauth.plugins.module_utils._declaration import Declaration
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_delivery import with_secret_store
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_base import SecretStoreConflictError
 from ansible_collections.creatio.oauth.plugins.module_utils._secret_store_vault import VaultKv2Store
@@ -221,7 +222,7 @@ def test_the_report_calls_an_item_that_gave_way_adopted():
 class _Declared(object):
     def __init__(self, name):
         self.name, self.preset, self.secret_file = name, 'webhooks', None
-        self.desired = {'state': 'present', 'grant_type': 'client_credentials'}
+        self.desired = Declaration(name=name, state='present', grant_type='client_credentials')
 
 
 # --- two runs rotating the same integration ----------------------------------------------------------
