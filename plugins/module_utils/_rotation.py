@@ -334,8 +334,8 @@ def rotate_if_due(run, desired, record, state, created_now):
     days = desired.rotate_after_days
     entry = dict(state, rotate_after_days=days)
     if state.get('decided') is False or record is None or not record.exists:
-        entry.update(decided=False, due=None, reason=state.get('reason') or 'its age cannot be told: the integration was not read '
-                                                                                 'from OData')
+        entry.update(decided=False, due=None,
+                     reason=state.get('reason') or 'its age cannot be told: the integration was not read from OData')
         return entry, [], None
     if created_now:
         entry.update(due=False, created_on=None, age_days=0.0, reason='created by this run')

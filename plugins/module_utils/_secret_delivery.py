@@ -190,8 +190,8 @@ class SecretDelivery(object):
             % (self.store.describe(path), reason, holder['client_id'], name, self.site, outcome,
                ' (secret_store.path has no {site}, so the sites share one document per name)' if shared else ''),
             store=self.store.describe(path),
-            hint=SHARED_PATH_HINT if shared else 'check what that document is for: move it away, or point secret_store.path '
-                                                  'elsewhere (secret_store.path with {site} and {name} gives each its own)')
+            hint=SHARED_PATH_HINT if shared else ('check what that document is for: move it away, or point secret_store.path '
+                                                  'elsewhere (secret_store.path with {site} and {name} gives each its own)'))
 
     # --- the new secret -----------------------------------------------------------------------------
     def deliver_new(self, name, client_id, secret, as_checked=False):

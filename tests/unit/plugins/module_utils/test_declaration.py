@@ -126,7 +126,7 @@ def test_a_redirect_uri_is_validated_once_per_task(sim, tmp_path, monkeypatch):
     url = 'https://portal.example.com/cb'
     calls = count_validations(monkeypatch, url)
     run = make_run(sim, tmp_path, **params('Portal', grant_type='authorization_code', system_user_id=None,
-                                          application_url='https://portal.example.com', redirect_urls=[url.upper()[:8] + url[8:]]))
+                                           application_url='https://portal.example.com', redirect_urls=[url.upper()[:8] + url[8:]]))
     run.diff = True
     result = integration.apply_one(run)
     assert result['changed'] and result['client']['redirect_urls'][0]['url'] == url and result['diff']['after']['redirect_urls'] == [url]

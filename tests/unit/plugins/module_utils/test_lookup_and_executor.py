@@ -30,13 +30,13 @@ from creatio_simulator import POWERBI_USER_ID  # pylint: disable=import-error
 
 
 def desired_code(name='Outlook', urls=('https://a.example/cb', 'https://b.example/cb')):
-    return Declaration(**{'name': name, 'state': 'present', 'grant_type': 'authorization_code', 'application_url': 'https://outlook.example',
-            'system_user_id': None, 'redirect_urls': list(urls), 'purge_redirect_urls': True, 'active': None, 'client_id': None})
+    return Declaration(name=name, state='present', grant_type='authorization_code', application_url='https://outlook.example',
+                       system_user_id=None, redirect_urls=list(urls), purge_redirect_urls=True, active=None, client_id=None)
 
 
 def desired_cc(name='PowerBI'):
-    return Declaration(**{'name': name, 'state': 'present', 'grant_type': 'client_credentials', 'application_url': 'https://app.powerbi.com',
-            'system_user_id': POWERBI_USER_ID, 'redirect_urls': None, 'purge_redirect_urls': True, 'active': None, 'client_id': None})
+    return Declaration(name=name, state='present', grant_type='client_credentials', application_url='https://app.powerbi.com',
+                       system_user_id=POWERBI_USER_ID, redirect_urls=None, purge_redirect_urls=True, active=None, client_id=None)
 
 
 def writes(sim):
