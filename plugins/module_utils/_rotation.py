@@ -470,17 +470,20 @@ def _give_way(run, name, record, new, held, done, exc):
     """Another run's successor (client ``held``) is in the store: this run deletes its own successor (only it),
     leaves the predecessor to that run's rotation, and adopts the other successor. Returns its record."""
     exc.secret = None
-    run.secret_delivery.forget_kept(name, new['client_id'])
     _call(run, 'DeleteClient', {}, 'delete %s (client id %s): another run rotated it at the same time, and the secret store '
           'holds that run\'s successor' % (name, new['client_id']), new['client_id'], done)
+    run.secret_delivery.forget_kept(name, new['client_id'])  # only once the client is gone: its kept copy is then worth nothing
     _record_step(run, name, None)
     site = read_site(run, name)
     adopted = [r for r in (site[0] if site else []) if same_client(r.client_id, held)]
     if not adopted:
         run.remember(name, None)
         exc.message = ('integration %r: another run rotated it at the same time (the secret store holds its successor, client '
-                       'id %s, which Creatio does not list under the name): this run deleted its own successor (client id '
-                       '%s) and changed nothing else: %s' % (name, held, new['client_id'], exc.message))
+                       'id %s, which %s): this run deleted its own successor (client id %s); the predecessor (client id %s) '
+                       'keeps the retired name this run gave it, for that run to retire: %s'
+                       % (name, held, 'Creatio does not list under the name' if site is not None else
+                          'could not be looked for: Creatio refused the OData read', new['client_id'], record.client_id,
+                          exc.message))
         exc.args = (exc.message,)
         exc.done = done
         exc.hint = 're-run from one controller'
@@ -495,9 +498,9 @@ def _give_way(run, name, record, new, held, done, exc):
 def _rolled_back(run, name, predecessor, record, new, done, exc):
     """``exc`` after the rotation is rolled back: the successor deleted, the predecessor's name given back."""
     exc.secret = None
-    if new.get('client_id'):
-        run.secret_delivery.forget_kept(name, new['client_id'])
     _roll_back(run, name, predecessor, new['client_id'], done)
+    if new.get('client_id'):
+        run.secret_delivery.forget_kept(name, new['client_id'])  # only once the successor is gone (a failed delete keeps it)
     exc.message = ('integration %r: the rotation was rolled back (the new integration deleted, the old one, client id '
                    '%s, kept its name and secret): %s' % (name, record.client_id, exc.message))
     exc.args = (exc.message,)

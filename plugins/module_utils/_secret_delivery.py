@@ -154,8 +154,9 @@ class SecretDelivery(object):
         holder = self.store.current_holder(path)
         held = holder['client_id'] if holder else None
         not_created = 'integration %r was not created (nothing was written to Creatio)' % name
-        if held is not None and (client_key(held) == client_key(replaced_client_id) or 'of another site' in (self.foreign(name, holder) or '')):
-            self.refuse_foreign(path, name, holder, not_created)
+        owned = held is not None and client_key(held) == client_key(replaced_client_id)
+        if owned or (held is not None and self.foreign(name, holder, site_only=True)):
+            self.refuse_foreign(path, name, holder, not_created, owned=owned)
         if held is not None and client_key(held) != client_key(replaced_client_id):
             raise SecretStoreConflictError(
                 '%s holds the secret of client id %s already; integration %r was not created (nothing was written to Creatio)'
@@ -165,23 +166,29 @@ class SecretDelivery(object):
         self.held[name] = held
         self.held_version[name] = holder.get('version') if holder else None
 
-    def foreign(self, name, holder):
+    def foreign(self, name, holder, owned=False, site_only=False):
         """Why the document ``holder`` (SecretStore.current_holder) is not one of integration ``name`` on this
-        run's site, or None when it is: its name and its site must both be this integration's."""
+        run's site, or None when it is: its name and its site must both be this integration's. ``owned``: it
+        holds the client id this site gave the integration (the one a recreation or a rotation replaces), proof
+        enough where it does not say its name or site (a file written by client_secret_file has no creatio_url,
+        a document seeded by hand may have neither); what it does say must still match. ``site_only``: only
+        a document that names another site counts."""
         if not holder:
             return None
-        if not holder.get('name') or not holder.get('creatio_url'):
+        if holder.get('creatio_url') and site_of(holder['creatio_url']) != self.site:
+            return 'the document of integration %r of another site, %s' % (holder.get('name'), holder['creatio_url'])
+        if site_only:
+            return None
+        if holder.get('name') and holder['name'] != name:
+            return 'the document of another integration, %r' % holder['name']
+        if not owned and (not holder.get('name') or not holder.get('creatio_url')):
             return 'a document that does not say which integration and site it belongs to (no %s)' % ' and no '.join(
                 key for key in ('name', 'creatio_url') if not holder.get(key))
-        if site_of(holder['creatio_url']) != self.site:
-            return 'the document of integration %r of another site, %s' % (holder['name'], holder['creatio_url'])
-        if holder['name'] != name:
-            return 'the document of another integration, %r' % holder['name']
         return None
 
-    def refuse_foreign(self, path, name, holder, outcome):
+    def refuse_foreign(self, path, name, holder, outcome, owned=False):
         """Raises when ``path`` holds a document of another site or integration (see foreign): never written over."""
-        reason = self.foreign(name, holder)
+        reason = self.foreign(name, holder, owned=owned)
         if reason is None:
             return
         shared = 'of another site' in reason and '{site}' not in self.store.config.get('path', '')

@@ -154,7 +154,12 @@ class _FileStore(SecretStore):
             os.rename(path, aside)
         except OSError:
             return False
-        if not same_client((holder_of(self._document(aside)) or {}).get('client_id'), client_id):
+        try:
+            ours = same_client((holder_of(self._document(aside)) or {}).get('client_id'), client_id)
+        except Exception:  # pylint: disable=broad-except
+            # unreadable now (an undecryptable vault file, a damaged document): not taken as ours, put back
+            ours = False
+        if not ours:
             try:
                 os.link(aside, path)
             except OSError:

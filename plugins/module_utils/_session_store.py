@@ -156,6 +156,7 @@ def _same_credential(stored, credential, key):
         return False
     try:
         expected = credential_verifier(credential, key, str(stored['salt']))['hmac_sha256']
-    except (UnicodeError, ValueError):
+        # bytes: compare_digest refuses str with characters beyond ASCII (a damaged entry costs a login, no failure)
+        return hmac.compare_digest(expected.encode('ascii'), str(stored['hmac_sha256']).encode('utf-8'))
+    except (UnicodeError, ValueError, TypeError):
         return False
-    return hmac.compare_digest(expected, str(stored['hmac_sha256']))

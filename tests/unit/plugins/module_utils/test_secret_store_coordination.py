@@ -358,3 +358,41 @@ def test_without_the_delete_permission_giving_way_warns_and_leaves_the_document(
     warnings = ' '.join(run.warnings)
     assert 'could not be checked or cleared of the deleted client' in warnings, warnings
     assert token not in json.dumps(result) and token not in warnings
+
+
+# --- a document that does not say its site ---------------------------------------------------------
+
+def test_a_document_without_its_site_holding_the_replaced_client_is_rotated_over(sim, tmp_path):
+    """A secret file written by client_secret_file (no creatio_url), taken over as a files store: the client id
+    this site gave the integration is proof enough that the document is its own; a rotation replaces it."""
+    store_dir = tmp_path / 'store'
+    store_dir.mkdir(mode=0o700)
+    _run, first = apply(sim, tmp_path, files_option(store_dir), [webhook_item()])
+    assert not first.get('failed'), first
+    path = str(store_dir / 'Webhooks.json')
+    old = json.load(open(path))
+    with open(path, 'w') as handle:  # as secrets_dir wrote it: name, client id, secret, token URL
+        json.dump(dict((k, old[k]) for k in ('name', 'client_id', 'client_secret')), handle)
+    _run, second = apply(sim, tmp_path, files_option(store_dir), [webhook_item(rotate_after_days=0, rotation_grace_hours=0)])
+    rotated = item_result(second)
+    assert not rotated.get('failed'), rotated
+    new = json.load(open(path))
+    assert new['client_id'] != old['client_id'] and new['creatio_url'], new
+    assert [c['clientId'] for c in clients_named(sim, 'Webhooks')] == [new['client_id']]
+
+
+def test_a_document_of_another_site_is_refused_even_with_the_replaced_client_id(sim, tmp_path):
+    store_dir = tmp_path / 'store'
+    store_dir.mkdir(mode=0o700)
+    _run, first = apply(sim, tmp_path, files_option(store_dir), [webhook_item()])
+    path = str(store_dir / 'Webhooks.json')
+    mine = json.load(open(path))
+    foreign = other_site_document(client_id=mine['client_id'])
+    with open(path, 'w') as handle:
+        json.dump(foreign, handle)
+    sim.clear_log()
+    _run, second = apply(sim, tmp_path, files_option(store_dir), [webhook_item(rotate_after_days=0, rotation_grace_hours=0)])
+    refused = item_result(second)
+    assert refused.get('failed') is True and OTHER_SITE in refused['msg'], refused
+    assert json.load(open(path)) == foreign
+    assert not [e for e in sim.log() if e['endpoint'] in ('AddClient', 'DeleteClient', 'UpdateClient')]

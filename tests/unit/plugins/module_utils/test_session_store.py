@@ -221,3 +221,14 @@ def test_a_damaged_key_costs_one_login_and_is_replaced(tmp_path, damage):
     store.save(SITE, 'forms:alice', forms_state(), 'pw')  # and stores the session again, with a new key
     assert stat.S_IMODE(os.stat(str(key_file)).st_mode) == 0o600
     assert store.load(SITE, 'forms:alice', 'pw') is not None
+
+
+@pytest.mark.parametrize('damaged', [u'\u00e9' * 64, 12345, None, ['a'], {'x': 1}])
+def test_a_damaged_verifier_costs_a_login_not_a_failure(tmp_path, damaged):
+    store = SessionStore(str(tmp_path / 'sessions.json'))
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
+    document = json.loads((tmp_path / 'sessions.json').read_text())
+    for value in document['sessions'].values():
+        value['credential']['hmac_sha256'] = damaged
+    (tmp_path / 'sessions.json').write_text(json.dumps(document))
+    assert store.load(SITE, 'forms:alice', 'pw') is None
