@@ -145,6 +145,9 @@ class ModuleRun(LocalRun):
     def close(self):
         if self._client is not None:
             self._client.transport.close()
+            store = self._client.session_store
+            if store is not None and store.problem:
+                self.warn(store.problem)
 
 
 def cleartext_url(url):

@@ -44,6 +44,7 @@ class SessionStore(object):
     def __init__(self, path):
         self.file = JsonFile(path, option='cache_path (session file)')
         self.key_path = os.path.join(os.path.dirname(os.path.abspath(path)), KEY_FILE)
+        self.problem = None  # why no session could be stored (for one warning of the run), None when all went well
 
     @staticmethod
     def _key(site, identity):
@@ -79,9 +80,15 @@ class SessionStore(object):
             if key is None:
                 os.unlink(self.key_path)  # a link is removed, never followed
                 key = make_key(self.key_path)
-            return key
-        except OSError:
-            return None
+        except OSError as exc:
+            key, reason = None, exc.strerror or str(exc)
+        else:
+            reason = 'it is not a 0600 file of this user holding a key' if key is None else None
+        if key is None:
+            self.problem = ('no login session can be kept for the next tasks: the session store\'s key %s cannot be made '
+                            '(%s), so every task logs in again; remove it, or set reuse_session: false'
+                            % (self.key_path, reason))
+        return key
 
     def drop(self, site, identity):
         def mutate(document):

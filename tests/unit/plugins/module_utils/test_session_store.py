@@ -232,3 +232,25 @@ def test_a_damaged_verifier_costs_a_login_not_a_failure(tmp_path, damaged):
         value['credential']['hmac_sha256'] = damaged
     (tmp_path / 'sessions.json').write_text(json.dumps(document))
     assert store.load(SITE, 'forms:alice', 'pw') is None
+
+
+def test_a_key_that_cannot_be_made_is_said_once_not_silently_a_login_per_task(tmp_path):
+    sound = SessionStore(str(tmp_path / 'sound' / 'sessions.json'))
+    os.makedirs(str(tmp_path / 'sound'))
+    sound.save(SITE, 'forms:alice', forms_state(), 'pw')
+    assert sound.problem is None and sound.load(SITE, 'forms:alice', 'pw') is not None
+    (tmp_path / 'sessions.key').mkdir()  # a folder where the key goes: it cannot be replaced
+    store = SessionStore(str(tmp_path / 'sessions.json'))
+    store.save(SITE, 'forms:alice', forms_state(), 'pw')
+    assert store.load(SITE, 'forms:alice', 'pw') is None
+    assert store.problem and 'sessions.key' in store.problem and 'reuse_session' in store.problem
+
+
+def test_the_run_warns_when_no_session_can_be_kept(sim, tmp_path):
+    from ansible_collections.creatio.oauth.tests.unit.plugins.module_utils.module_runs import make_run
+    run = make_run(sim, tmp_path)
+    key = os.path.join(os.path.dirname(run.connection.session_path), 'sessions.key')
+    os.makedirs(os.path.join(key, 'in-the-way'))
+    assert run.reader.records() is not None  # a login, then the read
+    run.close()
+    assert [w for w in run.warnings if 'no login session can be kept' in w and key in w], run.warnings
