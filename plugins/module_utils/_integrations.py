@@ -231,11 +231,13 @@ def prepare_secret(run, desired, site, creates):
     name, path, present, record, found = desired.name, desired.client_secret_file, desired.present, site.record, site.found
     current_client_id = record.client_id if record is not None and record.exists and not creates else None
     secret = SecretPlan()
-    secret.settled = bool(path and present) and secret_file.settle_partial_files(run, path, name, current_client_id)
+    # Creatio refused the read and the cache does not know it (create_when_unreadable): which clients exist is unknown.
+    known = not (record is None and run.reader.readable is False)
+    secret.settled = bool(path and present) and secret_file.settle_partial_files(run, path, name, current_client_id, known)
     kept_in = secret_file.kept_folder(run.cache.path)
     delivery = getattr(run, 'secret_delivery', None)
     if present and delivery is None:
-        secret.settled = secret_file.settle_kept_secrets(run, kept_in, path, name, current_client_id) or secret.settled
+        secret.settled = secret_file.settle_kept_secrets(run, kept_in, path, name, current_client_id, known) or secret.settled
     if present and delivery is not None:
         # Before any write: the store takes the new secret; or, for an integration that exists, a kept copy goes there.
         if creates:

@@ -206,7 +206,7 @@ def json_object_in(path):
     return document if isinstance(document, dict) else None
 
 
-def settle_partial_files(run, path, name, client_id):
+def settle_partial_files(run, path, name, client_id, known=True):
     """Settles the partial files a run killed while writing ``path`` left beside it (one still locked
     belongs to a run writing it now and is left alone). ``client_id``: the client Creatio has for the
     integration now (from Creatio or the facts cache), None when there is none.
@@ -218,10 +218,13 @@ def settle_partial_files(run, path, name, client_id):
     - torn, or of another client: removed (no secret anyone can use);
     - another user's, or readable by others: left alone, with a warning (not trusted as a secret file).
 
-    Check mode only warns. Returns True when a file was (or, in check mode, would be) completed or removed."""
+    ``known``: False when Creatio's integrations could not be read and the facts cache does not know this one:
+    which clients exist cannot be told then, so a whole partial of any client is left alone (warned), never
+    removed on a guess. Check mode only warns. Returns True when a file was (or, in check mode, would be)
+    completed or removed."""
     done = False
     for partial in partial_files(path):
-        done = _settle(run, partial, path, name, client_id, KILLED_WRITER) or done
+        done = _settle(run, partial, path, name, client_id, KILLED_WRITER, known) or done
     return done
 
 
@@ -232,7 +235,7 @@ FAILED_WRITER = ('the copy of a client secret kept by a run that could not write
                  'kept by the run that created the integration and could not write its secret file')
 
 
-def _settle(run, partial, path, name, client_id, origin):
+def _settle(run, partial, path, name, client_id, origin, known=True):
     try:
         fd = os.open(partial, os.O_RDONLY | NOFOLLOW)
     except OSError:
@@ -242,11 +245,11 @@ def _settle(run, partial, path, name, client_id, origin):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except (IOError, OSError):
             return False  # its writer is still at work
-        verdict = _verdict_on(handle, path, name, client_id)
+        verdict = _verdict_on(handle, path, name, client_id, known)
         return _act_on(run, verdict, partial, path, client_id, origin)
 
 
-def _verdict_on(handle, path, name, client_id):
+def _verdict_on(handle, path, name, client_id, known=True):
     stat = os.fstat(handle.fileno())
     if _same_inode(stat, path):
         return 'published'
@@ -257,8 +260,10 @@ def _verdict_on(handle, path, name, client_id):
         document = json.loads(text.decode('utf-8'))
     except (UnicodeDecodeError, ValueError):
         return 'remove'
-    if (not isinstance(document, dict) or document.get('name') != name or not same_client(document.get('client_id'), client_id)
-            or not isinstance(document.get('client_secret'), str)):
+    whole = isinstance(document, dict) and document.get('name') == name and isinstance(document.get('client_secret'), str)
+    if whole and not known:
+        return 'undecided'
+    if not whole or not same_client(document.get('client_id'), client_id):
         return 'remove'
     if os.path.lexists(path):
         return 'published' if _same_bytes(path, text) else 'keep'
@@ -286,6 +291,11 @@ def _act_on(run, verdict, partial, path, client_id, origin=KILLED_WRITER):
     if verdict == 'foreign':
         run.warn('%s, was left alone: it is not a private file of this user (owner or mode), so it is not trusted '
                  'as a secret file; check it and remove it' % left)
+        return False
+    if verdict == 'undecided':
+        run.warn('%s, was left alone: Creatio did not let this user read its integrations and the facts cache does not '
+                 'know this one, so whether its client still exists cannot be told; a run that can read them settles it'
+                 % left)
         return False
     if verdict == 'keep':
         run.warn('%s, holds the secret of client id %s, but %s holds something else: both were left as they are; move '
@@ -410,7 +420,7 @@ def keep_after_failure(run, folder, path, document, failure):
                         call='AddClient', hint='fix what kept the file from being written, then re-run')
 
 
-def settle_kept_secrets(run, folder, path, name, client_id):
+def settle_kept_secrets(run, folder, path, name, client_id, known=True):
     """Publishes to ``path`` the copy keep_after_failure kept of the secret of client ``client_id``
     (the client Creatio has for the integration now; None when there is none), and removes the copy;
     a copy of another client's secret is removed (worth nothing); see _act_on. Without ``path``
@@ -422,5 +432,5 @@ def settle_kept_secrets(run, folder, path, name, client_id):
             run.warn('%s holds the client secret of integration %r, kept by a run that could not write its secret file: '
                      'declare client_secret_file (or a secrets folder) and the next run writes it there' % (kept, name))
             continue
-        done = _settle(run, kept, path, name, client_id, FAILED_WRITER) or done
+        done = _settle(run, kept, path, name, client_id, FAILED_WRITER, known) or done
     return done

@@ -13,6 +13,7 @@ import fcntl
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 
 import pytest
@@ -188,3 +189,18 @@ def test_a_copy_that_fails_on_a_file_system_without_hard_links_leaves_no_file(tm
     with pytest.raises(CreatioError) as failed:
         secret_file.write_secret_file(str(tmp_path / 'Webhooks.json'), {'name': 'Webhooks', 'client_secret': 's'})
     assert 'client_secret return value' in failed.value.hint and os.listdir(str(tmp_path)) == []
+
+
+def test_a_partial_is_left_alone_when_which_clients_exist_cannot_be_told(sim, tmp_path):
+    """Facts cache lost, OData refused, create_when_unreadable: the run cannot tell whether the partial's client
+    still exists; it leaves the whole partial (and its secret) alone, never removes it on a guess."""
+    secrets, path, document = _created_then_killed_while_writing(sim, tmp_path)
+    partial = secret_file.partial_files(str(path))[0]
+    shutil.rmtree(str(tmp_path / 'cache' / 'facts.sites'))  # the facts cache lost (one file per site in there)
+    sim.configure(odata_status=403)
+    run = make_run(sim, tmp_path, clients=[item(create_when_unreadable=True)], secrets_dir=str(secrets), verify_tokens=False)
+    batch.apply_many(run)
+    assert secret_file.partial_files(str(path)) == [partial]
+    assert json.load(open(partial)) == document
+    assert any('%s, a partial secret file left by a run' % partial in w and 'cannot be told' in w for w in run.warnings), \
+        run.warnings
